@@ -1,0 +1,164 @@
+//! The CPU backend, and the reference for every other: frontier chunks are
+//! expanded in parallel with rayon, each worker running the reference
+//! evaluator on unpacked states.
+
+use model::Model;
+use model::fingerprint::fingerprint;
+use model::layout::Layout;
+use model::step::{Fired, Stepper};
+use rayon::prelude::*;
+
+use crate::engine::backend::{Backend, CHUNK_STATES, ChunkOut, FoundKind, LevelInput};
+use crate::engine::progress::Progress;
+use crate::engine::visited::Visited;
+
+pub struct CpuBackend<'m> {
+    model: &'m Model,
+    layout: Layout,
+}
+
+impl<'m> CpuBackend<'m> {
+    pub fn new(model: &'m Model) -> Self {
+        CpuBackend {
+            model,
+            layout: Layout::new(&model.bounds),
+        }
+    }
+}
+
+/// One worker's reusable buffers.
+struct Worker<'m> {
+    stepper: Stepper<'m>,
+    cur: Vec<i64>,
+    next: Vec<i64>,
+    packed: Vec<u32>,
+}
+
+impl Backend for CpuBackend<'_> {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn expand(
+        &self,
+        input: &LevelInput<'_>,
+        visited: &Visited,
+        progress: &Progress,
+    ) -> Vec<ChunkOut> {
+        let words = input.words;
+        input
+            .frontier
+            .par_chunks(CHUNK_STATES * words)
+            .enumerate()
+            .map_init(
+                || Worker {
+                    stepper: Stepper::new(self.model),
+                    cur: vec![0; self.model.state_len as usize],
+                    next: Vec::with_capacity(self.model.state_len as usize),
+                    packed: vec![0; words],
+                },
+                |w, (ci, chunk)| {
+                    let out = self.expand_chunk(w, input, visited, ci * CHUNK_STATES, chunk);
+                    progress.chunk_done((chunk.len() / words) as u64, out.generated);
+                    out
+                },
+            )
+            .collect()
+    }
+}
+
+impl CpuBackend<'_> {
+    fn expand_chunk(
+        &self,
+        w: &mut Worker<'_>,
+        input: &LevelInput<'_>,
+        visited: &Visited,
+        first: usize,
+        chunk: &[u32],
+    ) -> ChunkOut {
+        let words = input.words;
+        let instances = self.model.instance_count();
+        let mut out = ChunkOut::default();
+        for (j, state) in chunk.chunks_exact(words).enumerate() {
+            let index = (first + j) as u32;
+            // A state-level finding ends the chunk; after a step-level one,
+            // later states can still have a shorter (state-level) trace, so
+            // expansion goes on.
+            if out.found.as_ref().is_some_and(|f| f.key.0 == 0) {
+                break;
+            }
+            self.layout.unpack(state, &mut w.cur);
+            match w.stepper.check_invariants(&w.cur) {
+                Ok(None) => {}
+                Ok(Some(inv)) => {
+                    out.find((0, index, 0), FoundKind::Invariant(inv.0));
+                    continue;
+                }
+                Err(e) => {
+                    out.find((0, index, 0), FoundKind::StateError(e));
+                    continue;
+                }
+            }
+            match w.stepper.reachables(&w.cur) {
+                Ok(bits) => out.reachables |= bits,
+                Err(e) => {
+                    out.find((0, index, 0), FoundKind::StateError(e));
+                    continue;
+                }
+            }
+            if !input.expand {
+                continue;
+            }
+            let mut enabled = false;
+            let mut failed = false;
+            for instance in 0..instances {
+                let key = (1, index, instance as u32);
+                match w.stepper.fire(instance, &w.cur, &mut w.next) {
+                    Ok(Fired::Disabled) => continue,
+                    Ok(Fired::Enabled) => {}
+                    Err(e) => {
+                        out.find(key, FoundKind::StepError(e));
+                        failed = true;
+                        break;
+                    }
+                }
+                enabled = true;
+                out.generated += 1;
+                match w.stepper.in_constraint(&w.next) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        // Checked, not kept: outside the constraint.
+                        match w.stepper.check_invariants(&w.next) {
+                            Ok(None) => {}
+                            Ok(Some(inv)) => out.find(key, FoundKind::SuccessorInvariant(inv.0)),
+                            Err(e) => out.find(key, FoundKind::StepError(e)),
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        out.find(key, FoundKind::StepError(e));
+                        break;
+                    }
+                }
+                self.layout.pack(&w.next, &mut w.packed);
+                let fp = fingerprint(&w.packed);
+                if visited.contains(fp) {
+                    continue;
+                }
+                out.words.extend_from_slice(&w.packed);
+                out.fps.push(fp);
+                out.parents.push(index);
+                out.instances.push(instance as u32);
+            }
+            if !enabled && !failed && input.deadlock {
+                match w.stepper.is_terminal(&w.cur) {
+                    Ok(true) => {}
+                    Ok(false) => out.find((0, index, 0), FoundKind::Deadlock),
+                    Err(e) => out.find((0, index, 0), FoundKind::StateError(e)),
+                }
+            }
+        }
+        out.group_by_shard();
+        out
+    }
+}

@@ -1,0 +1,362 @@
+//! The command line: parses arguments (defs.rs), runs the command, prints
+//! its report, and maps every outcome to the exit codes of CLI.md in one
+//! place ([`Exit`]).
+
+pub mod defs;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use model::{CompileError, Model, Source};
+
+use crate::backend::cpu::CpuBackend;
+use crate::engine::progress::Progress;
+use crate::engine::{self, Outcome, SearchConfig, Status, Violation};
+use crate::report::{self, Summary, ViolationSummary};
+use crate::simulate::{self, WalkConfig};
+use crate::ui::{self, Display};
+use defs::{BackendArg, CheckArgs, Cli, Command, SimulateArgs, SpecArgs, TraceFormat};
+
+/// The exit codes of CLI.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Pass = 0,
+    Violation = 1,
+    Usage = 2,
+    Spec = 3,
+    Environment = 4,
+    #[allow(dead_code)] // Checkpoints arrive with the state store.
+    Stopped = 5,
+}
+
+/// An error that ends a run before it produces a result.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Usage(String),
+    /// Rendered diagnostics.
+    #[error("{0}")]
+    Spec(String),
+    #[error("{0}")]
+    Environment(String),
+}
+
+impl RunError {
+    fn exit(&self) -> Exit {
+        match self {
+            RunError::Usage(_) => Exit::Usage,
+            RunError::Spec(_) => Exit::Spec,
+            RunError::Environment(_) => Exit::Environment,
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                Exit::Usage as u8
+            } else {
+                Exit::Pass as u8
+            });
+        }
+    };
+    let exit = match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Simulate(args) => simulate(&args),
+        Command::Emit(_) => not_yet("`fathom emit`", "the emitter"),
+        Command::Validate(_) => not_yet("`fathom validate`", "log validation"),
+    };
+    ExitCode::from(exit as u8)
+}
+
+fn not_yet(what: &str, feature: &str) -> Exit {
+    eprintln!("fathom: {what} is not available in this version: {feature} is not built yet");
+    Exit::Environment
+}
+
+/// A spec loaded and compiled, with what the reports need.
+struct Loaded {
+    source: Source,
+    model: Model,
+    consts: BTreeMap<String, i64>,
+}
+
+fn load(args: &SpecArgs) -> Result<Loaded, RunError> {
+    let path = &args.spec;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let msg = format!("fathom: cannot read spec `{}`: {e}", path.display());
+        if e.kind() == std::io::ErrorKind::NotFound {
+            RunError::Usage(msg)
+        } else {
+            RunError::Environment(msg)
+        }
+    })?;
+    let source = Source::new(path.display().to_string(), text);
+    let overrides: HashMap<String, i64> = args.consts.iter().cloned().collect();
+    match model::compile(&source, &overrides) {
+        Ok(model) => {
+            let consts = model.consts.iter().cloned().collect();
+            Ok(Loaded {
+                source,
+                model,
+                consts,
+            })
+        }
+        Err(CompileError::Spec(diagnostics)) => {
+            let color = std::io::stderr().is_terminal();
+            let mut text = model::diagnostic::render_all(&diagnostics, &source, color);
+            text.push_str(&format!(
+                "fathom: {} error(s) in `{}`\n",
+                diagnostics.len(),
+                source.name
+            ));
+            Err(RunError::Spec(text))
+        }
+        Err(e @ CompileError::UnknownConst { .. }) => {
+            Err(RunError::Usage(format!("fathom: --const: {e}")))
+        }
+    }
+}
+
+fn fail(args: &SpecArgs, e: RunError) -> Exit {
+    eprint!("{e}");
+    if !e.to_string().ends_with('\n') {
+        eprintln!();
+    }
+    if args.json {
+        let consts = args.consts.iter().cloned().collect();
+        println!(
+            "{}",
+            report::error_json(
+                &args.spec.display().to_string(),
+                &consts,
+                e.to_string().trim_end()
+            )
+        );
+    }
+    e.exit()
+}
+
+fn thread_pool(threads: Option<u32>) -> Result<rayon::ThreadPool, RunError> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        b = b.num_threads(n as usize);
+    }
+    b.build()
+        .map_err(|e| RunError::Environment(format!("fathom: cannot start threads: {e}")))
+}
+
+/// Flags of CLI.md whose machinery is not built yet are refused clearly.
+fn refuse_unbuilt(args: &CheckArgs) -> Result<(), RunError> {
+    let unbuilt = |flag: &str, feature: &str| {
+        Err(RunError::Environment(format!(
+            "fathom: {flag} is not available in this version: {feature} is not built yet"
+        )))
+    };
+    if args.backend == BackendArg::Gpu {
+        return unbuilt("--backend gpu", "the GPU backend");
+    }
+    if args.memory.is_some() {
+        return unbuilt("--memory", "the disk-backed state store");
+    }
+    if args.store.is_some() {
+        return unbuilt("--store", "the disk-backed state store");
+    }
+    if args.checkpoint_every.is_some() {
+        return unbuilt("--checkpoint-every", "checkpointing");
+    }
+    if args.resume.is_some() {
+        return unbuilt("--resume", "checkpointing");
+    }
+    if args.fingerprint != "64" {
+        return unbuilt("--fingerprint 128", "the 128-bit visited set");
+    }
+    Ok(())
+}
+
+fn check(args: &CheckArgs) -> Exit {
+    let sargs = &args.spec;
+    if let Err(e) = refuse_unbuilt(args) {
+        return fail(sargs, e);
+    }
+    let loaded = match load(sargs) {
+        Ok(l) => l,
+        Err(e) => return fail(sargs, e),
+    };
+    let pool = match thread_pool(sargs.threads) {
+        Ok(p) => p,
+        Err(e) => return fail(sargs, e),
+    };
+    let config = SearchConfig {
+        deadlock: !sargs.no_deadlock,
+        max_depth: args.max_depth,
+    };
+    let progress = Arc::new(Progress::default());
+    let display = Display::start(progress.clone(), !sargs.quiet);
+    // `auto` is the CPU until the GPU backend exists.
+    let backend = CpuBackend::new(&loaded.model);
+    let outcome = pool.install(|| engine::search(&loaded.model, &config, &backend, &progress));
+    display.finish();
+    report_check(sargs, &loaded, &outcome)
+}
+
+fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome) -> Exit {
+    let spec = args.spec.display().to_string();
+    let result = match o.status {
+        Status::Pass => "pass",
+        Status::Violation => "violation",
+        Status::Bounded => "bounded",
+    };
+    let rate = if o.seconds > 0.0 {
+        o.distinct as f64 / o.seconds
+    } else {
+        0.0
+    };
+    if args.json {
+        let summary = Summary {
+            spec: spec.clone(),
+            consts: loaded.consts.clone(),
+            result,
+            backend: "cpu",
+            distinct: o.distinct,
+            generated: o.generated,
+            depth: o.depth,
+            seconds: o.seconds,
+            states_per_second: rate,
+            collision_probability: o.collision_probability(),
+            violation: o.violation.as_ref().map(ViolationSummary::of),
+            error: None,
+        };
+        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+    } else {
+        let consts: Vec<String> = loaded
+            .consts
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        println!(
+            "spec: {spec}{}",
+            if consts.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", consts.join(", "))
+            }
+        );
+        println!("result: {result}");
+        println!(
+            "distinct states: {}, generated: {}, depth: {}",
+            o.distinct, o.generated, o.depth
+        );
+        println!(
+            "time: {:.2}s ({} distinct states/s) on cpu",
+            o.seconds,
+            ui::human(rate)
+        );
+        println!(
+            "fingerprint collision probability: {:.1e}",
+            o.collision_probability()
+        );
+    }
+    if let Some(v) = &o.violation {
+        if let Err(e) = write_violation(args, loaded, v) {
+            return fail(args, e);
+        }
+        return Exit::Violation;
+    }
+    Exit::Pass
+}
+
+/// Prints a violation and writes its trace where `--trace-out` and
+/// `--trace-format` say (stdout for text, unless `--json` owns stdout).
+fn write_violation(args: &SpecArgs, loaded: &Loaded, v: &Violation) -> Result<(), RunError> {
+    let spec = args.spec.display().to_string();
+    let head = report::violation_text(v, &loaded.source);
+    let trace = v.trace.as_ref().map(|t| match args.trace_format {
+        TraceFormat::Text => report::trace_text(&loaded.model, t),
+        TraceFormat::Json => report::trace_json(&loaded.model, &spec, v, t),
+        TraceFormat::Itf => report::trace_itf(&loaded.model, &spec, v, t),
+    });
+    if args.json {
+        eprint!("{head}");
+    } else {
+        print!("{head}");
+    }
+    let Some(trace) = trace else { return Ok(()) };
+    match &args.trace_out {
+        Some(path) => write_file(path, &trace),
+        None if args.json => {
+            eprint!("{trace}");
+            Ok(())
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(trace.as_bytes());
+            if !trace.ends_with('\n') {
+                let _ = writeln!(out);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), RunError> {
+    std::fs::write(path, text).map_err(|e| {
+        RunError::Environment(format!("fathom: cannot write `{}`: {e}", path.display()))
+    })
+}
+
+fn simulate(args: &SimulateArgs) -> Exit {
+    let sargs = &args.spec;
+    let loaded = match load(sargs) {
+        Ok(l) => l,
+        Err(e) => return fail(sargs, e),
+    };
+    let config = WalkConfig {
+        seed: args.seed,
+        walks: args.walks,
+        walk_length: args.walk_length,
+        deadlock: !sargs.no_deadlock,
+    };
+    let start = std::time::Instant::now();
+    let o = simulate::simulate(&loaded.model, &config);
+    let seconds = start.elapsed().as_secs_f64();
+    let result = if o.violation.is_some() {
+        "violation"
+    } else {
+        "pass"
+    };
+    if sargs.json {
+        let j = serde_json::json!({
+            "spec": sargs.spec.display().to_string(),
+            "consts": loaded.consts,
+            "result": result,
+            "backend": "cpu",
+            "seed": args.seed,
+            "walks": o.walks,
+            "steps": o.steps,
+            "seconds": seconds,
+            "violation": o.violation.as_ref().map(ViolationSummary::of),
+        });
+        println!("{j}");
+    } else {
+        println!("spec: {}", sargs.spec.display());
+        println!(
+            "result: {result} ({} walks, {} steps, seed {})",
+            o.walks, o.steps, args.seed
+        );
+    }
+    if let Some(v) = &o.violation {
+        if let Err(e) = write_violation(sargs, &loaded, v) {
+            return fail(sargs, e);
+        }
+        return Exit::Violation;
+    }
+    Exit::Pass
+}

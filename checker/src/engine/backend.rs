@@ -1,0 +1,109 @@
+//! The seam between the engine and the places states are expanded.
+//!
+//! A backend turns a level's frontier into candidate successors (packed
+//! words, fingerprint, parent, rule instance) and check results; the engine
+//! owns everything else: deduplication, the trace log, levels, violations.
+//! The CPU backend (`backend::cpu`) is the reference.
+
+use super::progress::Progress;
+use super::visited::Visited;
+use model::eval::EvalError;
+
+/// Frontier states per chunk. Fixed, so that chunking, and with it every
+/// count and trace, is the same for any number of threads.
+pub const CHUNK_STATES: usize = 1024;
+
+pub struct LevelInput<'a> {
+    /// Packed states, `words` u32 each.
+    pub frontier: &'a [u32],
+    pub words: usize,
+    /// False at `--max-depth`: the states are checked but not expanded.
+    pub expand: bool,
+    pub deadlock: bool,
+}
+
+/// What a chunk found wrong. Ordered by `key`: the engine reports the least,
+/// which is the one with the shortest trace.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// (states in the trace beyond the frontier state: 0 or 1, frontier
+    /// index, rule instance).
+    pub key: (u32, u32, u32),
+    pub what: FoundKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum FoundKind {
+    /// The frontier state violates invariant `.0`.
+    Invariant(usize),
+    /// The frontier state has no enabled rule instance.
+    Deadlock,
+    /// Evaluating a property of the frontier state failed.
+    StateError(EvalError),
+    /// Firing rule instance `key.2` from the frontier state failed.
+    StepError(EvalError),
+    /// The successor by rule instance `key.2` lies outside the constraint
+    /// and violates invariant `.0`.
+    SuccessorInvariant(usize),
+}
+
+/// The candidates and findings of one chunk of the frontier.
+#[derive(Default)]
+pub struct ChunkOut {
+    /// Candidate successors not in the visited set as of the level's start.
+    pub words: Vec<u32>,
+    pub fps: Vec<u64>,
+    /// Frontier index of each candidate's parent.
+    pub parents: Vec<u32>,
+    pub instances: Vec<u32>,
+    /// Candidate indexes grouped by visited-set shard (stable within a shard).
+    pub order: Vec<u32>,
+    /// `order[shard_starts[s]..shard_starts[s + 1]]` belong to shard `s`.
+    pub shard_starts: Vec<u32>,
+    pub generated: u64,
+    pub found: Option<Found>,
+    /// Bit i: some state of the chunk satisfies `reachable` i.
+    pub reachables: u64,
+}
+
+impl ChunkOut {
+    /// Records a finding if it comes before the one held.
+    pub fn find(&mut self, key: (u32, u32, u32), what: FoundKind) {
+        if self.found.as_ref().is_none_or(|f| key < f.key) {
+            self.found = Some(Found { key, what });
+        }
+    }
+
+    /// Groups candidates by shard (a counting sort; stable).
+    pub fn group_by_shard(&mut self) {
+        let shards = super::visited::SHARDS;
+        let mut starts = vec![0u32; shards + 1];
+        for &fp in &self.fps {
+            starts[super::visited::shard_of(fp) + 1] += 1;
+        }
+        for s in 0..shards {
+            starts[s + 1] += starts[s];
+        }
+        let mut next = starts.clone();
+        self.order = vec![0; self.fps.len()];
+        for (i, &fp) in self.fps.iter().enumerate() {
+            let s = super::visited::shard_of(fp);
+            self.order[next[s] as usize] = i as u32;
+            next[s] += 1;
+        }
+        self.shard_starts = starts;
+    }
+}
+
+pub trait Backend: Sync {
+    fn name(&self) -> &'static str;
+
+    /// Expands a level: one [`ChunkOut`] per [`CHUNK_STATES`] frontier
+    /// states, in frontier order. `visited` is read-only here.
+    fn expand(
+        &self,
+        input: &LevelInput<'_>,
+        visited: &Visited,
+        progress: &Progress,
+    ) -> Vec<ChunkOut>;
+}

@@ -1,0 +1,152 @@
+//! The trace log and the rebuilding of shortest traces.
+//!
+//! Each distinct state has an id (its position in the log) and an entry:
+//! its parent's id and the rule instance that led from the parent to it;
+//! an initial state has no parent and records its initial-state ordinal. A
+//! trace is rebuilt by walking parents back and replaying the instances
+//! forward through the reference evaluator, which also re-checks that every
+//! step was enabled and that the last state really is the violation.
+
+use model::Model;
+use model::eval::EvalError;
+use model::step::{Fired, Stepper};
+
+const NO_PARENT: u64 = u64::MAX;
+
+#[derive(Default)]
+pub struct TraceLog {
+    parents: Vec<u64>,
+    instances: Vec<u32>,
+}
+
+impl TraceLog {
+    pub fn push_initial(&mut self, ordinal: u32) {
+        self.parents.push(NO_PARENT);
+        self.instances.push(ordinal);
+    }
+
+    pub fn push(&mut self, parent: u64, instance: u32) {
+        debug_assert!(parent < self.parents.len() as u64);
+        self.parents.push(parent);
+        self.instances.push(instance);
+    }
+
+    pub fn len(&self) -> u64 {
+        self.parents.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parents.is_empty()
+    }
+
+    /// The initial-state ordinal and the rule instances that reach `id`.
+    pub fn path(&self, id: u64) -> (u64, Vec<u64>) {
+        let mut instances = Vec::new();
+        let mut at = id as usize;
+        loop {
+            let parent = self.parents[at];
+            if parent == NO_PARENT {
+                instances.reverse();
+                return (self.instances[at] as u64, instances);
+            }
+            assert!(parent < at as u64, "trace log parents precede children");
+            instances.push(self.instances[at] as u64);
+            at = parent as usize;
+        }
+    }
+}
+
+/// How a step of a trace came about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Init { ordinal: u64 },
+    Rule { instance: u64 },
+}
+
+#[derive(Clone, Debug)]
+pub struct TraceState {
+    pub action: Action,
+    pub label: String,
+    pub slots: Vec<i64>,
+}
+
+/// A rule instance that failed while firing (an assert, a range error).
+#[derive(Clone, Debug)]
+pub struct FailingStep {
+    pub instance: u64,
+    pub label: String,
+    pub error: EvalError,
+}
+
+#[derive(Clone, Debug)]
+pub struct Trace {
+    pub states: Vec<TraceState>,
+    pub failing_step: Option<FailingStep>,
+}
+
+/// Replays a path through the reference evaluator. Every step must be
+/// enabled; a failure here means the engine and the evaluator disagree,
+/// which is a bug.
+pub fn replay(model: &Model, ordinal: u64, instances: &[u64]) -> Result<Trace, String> {
+    let mut stepper = Stepper::new(model);
+    let initial = stepper
+        .initial_states()
+        .map_err(|e| format!("initial states: {}", e.message))?;
+    let Some(first) = initial.get(ordinal as usize) else {
+        return Err(format!("initial state #{ordinal} does not exist"));
+    };
+    let mut states = vec![TraceState {
+        action: Action::Init { ordinal },
+        label: stepper.init_label(ordinal),
+        slots: first.clone(),
+    }];
+    let mut next = Vec::new();
+    for &instance in instances {
+        let Some(prev) = states.last() else {
+            unreachable!("trace starts with a state")
+        };
+        match stepper.fire(instance, &prev.slots, &mut next) {
+            Ok(Fired::Enabled) => states.push(TraceState {
+                action: Action::Rule { instance },
+                label: stepper.instance_label(instance),
+                slots: next.clone(),
+            }),
+            Ok(Fired::Disabled) => {
+                return Err(format!(
+                    "step {} ({}) is not enabled",
+                    states.len(),
+                    stepper.instance_label(instance)
+                ));
+            }
+            Err(e) => return Err(format!("step {} fails: {}", states.len(), e.message)),
+        }
+    }
+    Ok(Trace {
+        states,
+        failing_step: None,
+    })
+}
+
+/// Appends the failing firing of `instance` to a trace, checking that it
+/// fails again with the same error.
+pub fn with_failing_step(model: &Model, mut trace: Trace, instance: u64) -> Result<Trace, String> {
+    let mut stepper = Stepper::new(model);
+    let Some(last) = trace.states.last() else {
+        return Err("empty trace".into());
+    };
+    let mut next = Vec::new();
+    match stepper.fire(instance, &last.slots, &mut next) {
+        Err(error) => {
+            trace.failing_step = Some(FailingStep {
+                instance,
+                label: stepper.instance_label(instance),
+                error,
+            });
+            Ok(trace)
+        }
+        Ok(_) => Err(format!(
+            "step {} did not fail on replay",
+            stepper.instance_label(instance)
+        )),
+    }
+}

@@ -1,0 +1,84 @@
+//! The in-memory visited set: fingerprints in shards.
+//!
+//! The engine never locks it. While a level is expanded the set is only
+//! read (candidates already seen in earlier levels are dropped early);
+//! then each shard is written by exactly one task, which takes its
+//! candidates in a fixed order. So the states a level keeps, and the parent
+//! recorded for each, do not depend on the number of threads.
+
+use hashbrown::HashSet;
+use std::hash::{BuildHasher, Hasher};
+
+/// Shards are chosen by the fingerprint's top byte.
+pub const SHARDS: usize = 256;
+
+pub fn shard_of(fp: u64) -> usize {
+    (fp >> 56) as usize
+}
+
+/// Fingerprints are hashes already: the table's hash is a cheap remix, so
+/// that the bits hashbrown uses for buckets and tags vary within a shard.
+#[derive(Clone, Copy, Default)]
+pub struct FpHash;
+
+pub struct FpHasher(u64);
+
+impl Hasher for FpHasher {
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(8)
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 fingerprints are hashed")
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+impl BuildHasher for FpHash {
+    type Hasher = FpHasher;
+    fn build_hasher(&self) -> FpHasher {
+        FpHasher(0)
+    }
+}
+
+pub type Shard = HashSet<u64, FpHash>;
+
+pub struct Visited {
+    pub shards: Vec<Shard>,
+}
+
+impl Default for Visited {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Visited {
+    pub fn new() -> Visited {
+        Visited {
+            shards: (0..SHARDS).map(|_| Shard::with_hasher(FpHash)).collect(),
+        }
+    }
+
+    pub fn contains(&self, fp: u64) -> bool {
+        self.shards[shard_of(fp)].contains(&fp)
+    }
+
+    pub fn insert(&mut self, fp: u64) -> bool {
+        self.shards[shard_of(fp)].insert(fp)
+    }
+
+    pub fn len(&self) -> u64 {
+        self.shards.iter().map(|s| s.len() as u64).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held by the tables (for the progress display).
+    pub fn bytes(&self) -> u64 {
+        self.shards.iter().map(|s| s.capacity() as u64 * 9).sum()
+    }
+}

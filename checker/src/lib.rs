@@ -1,0 +1,13 @@
+//! The `fathom` binary and its library: the exploration engine
+//! ([`engine`]), the CPU backend ([`backend::cpu`]), random simulation,
+//! reports and traces, and the command line ([`cli`]).
+//!
+//! Only this crate knows flags, JSON and exit codes; the spec language and
+//! the reference evaluator live in `model`.
+
+pub mod backend;
+pub mod cli;
+pub mod engine;
+pub mod report;
+pub mod simulate;
+pub mod ui;

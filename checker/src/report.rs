@@ -1,0 +1,258 @@
+//! What a run prints: the JSON summary of CLI.md, the human summary, and
+//! violations' traces in text, JSON or ITF.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use model::value::Value;
+use model::{Model, Source};
+use serde::Serialize;
+use serde_json::{Map, Value as Json, json};
+
+use crate::engine::Violation;
+use crate::engine::trace::{Action, Trace};
+
+/// The `--json` summary object (CLI.md).
+#[derive(Serialize, Debug)]
+pub struct Summary {
+    pub spec: String,
+    pub consts: BTreeMap<String, i64>,
+    pub result: &'static str,
+    pub backend: &'static str,
+    pub distinct: u64,
+    pub generated: u64,
+    pub depth: u32,
+    pub seconds: f64,
+    pub states_per_second: f64,
+    pub collision_probability: f64,
+    pub violation: Option<ViolationSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ViolationSummary {
+    pub kind: &'static str,
+    pub name: String,
+    pub message: String,
+    /// States in the trace, the initial one included; null without a trace.
+    pub trace_length: Option<usize>,
+}
+
+impl ViolationSummary {
+    pub fn of(v: &Violation) -> ViolationSummary {
+        ViolationSummary {
+            kind: v.kind.as_str(),
+            name: v.name.clone(),
+            message: v.message.clone(),
+            trace_length: v.trace.as_ref().map(|t| t.states.len()),
+        }
+    }
+}
+
+/// The error summary printed with `--json` when a run cannot start.
+pub fn error_json(spec: &str, consts: &BTreeMap<String, i64>, message: &str) -> String {
+    json!({
+        "spec": spec, "consts": consts, "result": "error", "backend": null,
+        "distinct": 0, "generated": 0, "depth": 0, "seconds": 0.0,
+        "states_per_second": 0.0, "collision_probability": 0.0,
+        "violation": null, "error": message,
+    })
+    .to_string()
+}
+
+/// A violation as a person reads it: what, where, and the trace.
+pub fn violation_text(v: &Violation, source: &Source) -> String {
+    let mut s = format!("violation ({}): {}\n", v.kind.as_str(), v.message);
+    if let Some(span) = v.span {
+        let _ = writeln!(s, "  --> {}", source.location(span));
+        let (line, _) = source.line_col(span.start);
+        if let Some(text) = source.text.lines().nth(line - 1) {
+            let _ = writeln!(s, "   | {}", text.trim_end());
+        }
+    }
+    s
+}
+
+fn var_values(model: &Model, slots: &[i64]) -> Vec<(String, Value)> {
+    model
+        .vars
+        .iter()
+        .map(|v| {
+            let o = v.offset as usize;
+            (
+                v.name.clone(),
+                Value::decode(&model.types, &v.ty, &slots[o..o + v.len as usize]),
+            )
+        })
+        .collect()
+}
+
+/// Each step's rule instance and only the variables it changed.
+pub fn trace_text(model: &Model, trace: &Trace) -> String {
+    let mut s = format!("trace ({} states):\n", trace.states.len());
+    let mut prev: Option<Vec<(String, Value)>> = None;
+    for (i, st) in trace.states.iter().enumerate() {
+        let vals = var_values(model, &st.slots);
+        let _ = writeln!(s, "{:>4}: {}", i + 1, st.label);
+        for (k, (name, value)) in vals.iter().enumerate() {
+            if prev.as_ref().is_none_or(|p| p[k].1 != *value) {
+                let _ = writeln!(s, "        {name} = {value}");
+            }
+        }
+        if i > 0 && prev.as_ref() == Some(&vals) {
+            let _ = writeln!(s, "        (no variable changed)");
+        }
+        prev = Some(vals);
+    }
+    if let Some(f) = &trace.failing_step {
+        let _ = writeln!(
+            s,
+            "{:>4}: {} fails: {}",
+            trace.states.len() + 1,
+            f.label,
+            f.error.message
+        );
+    }
+    s
+}
+
+fn plain_json(v: &Value) -> Json {
+    match v {
+        Value::Bool(b) => json!(b),
+        Value::Int(i) => json!(i),
+        Value::Variant { name, fields, .. } if fields.is_empty() => json!(name),
+        Value::Variant { name, fields, .. } => {
+            let mut m = Map::new();
+            m.insert("tag".into(), json!(name));
+            for (k, x) in fields {
+                m.insert(k.clone(), plain_json(x));
+            }
+            Json::Object(m)
+        }
+        Value::Record(fields) => Json::Object(
+            fields
+                .iter()
+                .map(|(k, x)| (k.clone(), plain_json(x)))
+                .collect(),
+        ),
+        Value::Array(items) => Json::Array(items.iter().map(|(_, x)| plain_json(x)).collect()),
+        Value::Set(items) | Value::Seq(items) => {
+            Json::Array(items.iter().map(plain_json).collect())
+        }
+    }
+}
+
+fn itf_json(v: &Value) -> Json {
+    match v {
+        Value::Bool(b) => json!(b),
+        Value::Int(i) => json!({ "#bigint": i.to_string() }),
+        Value::Variant { name, fields, .. } => {
+            let value = if fields.is_empty() {
+                json!({ "#tup": [] })
+            } else {
+                Json::Object(
+                    fields
+                        .iter()
+                        .map(|(k, x)| (k.clone(), itf_json(x)))
+                        .collect(),
+                )
+            };
+            json!({ "tag": name, "value": value })
+        }
+        Value::Record(fields) => Json::Object(
+            fields
+                .iter()
+                .map(|(k, x)| (k.clone(), itf_json(x)))
+                .collect(),
+        ),
+        Value::Array(items) => {
+            json!({ "#map": items.iter().map(|(k, x)| json!([itf_json(k), itf_json(x)])).collect::<Vec<_>>() })
+        }
+        Value::Set(items) => json!({ "#set": items.iter().map(itf_json).collect::<Vec<_>>() }),
+        Value::Seq(items) => Json::Array(items.iter().map(itf_json).collect()),
+    }
+}
+
+fn action_json(model: &Model, action: &Action) -> Json {
+    match action {
+        Action::Init { ordinal } => json!({ "init": ordinal }),
+        Action::Rule { instance } => {
+            let rule = model
+                .rule_of_instance(*instance)
+                .map(|(r, _)| model.rules[r].name.clone());
+            let params: Map<String, Json> = model::step::instance_params(model, *instance)
+                .iter()
+                .map(|(k, v)| (k.clone(), plain_json(v)))
+                .collect();
+            json!({ "rule": rule, "params": params, "instance": instance })
+        }
+    }
+}
+
+/// Fathom's JSON trace: states in order, each with its action, its
+/// variables, and the names of those that changed.
+pub fn trace_json(model: &Model, spec: &str, v: &Violation, trace: &Trace) -> String {
+    let mut prev: Option<Vec<(String, Value)>> = None;
+    let states: Vec<Json> = trace
+        .states
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let vals = var_values(model, &st.slots);
+            let changed: Vec<&String> = vals
+                .iter()
+                .enumerate()
+                .filter(|(k, (_, x))| prev.as_ref().is_none_or(|p| p[*k].1 != *x))
+                .map(|(_, (n, _))| n)
+                .collect();
+            let j = json!({
+                "index": i + 1,
+                "label": st.label,
+                "action": action_json(model, &st.action),
+                "state": Json::Object(vals.iter().map(|(k, x)| (k.clone(), plain_json(x))).collect()),
+                "changed": changed,
+            });
+            prev = Some(vals);
+            j
+        })
+        .collect();
+    let failing = trace.failing_step.as_ref().map(|f| {
+        json!({ "label": f.label, "action": action_json(model, &Action::Rule { instance: f.instance }), "error": f.error.message })
+    });
+    let out = json!({
+        "spec": spec,
+        "violation": { "kind": v.kind.as_str(), "name": v.name, "message": v.message },
+        "states": states,
+        "failing_step": failing,
+    });
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}
+
+/// The Informal Trace Format (ITF, Apalache ADR-015).
+pub fn trace_itf(model: &Model, spec: &str, v: &Violation, trace: &Trace) -> String {
+    let states: Vec<Json> = trace
+        .states
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let mut m = Map::new();
+            m.insert("#meta".into(), json!({ "index": i, "action": st.label }));
+            for (k, x) in var_values(model, &st.slots) {
+                m.insert(k, itf_json(&x));
+            }
+            Json::Object(m)
+        })
+        .collect();
+    let out = json!({
+        "#meta": {
+            "format": "ITF",
+            "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+            "source": spec,
+            "description": format!("{} violation: {}", v.kind.as_str(), v.message),
+        },
+        "vars": model.vars.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
+        "states": states,
+    });
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}

@@ -1,0 +1,714 @@
+//! The model IR: what the checker, the GPU code generator and the emitter
+//! read. Names are resolved, types checked, constants folded.
+//!
+//! Values are *flat*: every value of a type is a fixed-length sequence of
+//! integer slots (see [`Types::flat_len`]). A state is the concatenation of
+//! the variables' flat values; [`crate::layout`] packs those slots into u32
+//! words. Expressions evaluate to flat values; statements write flat values
+//! into places.
+
+use crate::span::Span;
+
+pub type EnumId = u32;
+pub type RecordId = u32;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ty {
+    Bool,
+    /// An integer of an expression: unbounded (checked when stored).
+    Int,
+    Range(i64, i64),
+    Enum(EnumId),
+    Record(RecordId),
+    Array(Box<Ty>, Box<Ty>),
+    Set(Box<Ty>),
+    Seq(Box<Ty>, u32),
+}
+
+#[derive(Clone, Debug)]
+pub struct Variant {
+    pub name: String,
+    pub fields: Vec<(String, Ty)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EnumDef {
+    pub name: String,
+    pub variants: Vec<Variant>,
+}
+
+impl EnumDef {
+    pub fn has_fields(&self) -> bool {
+        self.variants.iter().any(|v| !v.fields.is_empty())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RecordDef {
+    pub name: String,
+    pub fields: Vec<(String, Ty)>,
+}
+
+/// The enum and record definitions a model's types refer to.
+#[derive(Clone, Debug, Default)]
+pub struct Types {
+    pub enums: Vec<EnumDef>,
+    pub records: Vec<RecordDef>,
+}
+
+/// Cardinalities past this are refused: a set over such a type would not fit
+/// a state, and enumerating it would not finish.
+pub const CARD_MAX: u64 = 1 << 24;
+
+impl Types {
+    /// Number of slots in a flat value of `ty`.
+    pub fn flat_len(&self, ty: &Ty) -> u32 {
+        match ty {
+            Ty::Bool | Ty::Int | Ty::Range(..) => 1,
+            Ty::Enum(id) => {
+                let def = &self.enums[*id as usize];
+                1 + def
+                    .variants
+                    .iter()
+                    .flat_map(|v| v.fields.iter())
+                    .map(|(_, t)| self.flat_len(t))
+                    .sum::<u32>()
+            }
+            Ty::Record(id) => self.records[*id as usize]
+                .fields
+                .iter()
+                .map(|(_, t)| self.flat_len(t))
+                .sum(),
+            Ty::Array(index, elem) => self.card(index).unwrap_or(0) as u32 * self.flat_len(elem),
+            Ty::Set(elem) => self.card(elem).unwrap_or(0) as u32,
+            Ty::Seq(elem, cap) => 1 + cap * self.flat_len(elem),
+        }
+    }
+
+    /// Offset of variant `tag`'s first field within an enum's flat value.
+    pub fn variant_offset(&self, id: EnumId, tag: u32) -> u32 {
+        let def = &self.enums[id as usize];
+        1 + def.variants[..tag as usize]
+            .iter()
+            .flat_map(|v| v.fields.iter())
+            .map(|(_, t)| self.flat_len(t))
+            .sum::<u32>()
+    }
+
+    /// Offset of field `index` within a variant's or record's fields.
+    pub fn fields_offset(&self, fields: &[(String, Ty)], index: usize) -> u32 {
+        fields[..index].iter().map(|(_, t)| self.flat_len(t)).sum()
+    }
+
+    /// Number of values of a finite type; `None` for `Int` or past [`CARD_MAX`].
+    pub fn card(&self, ty: &Ty) -> Option<u64> {
+        let c = match ty {
+            Ty::Bool => 2,
+            Ty::Int => return None,
+            Ty::Range(lo, hi) => (hi - lo + 1).max(0) as u64,
+            Ty::Enum(id) => {
+                let mut total: u64 = 0;
+                for v in &self.enums[*id as usize].variants {
+                    total = total.checked_add(self.product(v.fields.iter().map(|(_, t)| t))?)?;
+                }
+                total
+            }
+            Ty::Record(id) => {
+                self.product(self.records[*id as usize].fields.iter().map(|(_, t)| t))?
+            }
+            Ty::Array(index, elem) => {
+                let n = self.card(index)?;
+                let e = self.card(elem)?;
+                let mut total: u64 = 1;
+                for _ in 0..n {
+                    total = total.checked_mul(e)?;
+                    if total > CARD_MAX {
+                        return None;
+                    }
+                }
+                total
+            }
+            Ty::Set(elem) => {
+                let n = self.card(elem)?;
+                if n >= 63 {
+                    return None;
+                }
+                1u64 << n
+            }
+            Ty::Seq(elem, cap) => {
+                let e = self.card(elem)?;
+                let mut total: u64 = 0;
+                let mut power: u64 = 1;
+                for _ in 0..=*cap {
+                    total = total.checked_add(power)?;
+                    power = power.checked_mul(e)?;
+                    if total > CARD_MAX {
+                        return None;
+                    }
+                }
+                total
+            }
+        };
+        (c <= CARD_MAX).then_some(c)
+    }
+
+    fn product<'a>(&self, tys: impl Iterator<Item = &'a Ty>) -> Option<u64> {
+        let mut total: u64 = 1;
+        for t in tys {
+            total = total.checked_mul(self.card(t)?)?;
+        }
+        (total <= CARD_MAX).then_some(total)
+    }
+
+    /// The (lo, hi) bounds of every slot of a flat value of `ty`, in order.
+    pub fn slot_bounds(&self, ty: &Ty, out: &mut Vec<(i64, i64)>) {
+        match ty {
+            Ty::Bool => out.push((0, 1)),
+            Ty::Int => out.push((i64::MIN, i64::MAX)),
+            Ty::Range(lo, hi) => out.push((*lo, *hi)),
+            Ty::Enum(id) => {
+                let def = &self.enums[*id as usize];
+                out.push((0, def.variants.len() as i64 - 1));
+                for v in &def.variants {
+                    for (_, t) in &v.fields {
+                        self.slot_bounds(t, out);
+                    }
+                }
+            }
+            Ty::Record(id) => {
+                for (_, t) in &self.records[*id as usize].fields {
+                    self.slot_bounds(t, out);
+                }
+            }
+            Ty::Array(index, elem) => {
+                for _ in 0..self.card(index).unwrap_or(0) {
+                    self.slot_bounds(elem, out);
+                }
+            }
+            Ty::Set(elem) => {
+                for _ in 0..self.card(elem).unwrap_or(0) {
+                    out.push((0, 1));
+                }
+            }
+            Ty::Seq(elem, cap) => {
+                out.push((0, *cap as i64));
+                for _ in 0..*cap {
+                    self.slot_bounds(elem, out);
+                }
+            }
+        }
+    }
+
+    /// The flat value every slot of which is its lower bound: the type's
+    /// first value and the canonical filler of unused slots.
+    pub fn default_value(&self, ty: &Ty, out: &mut Vec<i64>) {
+        // Sets and sequences start empty: their slots' low bound is 0.
+        let mut bounds = Vec::new();
+        self.slot_bounds(ty, &mut bounds);
+        out.extend(
+            bounds
+                .iter()
+                .map(|(lo, _)| if *lo == i64::MIN { 0 } else { *lo }),
+        );
+    }
+
+    /// Position of a flat value among all values of `ty` (0-based), for set
+    /// membership and rule-parameter numbering; `None` if out of range.
+    pub fn value_index(&self, ty: &Ty, slots: &[i64]) -> Option<u64> {
+        match ty {
+            Ty::Bool => (0..=1).contains(&slots[0]).then(|| slots[0] as u64),
+            Ty::Int => None,
+            Ty::Range(lo, hi) => (*lo..=*hi)
+                .contains(&slots[0])
+                .then(|| (slots[0] - lo) as u64),
+            Ty::Enum(id) => {
+                let def = &self.enums[*id as usize];
+                let tag = usize::try_from(slots[0])
+                    .ok()
+                    .filter(|t| *t < def.variants.len())?;
+                let mut base = 0u64;
+                for v in &def.variants[..tag] {
+                    base += self.product(v.fields.iter().map(|(_, t)| t))?;
+                }
+                let offset = self.variant_offset(*id, tag as u32) as usize;
+                Some(base + self.tuple_index(&def.variants[tag].fields, &slots[offset..])?)
+            }
+            Ty::Record(id) => self.tuple_index(&self.records[*id as usize].fields, slots),
+            Ty::Array(index, elem) => {
+                let n = self.card(index)?;
+                let e = self.card(elem)?;
+                let len = self.flat_len(elem) as usize;
+                let mut acc = 0u64;
+                for i in 0..n as usize {
+                    acc = acc * e + self.value_index(elem, &slots[i * len..])?;
+                }
+                Some(acc)
+            }
+            Ty::Set(elem) => {
+                let n = self.card(elem)? as usize;
+                let mut acc = 0u64;
+                for i in (0..n).rev() {
+                    acc = acc * 2 + u64::from(slots[i] != 0);
+                }
+                Some(acc)
+            }
+            Ty::Seq(elem, cap) => {
+                let e = self.card(elem)?;
+                let len = u32::try_from(slots[0]).ok().filter(|l| l <= cap)?;
+                let stride = self.flat_len(elem) as usize;
+                let mut base = 0u64;
+                let mut power = 1u64;
+                for _ in 0..len {
+                    base += power;
+                    power *= e;
+                }
+                let mut acc = 0u64;
+                for i in 0..len as usize {
+                    acc = acc * e + self.value_index(elem, &slots[1 + i * stride..])?;
+                }
+                Some(base + acc)
+            }
+        }
+    }
+
+    fn tuple_index(&self, fields: &[(String, Ty)], slots: &[i64]) -> Option<u64> {
+        let mut acc = 0u64;
+        let mut offset = 0usize;
+        for (_, t) in fields {
+            acc = acc * self.card(t)? + self.value_index(t, &slots[offset..])?;
+            offset += self.flat_len(t) as usize;
+        }
+        Some(acc)
+    }
+
+    /// The inverse of [`Types::value_index`]: writes the flat value numbered
+    /// `index` (which must be below `card(ty)`) into `out`.
+    pub fn value_at(&self, ty: &Ty, index: u64, out: &mut [i64]) {
+        match ty {
+            Ty::Bool => out[0] = index as i64,
+            Ty::Int => out[0] = index as i64,
+            Ty::Range(lo, _) => out[0] = lo + index as i64,
+            Ty::Enum(id) => {
+                let def = &self.enums[*id as usize];
+                let len = self.flat_len(ty) as usize;
+                let mut filler = Vec::with_capacity(len);
+                self.default_value(ty, &mut filler);
+                out[..len].copy_from_slice(&filler);
+                let mut rest = index;
+                for (tag, v) in def.variants.iter().enumerate() {
+                    let n = self.product(v.fields.iter().map(|(_, t)| t)).unwrap_or(0);
+                    if rest < n {
+                        out[0] = tag as i64;
+                        let offset = self.variant_offset(*id, tag as u32) as usize;
+                        self.tuple_at(&v.fields, rest, &mut out[offset..]);
+                        return;
+                    }
+                    rest -= n;
+                }
+                debug_assert!(false, "enum value index out of range");
+            }
+            Ty::Record(id) => self.tuple_at(&self.records[*id as usize].fields, index, out),
+            Ty::Array(idx, elem) => {
+                let n = self.card(idx).unwrap_or(0) as usize;
+                let e = self.card(elem).unwrap_or(1);
+                let len = self.flat_len(elem) as usize;
+                let mut rest = index;
+                for i in (0..n).rev() {
+                    self.value_at(elem, rest % e, &mut out[i * len..]);
+                    rest /= e;
+                }
+            }
+            Ty::Set(elem) => {
+                let n = self.card(elem).unwrap_or(0) as usize;
+                for (i, slot) in out[..n].iter_mut().enumerate() {
+                    *slot = ((index >> i) & 1) as i64;
+                }
+            }
+            Ty::Seq(elem, cap) => {
+                let e = self.card(elem).unwrap_or(1);
+                let stride = self.flat_len(elem) as usize;
+                let total = self.flat_len(ty) as usize;
+                let mut filler = Vec::with_capacity(total);
+                self.default_value(ty, &mut filler);
+                out[..total].copy_from_slice(&filler);
+                let mut rest = index;
+                let mut power = 1u64;
+                let mut len = 0u32;
+                while len < *cap && rest >= power {
+                    rest -= power;
+                    power *= e;
+                    len += 1;
+                }
+                out[0] = len as i64;
+                for i in (0..len as usize).rev() {
+                    self.value_at(elem, rest % e, &mut out[1 + i * stride..]);
+                    rest /= e;
+                }
+            }
+        }
+    }
+
+    fn tuple_at(&self, fields: &[(String, Ty)], index: u64, out: &mut [i64]) {
+        let mut rest = index;
+        let mut offsets = Vec::with_capacity(fields.len());
+        let mut offset = 0usize;
+        for (_, t) in fields {
+            offsets.push(offset);
+            offset += self.flat_len(t) as usize;
+        }
+        for (i, (_, t)) in fields.iter().enumerate().rev() {
+            let c = self.card(t).unwrap_or(1);
+            self.value_at(t, rest % c, &mut out[offsets[i]..]);
+            rest /= c;
+        }
+    }
+
+    /// How a type reads in messages and traces.
+    pub fn name(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::Bool => "bool".into(),
+            Ty::Int => "int".into(),
+            Ty::Range(lo, hi) => format!("{lo}..{hi}"),
+            Ty::Enum(id) => self.enums[*id as usize].name.clone(),
+            Ty::Record(id) => self.records[*id as usize].name.clone(),
+            Ty::Array(i, e) => format!("[{}]{}", self.name(i), self.name(e)),
+            Ty::Set(e) => format!("set[{}]", self.name(e)),
+            Ty::Seq(e, k) => format!("seq[{}; {k}]", self.name(e)),
+        }
+    }
+}
+
+impl Ty {
+    pub fn is_int(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Range(..))
+    }
+    pub fn is_scalar(&self) -> bool {
+        matches!(self, Ty::Bool | Ty::Int | Ty::Range(..))
+    }
+}
+
+/// Where a place's slots live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Root {
+    State,
+    Local,
+}
+
+/// A dynamic step from a place into a part of it.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Array element: `index - lo` in `0..count`, each `stride` slots.
+    Index {
+        index: Expr,
+        lo: i64,
+        count: u32,
+        stride: u32,
+        span: Span,
+    },
+    /// Sequence element: `index` in `0..len`, elements after the length slot.
+    SeqIndex {
+        index: Expr,
+        stride: u32,
+        span: Span,
+    },
+    /// The last element of a sequence (`last(q)`); `first` for `head(q)`.
+    SeqEnd {
+        first: bool,
+        stride: u32,
+        span: Span,
+    },
+    /// A variant's field: error unless the tag is one of `tags` (tag,
+    /// offset of the field within the enum's flat value).
+    VariantField {
+        tags: Vec<(u32, u32)>,
+        field: String,
+        span: Span,
+    },
+    /// A static offset (record field, variant tag slot, ...).
+    Offset(u32),
+}
+
+/// A path into the state or the local frame: a static start, dynamic steps,
+/// and the length of the value found there.
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub root: Root,
+    pub offset: u32,
+    pub steps: Vec<Step>,
+    pub len: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Min,
+    Max,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    Union,
+    Inter,
+    Minus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuantKind {
+    Forall,
+    Exists,
+    Count,
+    Sum,
+}
+
+/// What a quantifier or `for` ranges over.
+#[derive(Clone, Debug)]
+pub enum Domain {
+    /// Every value of a finite type, in index order.
+    Type(Ty),
+    /// The members of a set value over `elem`, in index order.
+    Set { set: Box<Expr>, elem: Ty },
+    /// A sequence's elements in order.
+    Seq { seq: Box<Expr>, stride: u32 },
+}
+
+#[derive(Clone, Debug)]
+pub enum Expr {
+    Int(i64),
+    /// A constant flat value of more than one slot.
+    Lit(Vec<i64>),
+    Read(Place),
+    Neg(Box<Expr>, Span),
+    Not(Box<Expr>),
+    Abs(Box<Expr>, Span),
+    Arith(IntOp, Box<Expr>, Box<Expr>, Span),
+    /// Flat equality of two values of `len` slots.
+    Eq {
+        len: u32,
+        negate: bool,
+        a: Box<Expr>,
+        b: Box<Expr>,
+    },
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Implies(Box<Expr>, Box<Expr>),
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+        len: u32,
+    },
+    /// Concatenation of flat parts (record literals).
+    Concat(Vec<Expr>),
+    /// A variant value: the default value, then the tag and fields written.
+    Variant {
+        default: Vec<i64>,
+        tag: u32,
+        offset: u32,
+        fields: Vec<Expr>,
+    },
+    /// A sequence literal: elements then padding to capacity.
+    SeqLit {
+        elems: Vec<Expr>,
+        padding: Vec<i64>,
+    },
+    /// Part of a computed value: `len` slots at a step into a value of `base_len`.
+    Sub {
+        base: Box<Expr>,
+        base_len: u32,
+        step: Box<Step>,
+        len: u32,
+    },
+    /// `elem in set` where `set` is a flat set over `elem_ty`.
+    In {
+        elem: Box<Expr>,
+        elem_ty: Ty,
+        set: Box<Expr>,
+    },
+    SetLit {
+        elems: Vec<Expr>,
+        elem_ty: Ty,
+        card: u32,
+        span: Span,
+    },
+    SetOp {
+        op: SetOp,
+        card: u32,
+        a: Box<Expr>,
+        b: Box<Expr>,
+    },
+    Subseteq {
+        card: u32,
+        a: Box<Expr>,
+        b: Box<Expr>,
+    },
+    Card {
+        card: u32,
+        set: Box<Expr>,
+    },
+    /// The length slot of a sequence value.
+    Len(Box<Expr>, u32),
+    Quant {
+        kind: QuantKind,
+        local: u32,
+        len: u32,
+        domain: Domain,
+        body: Box<Expr>,
+    },
+    /// Binds a local (a `fn` argument) around a body.
+    Let {
+        local: u32,
+        len: u32,
+        value: Box<Expr>,
+        body: Box<Expr>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// Writes a value, each slot checked against `bounds`.
+    Assign {
+        place: Place,
+        value: Expr,
+        bounds: Vec<(i64, i64)>,
+        span: Span,
+    },
+    Let {
+        local: u32,
+        len: u32,
+        value: Expr,
+    },
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
+    For {
+        local: u32,
+        len: u32,
+        domain: Domain,
+        body: Vec<Stmt>,
+    },
+    SetAdd {
+        place: Place,
+        elem: Expr,
+        elem_ty: Ty,
+        remove: bool,
+        span: Span,
+    },
+    Push {
+        place: Place,
+        elem: Expr,
+        stride: u32,
+        cap: u32,
+        bounds: Vec<(i64, i64)>,
+        span: Span,
+    },
+    Pop {
+        place: Place,
+        stride: u32,
+        cap: u32,
+        filler: Vec<i64>,
+        span: Span,
+    },
+    Clear {
+        place: Place,
+        filler: Vec<i64>,
+    },
+    Assert {
+        cond: Expr,
+        message: String,
+        span: Span,
+    },
+}
+
+/// One state variable: its flat slots are `offset..offset+len` of a state.
+#[derive(Clone, Debug)]
+pub struct Var {
+    pub name: String,
+    pub ty: Ty,
+    pub offset: u32,
+    pub len: u32,
+    /// The process that owns it (its slots are an array over the instances).
+    pub process: Option<u32>,
+    pub durable: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: String,
+    pub ty: Ty,
+    /// Local-frame offset the parameter's value is bound to.
+    pub local: u32,
+    pub len: u32,
+    pub card: u64,
+}
+
+/// A guarded rule: its instances are its rule plus every combination of
+/// parameter values, numbered in mixed radix (first parameter most
+/// significant, each parameter's values in type order).
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub name: String,
+    pub params: Vec<Param>,
+    pub guard: Option<Expr>,
+    pub body: Vec<Stmt>,
+    /// Slots of the local frame this rule needs.
+    pub frame_len: u32,
+    pub instances: u64,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Property {
+    pub name: String,
+    pub expr: Expr,
+    pub frame_len: u32,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub name: String,
+    pub consts: Vec<(String, i64)>,
+    pub types: Types,
+    pub vars: Vec<Var>,
+    /// Total slots of a state.
+    pub state_len: u32,
+    /// Per-slot bounds of a state (the packing layout is derived from them).
+    pub bounds: Vec<(i64, i64)>,
+    /// Initial-value statements, run on the all-defaults state.
+    pub init_values: Vec<Stmt>,
+    /// `init` blocks, in order; each maps a state to one state per binding.
+    pub inits: Vec<Rule>,
+    pub rules: Vec<Rule>,
+    pub invariants: Vec<Property>,
+    pub reachables: Vec<Property>,
+    pub constraints: Vec<Property>,
+    pub terminals: Vec<Property>,
+    /// First global instance number of each rule; the last entry is the total.
+    pub instance_base: Vec<u64>,
+}
+
+impl Model {
+    pub fn instance_count(&self) -> u64 {
+        self.instance_base.last().copied().unwrap_or(0)
+    }
+
+    /// The rule and its local instance number of a global instance number.
+    pub fn rule_of_instance(&self, instance: u64) -> Option<(usize, u64)> {
+        if instance >= self.instance_count() {
+            return None;
+        }
+        let rule = self.instance_base.partition_point(|b| *b <= instance) - 1;
+        Some((rule, instance - self.instance_base[rule]))
+    }
+}

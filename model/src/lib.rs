@@ -1,0 +1,77 @@
+//! The Fathom spec language: lexer, parser, diagnostics, types, lowering to
+//! the model IR, the packed state layout, the fingerprint, and the
+//! reference evaluator.
+//!
+//! Entry point: [`compile`] turns a [`Source`] into a [`Model`] or a list of
+//! [`Diagnostic`]s. This crate does no IO beyond what its caller hands it,
+//! and knows nothing of search, threads, GPUs or storage.
+//!
+//! The data flow: [`lexer`] → [`parser`] (syntax tree, [`ast`]) → `lower`
+//! (names, types, constants) → [`ir::Model`]. [`layout::Layout`] packs a
+//! model's flat states into u32 words; [`fingerprint`] hashes them;
+//! [`eval::Evaluator`] runs guards, bodies and properties.
+
+pub mod ast;
+pub mod diagnostic;
+pub mod eval;
+pub mod fingerprint;
+pub mod ir;
+pub mod layout;
+pub mod lexer;
+mod lower;
+pub mod parser;
+pub mod span;
+pub mod step;
+pub mod value;
+
+use std::collections::HashMap;
+
+pub use diagnostic::Diagnostic;
+pub use ir::Model;
+pub use span::{Source, Span};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    #[error("the spec has {} error(s)", .0.len())]
+    Spec(Vec<Diagnostic>),
+    #[error("the spec has no constant `{name}` (its constants: {known})")]
+    UnknownConst { name: String, known: String },
+}
+
+/// Parses, checks and lowers a spec. `overrides` replace `const` values.
+pub fn compile(source: &Source, overrides: &HashMap<String, i64>) -> Result<Model, CompileError> {
+    let mut diagnostics = Vec::new();
+    let tokens = lexer::lex(&source.text, &mut diagnostics);
+    let file = parser::parse(&tokens, &mut diagnostics);
+    let consts: Vec<&str> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            ast::Item::Const { name, .. } => Some(name.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut names: Vec<&String> = overrides.keys().collect();
+    names.sort();
+    if let Some(name) = names.into_iter().find(|n| !consts.contains(&n.as_str())) {
+        let known = if consts.is_empty() {
+            "none".to_string()
+        } else {
+            consts.join(", ")
+        };
+        return Err(CompileError::UnknownConst {
+            name: name.clone(),
+            known,
+        });
+    }
+    if !diagnostics.is_empty() {
+        return Err(CompileError::Spec(diagnostics));
+    }
+    let stem = std::path::Path::new(&source.name)
+        .file_stem()
+        .map_or("spec".to_string(), |s| s.to_string_lossy().into_owned());
+    match lower::lower(&file, &stem, overrides, &mut diagnostics) {
+        Some(model) if diagnostics.is_empty() => Ok(model),
+        _ => Err(CompileError::Spec(diagnostics)),
+    }
+}

@@ -1,0 +1,669 @@
+//! Lowering: resolves names, checks types, folds constants and builds the
+//! model IR from the syntax tree. Reports every error it can find; the IR is
+//! returned only when there are none.
+
+mod expr;
+mod stmt;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ast::{self, Item, TypeExpr};
+use crate::diagnostic::Diagnostic;
+use crate::eval;
+use crate::ir::{self, Model, Property, Rule, Ty, Types};
+use crate::span::Span;
+
+/// An error was reported; lowering of the enclosing item stops.
+pub(crate) struct Reported;
+pub(crate) type L<T> = Result<T, Reported>;
+
+#[derive(Clone, Debug)]
+struct Local {
+    name: String,
+    offset: u32,
+    ty: Ty,
+}
+
+pub(crate) struct Lowerer<'a> {
+    diagnostics: &'a mut Vec<Diagnostic>,
+    const_decls: HashMap<String, &'a ast::Expr>,
+    const_values: HashMap<String, i64>,
+    const_in_progress: HashSet<String>,
+    overrides: HashMap<String, i64>,
+    type_decls: HashMap<String, &'a TypeExpr>,
+    type_values: HashMap<String, Ty>,
+    type_in_progress: HashSet<String>,
+    fns: HashMap<String, (&'a [ast::Param], &'a TypeExpr, &'a ast::Expr)>,
+    fns_in_progress: HashSet<String>,
+    types: Types,
+    vars: Vec<ir::Var>,
+    var_index: HashMap<String, usize>,
+    /// Names visible now, innermost last; `barrier` hides outer ones (fn bodies).
+    locals: Vec<Local>,
+    barrier: usize,
+    next_local: u32,
+    frame_len: u32,
+    /// Set while folding a constant: reading state is an error.
+    const_context: bool,
+}
+
+/// Lowers a parsed spec. `overrides` are `--const` values; naming a constant
+/// the spec lacks is reported by the caller.
+pub fn lower(
+    file: &ast::SpecFile,
+    default_name: &str,
+    overrides: &HashMap<String, i64>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Model> {
+    let mut lw = Lowerer {
+        diagnostics,
+        const_decls: HashMap::new(),
+        const_values: HashMap::new(),
+        const_in_progress: HashSet::new(),
+        overrides: overrides.clone(),
+        type_decls: HashMap::new(),
+        type_values: HashMap::new(),
+        type_in_progress: HashSet::new(),
+        fns: HashMap::new(),
+        fns_in_progress: HashSet::new(),
+        types: Types::default(),
+        vars: Vec::new(),
+        var_index: HashMap::new(),
+        locals: Vec::new(),
+        barrier: 0,
+        next_local: 0,
+        frame_len: 0,
+        const_context: false,
+    };
+    lw.collect(file);
+    let name = file
+        .name
+        .as_ref()
+        .map_or(default_name.to_string(), |n| n.name.clone());
+    let model = lw.build(file, name);
+    if lw.diagnostics.is_empty() {
+        model
+    } else {
+        None
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    pub(crate) fn error(&mut self, diagnostic: Diagnostic) -> Reported {
+        self.diagnostics.push(diagnostic);
+        Reported
+    }
+
+    /// Records every named declaration, reporting duplicates.
+    fn collect(&mut self, file: &'a ast::SpecFile) {
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut declare = |lw: &mut Self, name: &ast::Ident| {
+            if let Some(first) = seen.get(&name.name) {
+                lw.diagnostics.push(
+                    Diagnostic::error(name.span, format!("`{}` is declared twice", name.name))
+                        .label("second declaration")
+                        .secondary(*first, "first declaration"),
+                );
+                false
+            } else {
+                seen.insert(name.name.clone(), name.span);
+                true
+            }
+        };
+        for item in &file.items {
+            match item {
+                Item::Const { name, value } => {
+                    if declare(self, name) {
+                        self.const_decls.insert(name.name.clone(), value);
+                    }
+                }
+                Item::Type { name, ty } => {
+                    if declare(self, name) {
+                        self.type_decls.insert(name.name.clone(), ty);
+                    }
+                }
+                Item::Fn {
+                    name,
+                    params,
+                    ret,
+                    body,
+                } => {
+                    if declare(self, name) {
+                        self.fns.insert(name.name.clone(), (params, ret, body));
+                    }
+                }
+                Item::Var(v) => {
+                    declare(self, &v.name);
+                }
+                Item::Rule(r) => {
+                    declare(self, &r.name);
+                }
+                Item::Invariant { name, .. } | Item::Reachable { name, .. } => {
+                    declare(self, name);
+                }
+                Item::Process(p) => {
+                    declare(self, &p.name);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn build(&mut self, file: &'a ast::SpecFile, name: String) -> Option<Model> {
+        let const_names: Vec<String> = {
+            let mut v: Vec<(u32, String)> = self
+                .const_decls
+                .iter()
+                .map(|(n, e)| (e.span.start, n.clone()))
+                .collect();
+            v.sort();
+            v.into_iter().map(|(_, n)| n).collect()
+        };
+        let mut consts = Vec::new();
+        for c in &const_names {
+            let span = self.const_decls[c].span;
+            if let Ok(v) = self.const_value(c, span) {
+                consts.push((c.clone(), v));
+            }
+        }
+        // Every declared type is checked, used or not.
+        let mut type_names: Vec<(u32, String)> = self
+            .type_decls
+            .iter()
+            .map(|(n, t)| (t.span().start, n.clone()))
+            .collect();
+        type_names.sort();
+        for (_, t) in &type_names {
+            let span = self.type_decls[t].span();
+            let _ = self.named_type(t, span);
+        }
+
+        let mut state_len = 0u32;
+        let mut var_decls = Vec::new();
+        for item in &file.items {
+            match item {
+                Item::Var(v) => var_decls.push(v),
+                Item::Process(p) => {
+                    self.error(
+                        Diagnostic::error(p.name.span, "processes are not supported yet")
+                            .label("this process")
+                            .note("write the protocol with global variables and rules for now"),
+                    );
+                }
+                Item::Network(n) => {
+                    self.error(
+                        Diagnostic::error(n.span, "the network block is not supported yet")
+                            .label("needs processes"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        for v in &var_decls {
+            if v.durable {
+                self.error(
+                    Diagnostic::error(v.name.span, "`durable` is only allowed inside a process")
+                        .label("durable outside a process"),
+                );
+            }
+            let Ok(ty) = self.resolve_type(&v.ty) else {
+                continue;
+            };
+            let len = self.types.flat_len(&ty);
+            self.var_index.insert(v.name.name.clone(), self.vars.len());
+            self.vars.push(ir::Var {
+                name: v.name.name.clone(),
+                ty,
+                offset: state_len,
+                len,
+                process: None,
+                durable: v.durable,
+                span: v.name.span,
+            });
+            state_len += len;
+        }
+        let mut bounds = Vec::with_capacity(state_len as usize);
+        for v in &self.vars {
+            self.types.slot_bounds(&v.ty, &mut bounds);
+        }
+        for (i, (lo, hi)) in bounds.iter().enumerate() {
+            if hi - lo >= 1 << 32 {
+                let span = self
+                    .vars
+                    .iter()
+                    .find(|v| (v.offset..v.offset + v.len).contains(&(i as u32)))
+                    .map(|v| v.span)
+                    .unwrap_or_default();
+                self.error(
+                    Diagnostic::error(span, "a value of this variable needs more than 32 bits")
+                        .label(format!("range {lo}..{hi} is too wide"))
+                        .note("every integer in a state must span fewer than 2^32 values"),
+                );
+                break;
+            }
+        }
+
+        // Initial values: one statement per initialized variable.
+        let mut init_values = Vec::new();
+        self.begin_frame();
+        for v in &var_decls {
+            if let Some(init) = &v.init
+                && let Some(&index) = self.var_index.get(&v.name.name)
+                && let Ok(stmts) = self.lower_initializer(index, init)
+            {
+                init_values.extend(stmts);
+            }
+        }
+        let init_frame = self.frame_len;
+
+        let mut inits = Vec::new();
+        let mut rules = Vec::new();
+        let mut invariants = Vec::new();
+        let mut reachables = Vec::new();
+        let mut constraints = Vec::new();
+        let mut terminals = Vec::new();
+        for item in &file.items {
+            match item {
+                Item::Init(r) => {
+                    if let Ok(rule) = self.lower_rule(r) {
+                        inits.push(rule);
+                    }
+                }
+                Item::Rule(r) => {
+                    if let Ok(rule) = self.lower_rule(r) {
+                        rules.push(rule);
+                    }
+                }
+                Item::Invariant { name, expr } => {
+                    if let Ok(p) = self.lower_property(&name.name, expr) {
+                        invariants.push(p);
+                    }
+                }
+                Item::Reachable { name, expr } => {
+                    if let Ok(p) = self.lower_property(&name.name, expr) {
+                        reachables.push(p);
+                    }
+                }
+                Item::Constraint(expr) => {
+                    if let Ok(p) = self.lower_property("constraint", expr) {
+                        constraints.push(p);
+                    }
+                }
+                Item::Terminal(expr) => {
+                    if let Ok(p) = self.lower_property("terminal", expr) {
+                        terminals.push(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if init_frame > 0 {
+            // Initializers bind no locals today; the frame is kept for symmetry.
+            debug_assert!(init_frame < u32::MAX);
+        }
+        let mut instance_base = vec![0u64];
+        for r in &rules {
+            let next = instance_base
+                .last()
+                .copied()
+                .unwrap_or(0)
+                .checked_add(r.instances);
+            match next {
+                Some(n) if n <= u32::MAX as u64 => instance_base.push(n),
+                _ => {
+                    self.error(
+                        Diagnostic::error(r.span, "too many rule instances")
+                            .label("the rules' parameters have more than 2^32 combinations"),
+                    );
+                    return None;
+                }
+            }
+        }
+        if !self.diagnostics.is_empty() {
+            return None;
+        }
+        Some(Model {
+            name,
+            consts,
+            types: self.types.clone(),
+            vars: self.vars.clone(),
+            state_len,
+            bounds,
+            init_values,
+            inits,
+            rules,
+            invariants,
+            reachables,
+            constraints,
+            terminals,
+            instance_base,
+        })
+    }
+
+    // ---- constants ----
+
+    fn const_value(&mut self, name: &str, use_span: Span) -> L<i64> {
+        if let Some(v) = self.overrides.get(name) {
+            return Ok(*v);
+        }
+        if let Some(v) = self.const_values.get(name) {
+            return Ok(*v);
+        }
+        let Some(expr) = self.const_decls.get(name).copied() else {
+            return Err(self.error(Diagnostic::error(use_span, format!("no constant `{name}`"))));
+        };
+        if !self.const_in_progress.insert(name.to_string()) {
+            return Err(self.error(
+                Diagnostic::error(expr.span, format!("constant `{name}` depends on itself"))
+                    .label("cycle through this definition"),
+            ));
+        }
+        let v = self.fold_int(expr);
+        self.const_in_progress.remove(name);
+        let v = v?;
+        self.const_values.insert(name.to_string(), v);
+        Ok(v)
+    }
+
+    /// Evaluates a constant integer expression (no state, no locals).
+    pub(crate) fn fold_int(&mut self, expr: &ast::Expr) -> L<i64> {
+        let saved = (
+            std::mem::take(&mut self.locals),
+            self.barrier,
+            self.const_context,
+        );
+        self.barrier = 0;
+        self.const_context = true;
+        let lowered = self.expr(expr, Some(&Ty::Int));
+        (self.locals, self.barrier, self.const_context) = saved;
+        let (ir, ty) = lowered?;
+        if !ty.is_int() {
+            return Err(self.error(
+                Diagnostic::error(expr.span, "expected a constant integer")
+                    .label(format!("this is of type {}", self.types.name(&ty))),
+            ));
+        }
+        match eval::eval_const(&self.types, &ir, self.next_local.max(self.frame_len)) {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.error(
+                Diagnostic::error(expr.span, "cannot evaluate this constant").label(e.message),
+            )),
+        }
+    }
+
+    // ---- types ----
+
+    fn named_type(&mut self, name: &str, span: Span) -> L<Ty> {
+        if name == "bool" {
+            return Ok(Ty::Bool);
+        }
+        if let Some(t) = self.type_values.get(name) {
+            return Ok(t.clone());
+        }
+        let Some(decl) = self.type_decls.get(name).copied() else {
+            return Err(self.error(
+                Diagnostic::error(span, format!("no type named `{name}`")).label("unknown type"),
+            ));
+        };
+        if !self.type_in_progress.insert(name.to_string()) {
+            return Err(self.error(
+                Diagnostic::error(span, format!("type `{name}` is defined in terms of itself"))
+                    .label("recursive types are not finite"),
+            ));
+        }
+        let ty = self.type_expr(decl, Some(name));
+        self.type_in_progress.remove(name);
+        let ty = ty?;
+        self.type_values.insert(name.to_string(), ty.clone());
+        Ok(ty)
+    }
+
+    pub(crate) fn resolve_type(&mut self, t: &TypeExpr) -> L<Ty> {
+        self.type_expr(t, None)
+    }
+
+    fn type_expr(&mut self, t: &TypeExpr, name: Option<&str>) -> L<Ty> {
+        let ty = match t {
+            TypeExpr::Bool(_) => Ty::Bool,
+            TypeExpr::Named(id) => self.named_type(&id.name, id.span)?,
+            TypeExpr::Range { lo, hi, span } => {
+                let lo_v = self.fold_int(lo)?;
+                let hi_v = self.fold_int(hi)?;
+                if lo_v > hi_v {
+                    return Err(self.error(
+                        Diagnostic::error(*span, "empty range type")
+                            .label(format!("{lo_v}..{hi_v} has no values")),
+                    ));
+                }
+                Ty::Range(lo_v, hi_v)
+            }
+            TypeExpr::Enum { variants, span } => {
+                let mut seen = HashSet::new();
+                let mut def = ir::EnumDef {
+                    name: name.unwrap_or("enum").to_string(),
+                    variants: Vec::new(),
+                };
+                for (v, fields) in variants {
+                    if !seen.insert(v.name.clone()) {
+                        return Err(self.error(
+                            Diagnostic::error(
+                                v.span,
+                                format!("variant `{}` appears twice", v.name),
+                            )
+                            .label("duplicate variant"),
+                        ));
+                    }
+                    let fields = self.fields(fields)?;
+                    def.variants.push(ir::Variant {
+                        name: v.name.clone(),
+                        fields,
+                    });
+                }
+                if def.variants.is_empty() {
+                    return Err(self.error(
+                        Diagnostic::error(*span, "an enum needs at least one variant")
+                            .label("empty enum"),
+                    ));
+                }
+                self.types.enums.push(def);
+                Ty::Enum(self.types.enums.len() as u32 - 1)
+            }
+            TypeExpr::Record { fields, .. } => {
+                let fields = self.fields(fields)?;
+                self.types.records.push(ir::RecordDef {
+                    name: name.unwrap_or("record").to_string(),
+                    fields,
+                });
+                Ty::Record(self.types.records.len() as u32 - 1)
+            }
+            TypeExpr::Array { index, elem, span } => {
+                let index_ty = self.resolve_type(index)?;
+                self.check_index_type(&index_ty, index.span())?;
+                let elem_ty = self.resolve_type(elem)?;
+                let ty = Ty::Array(Box::new(index_ty), Box::new(elem_ty));
+                self.check_size(&ty, *span)?;
+                ty
+            }
+            TypeExpr::Set { elem, span } => {
+                let elem_ty = self.resolve_type(elem)?;
+                if self.types.card(&elem_ty).is_none_or(|c| c > 1 << 16) {
+                    return Err(self.error(
+                        Diagnostic::error(*span, "set element type is too large")
+                            .label(format!(
+                                "`{}` has more than 65536 values",
+                                self.types.name(&elem_ty)
+                            ))
+                            .note("a set is stored as one bit per possible element"),
+                    ));
+                }
+                Ty::Set(Box::new(elem_ty))
+            }
+            TypeExpr::Seq {
+                elem,
+                capacity,
+                span,
+            } => {
+                let elem_ty = self.resolve_type(elem)?;
+                let cap = self.fold_int(capacity)?;
+                if !(0..=4096).contains(&cap) {
+                    return Err(self.error(
+                        Diagnostic::error(capacity.span, "sequence capacity out of range")
+                            .label(format!("{cap} is not in 0..4096")),
+                    ));
+                }
+                let ty = Ty::Seq(Box::new(elem_ty), cap as u32);
+                self.check_size(&ty, *span)?;
+                ty
+            }
+        };
+        Ok(ty)
+    }
+
+    fn fields(&mut self, params: &[ast::Param]) -> L<Vec<(String, Ty)>> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for p in params {
+            if !seen.insert(p.name.name.clone()) {
+                return Err(self.error(
+                    Diagnostic::error(
+                        p.name.span,
+                        format!("field `{}` appears twice", p.name.name),
+                    )
+                    .label("duplicate field"),
+                ));
+            }
+            out.push((p.name.name.clone(), self.resolve_type(&p.ty)?));
+        }
+        Ok(out)
+    }
+
+    fn check_index_type(&mut self, ty: &Ty, span: Span) -> L<()> {
+        match ty {
+            Ty::Bool | Ty::Range(..) => Ok(()),
+            Ty::Enum(id) if !self.types.enums[*id as usize].has_fields() => Ok(()),
+            _ => Err(self.error(
+                Diagnostic::error(span, "not an index type")
+                    .label(format!("`{}` cannot index an array", self.types.name(ty)))
+                    .note("array indexes are ranges, bool, or enums without fields"),
+            )),
+        }
+    }
+
+    fn check_size(&mut self, ty: &Ty, span: Span) -> L<()> {
+        let len = self.flat_len_checked(ty);
+        if len.is_none_or(|l| l > 1 << 20) {
+            return Err(self.error(
+                Diagnostic::error(span, "type is too large")
+                    .label("a value of this type needs more than 2^20 slots"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn flat_len_checked(&self, ty: &Ty) -> Option<u64> {
+        match ty {
+            Ty::Array(i, e) => self.types.card(i)?.checked_mul(self.flat_len_checked(e)?),
+            Ty::Seq(e, k) => (*k as u64)
+                .checked_mul(self.flat_len_checked(e)?)?
+                .checked_add(1),
+            _ => Some(self.types.flat_len(ty) as u64),
+        }
+    }
+
+    /// The first value and count of an index type: arrays are laid out from it.
+    pub(crate) fn index_range(&self, ty: &Ty) -> (i64, u32) {
+        match ty {
+            Ty::Range(lo, hi) => (*lo, (hi - lo + 1) as u32),
+            _ => (0, self.types.card(ty).unwrap_or(0) as u32),
+        }
+    }
+
+    // ---- frames and locals ----
+
+    fn begin_frame(&mut self) {
+        self.locals.clear();
+        self.barrier = 0;
+        self.next_local = 0;
+        self.frame_len = 0;
+    }
+
+    pub(crate) fn push_local(&mut self, name: &str, ty: Ty) -> u32 {
+        let offset = self.next_local;
+        let len = self.types.flat_len(&ty);
+        self.next_local += len;
+        self.frame_len = self.frame_len.max(self.next_local);
+        self.locals.push(Local {
+            name: name.to_string(),
+            offset,
+            ty,
+        });
+        offset
+    }
+
+    /// Scope marker: `pop_scope(mark)` forgets names pushed since. Slots are
+    /// not reused, so a frame's length is the sum of its locals' lengths.
+    pub(crate) fn scope(&self) -> usize {
+        self.locals.len()
+    }
+    pub(crate) fn pop_scope(&mut self, mark: usize) {
+        self.locals.truncate(mark);
+    }
+
+    pub(crate) fn find_local(&self, name: &str) -> Option<(u32, Ty)> {
+        self.locals[self.barrier..]
+            .iter()
+            .rev()
+            .find(|l| l.name == name)
+            .map(|l| (l.offset, l.ty.clone()))
+    }
+
+    fn lower_rule(&mut self, r: &ast::RuleDecl) -> L<Rule> {
+        self.begin_frame();
+        let mut params = Vec::new();
+        let mut instances: u64 = 1;
+        for p in &r.params {
+            let ty = self.resolve_type(&p.ty)?;
+            let Some(card) = self.types.card(&ty) else {
+                return Err(self.error(
+                    Diagnostic::error(p.ty.span(), "parameter type is too large to enumerate")
+                        .label(format!("`{}` has too many values", self.types.name(&ty))),
+                ));
+            };
+            instances = instances.saturating_mul(card);
+            let local = self.push_local(&p.name.name, ty.clone());
+            let len = self.types.flat_len(&ty);
+            params.push(ir::Param {
+                name: p.name.name.clone(),
+                ty,
+                local,
+                len,
+                card,
+            });
+        }
+        let guard = match &r.guard {
+            Some(g) => Some(self.bool_expr(g)?),
+            None => None,
+        };
+        let body = self.block(&r.body)?;
+        Ok(Rule {
+            name: r.name.name.clone(),
+            params,
+            guard,
+            body,
+            frame_len: self.frame_len,
+            instances,
+            span: r.span,
+        })
+    }
+
+    fn lower_property(&mut self, name: &str, expr: &ast::Expr) -> L<Property> {
+        self.begin_frame();
+        let e = self.bool_expr(expr)?;
+        Ok(Property {
+            name: name.to_string(),
+            expr: e,
+            frame_len: self.frame_len,
+            span: expr.span,
+        })
+    }
+}

@@ -1,0 +1,201 @@
+//! The transition relation over flat states, as the reference evaluator
+//! defines it: initial states, firing a rule instance, and the checks of a
+//! state. Search engines, simulation and trace replay all go through here.
+
+use crate::eval::{EvalError, Evaluator};
+use crate::ir::{Model, Rule};
+use crate::value::Value;
+
+/// Outcome of firing one rule instance.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Fired {
+    Disabled,
+    /// The successor was written to the output buffer.
+    Enabled,
+}
+
+/// A property violated by a state: the index of the invariant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvariantFailed(pub usize);
+
+pub struct Stepper<'m> {
+    pub model: &'m Model,
+    pub ev: Evaluator<'m>,
+}
+
+impl<'m> Stepper<'m> {
+    pub fn new(model: &'m Model) -> Stepper<'m> {
+        Stepper {
+            model,
+            ev: Evaluator::new(model),
+        }
+    }
+
+    /// Every initial state, in a fixed order: initializers, then each `init`
+    /// block maps each state to one state per enabled binding. Duplicates
+    /// are kept (they count as generated).
+    pub fn initial_states(&mut self) -> Result<Vec<Vec<i64>>, EvalError> {
+        let mut base = Vec::with_capacity(self.model.state_len as usize);
+        for v in &self.model.vars {
+            self.model.types.default_value(&v.ty, &mut base);
+        }
+        self.ev.exec(&self.model.init_values, &mut base)?;
+        let mut states = vec![base];
+        for init in &self.model.inits {
+            let mut next = Vec::new();
+            for s in &states {
+                for i in 0..init.instances {
+                    let mut out = Vec::new();
+                    if self.fire_rule(init, i, s, &mut out)? == Fired::Enabled {
+                        next.push(out);
+                    }
+                }
+            }
+            states = next;
+        }
+        Ok(states)
+    }
+
+    fn fire_rule(
+        &mut self,
+        rule: &Rule,
+        instance: u64,
+        state: &[i64],
+        out: &mut Vec<i64>,
+    ) -> Result<Fired, EvalError> {
+        self.ev.bind_params(&rule.params, instance);
+        if let Some(g) = &rule.guard
+            && !self.ev.bool(g, state)?
+        {
+            return Ok(Fired::Disabled);
+        }
+        out.clear();
+        out.extend_from_slice(state);
+        self.ev.exec(&rule.body, out)?;
+        Ok(Fired::Enabled)
+    }
+
+    /// Fires global rule instance `instance` from `state` into `out`.
+    pub fn fire(
+        &mut self,
+        instance: u64,
+        state: &[i64],
+        out: &mut Vec<i64>,
+    ) -> Result<Fired, EvalError> {
+        let model = self.model;
+        let (rule, local) = model
+            .rule_of_instance(instance)
+            .expect("instance number in range");
+        self.fire_rule(&model.rules[rule], local, state, out)
+    }
+
+    /// Whether a rule's guard holds (without firing it).
+    pub fn enabled(&mut self, rule: usize, local: u64, state: &[i64]) -> Result<bool, EvalError> {
+        let r = &self.model.rules[rule];
+        self.ev.bind_params(&r.params, local);
+        match &r.guard {
+            Some(g) => self.ev.bool(g, state),
+            None => Ok(true),
+        }
+    }
+
+    /// The first invariant the state violates.
+    pub fn check_invariants(
+        &mut self,
+        state: &[i64],
+    ) -> Result<Option<InvariantFailed>, EvalError> {
+        for (i, p) in self.model.invariants.iter().enumerate() {
+            if !self.ev.bool(&p.expr, state)? {
+                return Ok(Some(InvariantFailed(i)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether the state satisfies every `constraint`.
+    pub fn in_constraint(&mut self, state: &[i64]) -> Result<bool, EvalError> {
+        for p in &self.model.constraints {
+            if !self.ev.bool(&p.expr, state)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether the state satisfies some `terminal` (may have no successor).
+    pub fn is_terminal(&mut self, state: &[i64]) -> Result<bool, EvalError> {
+        for p in &self.model.terminals {
+            if self.ev.bool(&p.expr, state)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Bit i set when the state satisfies `reachable` number i (first 64).
+    pub fn reachables(&mut self, state: &[i64]) -> Result<u64, EvalError> {
+        let mut bits = 0u64;
+        for (i, p) in self.model.reachables.iter().enumerate().take(64) {
+            if self.ev.bool(&p.expr, state)? {
+                bits |= 1 << i;
+            }
+        }
+        Ok(bits)
+    }
+
+    /// `Rule(p = v, ...)` for a global instance number.
+    pub fn instance_label(&self, instance: u64) -> String {
+        let Some((rule, local)) = self.model.rule_of_instance(instance) else {
+            return format!("<instance {instance}>");
+        };
+        rule_label(self.model, &self.model.rules[rule], local)
+    }
+
+    /// The label of the `init` bindings that produced initial state `ordinal`.
+    pub fn init_label(&self, ordinal: u64) -> String {
+        if self.model.inits.iter().all(|r| r.params.is_empty()) {
+            return "initial state".to_string();
+        }
+        format!("initial state #{}", ordinal + 1)
+    }
+}
+
+/// `Rule(p = v, ...)`: a rule and the values of its parameters.
+pub fn rule_label(model: &Model, rule: &Rule, local: u64) -> String {
+    if rule.params.is_empty() {
+        return rule.name.clone();
+    }
+    let mut rest = local;
+    let mut values = vec![String::new(); rule.params.len()];
+    for (i, p) in rule.params.iter().enumerate().rev() {
+        let v = rest % p.card;
+        rest /= p.card;
+        let mut slots = vec![0i64; p.len as usize];
+        model.types.value_at(&p.ty, v, &mut slots);
+        values[i] = format!(
+            "{} = {}",
+            p.name,
+            Value::decode(&model.types, &p.ty, &slots)
+        );
+    }
+    format!("{}({})", rule.name, values.join(", "))
+}
+
+/// The values of a rule instance's parameters, by name.
+pub fn instance_params(model: &Model, instance: u64) -> Vec<(String, Value)> {
+    let Some((rule, local)) = model.rule_of_instance(instance) else {
+        return Vec::new();
+    };
+    let rule = &model.rules[rule];
+    let mut rest = local;
+    let mut out = Vec::new();
+    for p in rule.params.iter().rev() {
+        let v = rest % p.card;
+        rest /= p.card;
+        let mut slots = vec![0i64; p.len as usize];
+        model.types.value_at(&p.ty, v, &mut slots);
+        out.push((p.name.clone(), Value::decode(&model.types, &p.ty, &slots)));
+    }
+    out.reverse();
+    out
+}
