@@ -85,6 +85,7 @@ impl<'m> Evaluator<'m> {
                     .chain(&model.terminals)
                     .map(|p| p.frame_len),
             )
+            .chain([model.init_frame_len])
             .max()
             .unwrap_or(0);
         Evaluator {
@@ -293,6 +294,14 @@ impl<'m> Evaluator<'m> {
                 self.stack.truncate(base);
                 Ok(len)
             }
+            Expr::IndexOf { value, ty, span } => match self.index_of(value, ty, state)? {
+                Some(i) => Ok(i as i64),
+                None => err(
+                    ErrorKind::Range,
+                    *span,
+                    format!("value is outside `{}`", self.types.name(ty)),
+                ),
+            },
             Expr::Quant {
                 kind,
                 local,
@@ -682,6 +691,7 @@ impl<'m> Evaluator<'m> {
             }
             Stmt::Pop {
                 place,
+                at,
                 stride,
                 filler,
                 span,
@@ -689,11 +699,25 @@ impl<'m> Evaluator<'m> {
             } => {
                 let (_, off) = self.resolve(place, state)?;
                 let len = state[off] as usize;
+                let at = match at {
+                    Some(e) => self.int(e, state)?,
+                    None => 0,
+                };
                 if len == 0 {
                     return err(ErrorKind::Eval, *span, "pop on an empty sequence");
                 }
+                if !(0..len as i64).contains(&at) {
+                    return err(
+                        ErrorKind::Range,
+                        *span,
+                        format!("position {at} is outside a sequence of length {len}"),
+                    );
+                }
+                // Elements after `at` move down one; the freed last slot
+                // gets the canonical filler.
                 let n = *stride as usize;
-                state.copy_within(off + 1 + n..off + 1 + len * n, off + 1);
+                let from = off + 1 + at as usize * n;
+                state.copy_within(from + n..off + 1 + len * n, from);
                 let last = off + 1 + (len - 1) * n;
                 state[last..last + n].copy_from_slice(filler);
                 state[off] = len as i64 - 1;
@@ -704,6 +728,7 @@ impl<'m> Evaluator<'m> {
             }
             Stmt::Assert {
                 cond,
+                kind,
                 message,
                 span,
             } => {
@@ -713,7 +738,7 @@ impl<'m> Evaluator<'m> {
                     } else {
                         message.clone()
                     };
-                    return err(ErrorKind::Assert, *span, m);
+                    return err(*kind, *span, m);
                 }
             }
         }

@@ -555,6 +555,8 @@ pub enum Expr {
     },
     /// The length slot of a sequence value.
     Len(Box<Expr>, u32),
+    /// The position of a value among its type's values (network bags).
+    IndexOf { value: Box<Expr>, ty: Ty, span: Span },
     Quant {
         kind: QuantKind,
         local: u32,
@@ -611,8 +613,10 @@ pub enum Stmt {
         bounds: Vec<(i64, i64)>,
         span: Span,
     },
+    /// Removes the head of a sequence, or the element at `at` (lost messages).
     Pop {
         place: Place,
+        at: Option<Expr>,
         stride: u32,
         cap: u32,
         filler: Vec<i64>,
@@ -622,8 +626,11 @@ pub enum Stmt {
         place: Place,
         filler: Vec<i64>,
     },
+    /// Fails with `kind` (an `assert`, or a range check such as a send past
+    /// the network's capacity) unless `cond` holds.
     Assert {
         cond: Expr,
+        kind: crate::eval::ErrorKind,
         message: String,
         span: Span,
     },
@@ -650,6 +657,8 @@ pub struct Param {
     pub local: u32,
     pub len: u32,
     pub card: u64,
+    /// Left out of trace labels (a singleton process's index).
+    pub hidden: bool,
 }
 
 /// A guarded rule: its instances are its rule plus every combination of
@@ -665,6 +674,55 @@ pub struct Rule {
     pub frame_len: u32,
     pub instances: u64,
     pub span: Span,
+}
+
+/// What kind of step a process rule is in an implementation; all check alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    Rule,
+    Timeout,
+    Input,
+    /// An `on` handler: receipt of a message.
+    Receive,
+    /// The network loses a message, or a process crashes.
+    Environment,
+}
+
+/// A process: its instances have global ids `first_pid..first_pid + count`
+/// (values of the process-id enum), its variables are state arrays over
+/// its index type, and its steps are rules of the model.
+#[derive(Clone, Debug)]
+pub struct Process {
+    pub name: String,
+    pub index: Ty,
+    pub singleton: bool,
+    pub first_pid: u32,
+    pub count: u32,
+    /// Model variable numbers of its variables.
+    pub vars: Vec<usize>,
+    /// Model rule numbers of its steps, with their kinds.
+    pub rules: Vec<(usize, StepKind)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Set,
+    Bag,
+    Fifo,
+}
+
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub order: Order,
+    pub capacity: u32,
+    pub loss: bool,
+    pub duplication: bool,
+    pub crash: u32,
+    /// The process-id enum and the message enum.
+    pub pid: Ty,
+    pub msg: Ty,
+    /// The model variable holding the messages in flight.
+    pub var: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -687,6 +745,10 @@ pub struct Model {
     pub bounds: Vec<(i64, i64)>,
     /// Initial-value statements, run on the all-defaults state.
     pub init_values: Vec<Stmt>,
+    pub init_frame_len: u32,
+    /// The processes, in declaration order (empty for specs without them).
+    pub processes: Vec<Process>,
+    pub network: Option<Network>,
     /// `init` blocks, in order; each maps a state to one state per binding.
     pub inits: Vec<Rule>,
     pub rules: Vec<Rule>,

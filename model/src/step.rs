@@ -162,40 +162,38 @@ impl<'m> Stepper<'m> {
 
 /// `Rule(p = v, ...)`: a rule and the values of its parameters.
 pub fn rule_label(model: &Model, rule: &Rule, local: u64) -> String {
-    if rule.params.is_empty() {
+    let values: Vec<String> = params_of(model, rule, local)
+        .iter()
+        .map(|(name, value)| format!("{name} = {value}"))
+        .collect();
+    if values.is_empty() {
         return rule.name.clone();
-    }
-    let mut rest = local;
-    let mut values = vec![String::new(); rule.params.len()];
-    for (i, p) in rule.params.iter().enumerate().rev() {
-        let v = rest % p.card;
-        rest /= p.card;
-        let mut slots = vec![0i64; p.len as usize];
-        model.types.value_at(&p.ty, v, &mut slots);
-        values[i] = format!(
-            "{} = {}",
-            p.name,
-            Value::decode(&model.types, &p.ty, &slots)
-        );
     }
     format!("{}({})", rule.name, values.join(", "))
 }
 
-/// The values of a rule instance's parameters, by name.
-pub fn instance_params(model: &Model, instance: u64) -> Vec<(String, Value)> {
-    let Some((rule, local)) = model.rule_of_instance(instance) else {
-        return Vec::new();
-    };
-    let rule = &model.rules[rule];
+/// A rule instance's visible parameters and their values, in order.
+fn params_of(model: &Model, rule: &Rule, local: u64) -> Vec<(String, Value)> {
     let mut rest = local;
     let mut out = Vec::new();
     for p in rule.params.iter().rev() {
         let v = rest % p.card;
         rest /= p.card;
+        if p.hidden {
+            continue;
+        }
         let mut slots = vec![0i64; p.len as usize];
         model.types.value_at(&p.ty, v, &mut slots);
         out.push((p.name.clone(), Value::decode(&model.types, &p.ty, &slots)));
     }
     out.reverse();
     out
+}
+
+/// The values of a rule instance's parameters, by name.
+pub fn instance_params(model: &Model, instance: u64) -> Vec<(String, Value)> {
+    match model.rule_of_instance(instance) {
+        Some((rule, local)) => params_of(model, &model.rules[rule], local),
+        None => Vec::new(),
+    }
 }

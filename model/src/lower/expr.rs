@@ -52,9 +52,16 @@ impl Lowerer<'_> {
             ExprKind::Int(v) => Ok((Expr::Int(*v), Ty::Int)),
             ExprKind::Bool(b) => Ok((Expr::Int(*b as i64), Ty::Bool)),
             ExprKind::Name(name) => self.name(name, e.span, expected),
-            ExprKind::SelfRef => Err(self.error(
-                Diagnostic::error(e.span, "`self` outside a process").label("no process here"),
-            )),
+            ExprKind::SelfRef => match self.current {
+                Some(cur) => {
+                    let ty = self.processes[cur.process].index.clone();
+                    let place = Place { root: Root::Local, offset: cur.self_local, steps: vec![], len: 1 };
+                    Ok((Expr::Read(place), ty))
+                }
+                None => Err(self.error(
+                    Diagnostic::error(e.span, "`self` outside a process").label("no process here"),
+                )),
+            },
             ExprKind::Neg(a) => {
                 let a = self.int_expr(a)?;
                 Ok((Expr::Neg(Box::new(a), e.span), Ty::Int))
@@ -159,6 +166,12 @@ impl Lowerer<'_> {
             }
             ExprKind::Call { func, args } => self.call(func, args, e.span, expected),
             ExprKind::Index(base, index) => {
+                if let Some(p) = self.process_name(base) {
+                    let index_ty = self.processes[p].index.clone();
+                    let (i, i_ty) = self.expr(index, Some(&index_ty))?;
+                    self.expect_ty(&i_ty, &index_ty, index.span)?;
+                    return Ok((self.pid_of(p, i), self.pid_ty()));
+                }
                 let (base_ir, base_ty) = self.expr(base, None)?;
                 match base_ty {
                     Ty::Array(index_ty, elem) => {
@@ -190,6 +203,25 @@ impl Lowerer<'_> {
                 }
             }
             ExprKind::Field(base, field) => {
+                if let Some(p) = self.process_name(base) {
+                    if !self.processes[p].singleton {
+                        let name = self.processes[p].name.clone();
+                        return Err(self.error(
+                            Diagnostic::error(base.span, format!("`{name}` has many instances"))
+                                .label(format!("name one: `{name}[i].{}`", field.name)),
+                        ));
+                    }
+                    let lo = self.processes[p].lo;
+                    return self.process_var(p, Expr::Int(lo), field);
+                }
+                if let ExprKind::Index(inner, index) = &base.kind
+                    && let Some(p) = self.process_name(inner)
+                {
+                    let index_ty = self.processes[p].index.clone();
+                    let (i, i_ty) = self.expr(index, Some(&index_ty))?;
+                    self.expect_ty(&i_ty, &index_ty, index.span)?;
+                    return self.process_var(p, i, field);
+                }
                 if let ExprKind::Name(t) = &base.kind
                     && self.type_decls.contains_key(t)
                     && !self.is_value_name(base)
@@ -244,6 +276,21 @@ impl Lowerer<'_> {
                 }),
                 ty,
             ));
+        }
+        if !self.const_context
+            && let Some(found) = self.own_var(name, span)
+        {
+            return found;
+        }
+        if let Some(&p) = self.proc_index.get(name) {
+            if !self.processes[p].singleton {
+                return Err(self.error(
+                    Diagnostic::error(span, format!("`{name}` has many instances"))
+                        .label(format!("name one: `{name}[i]`")),
+                ));
+            }
+            let pid = self.processes[p].first_pid as i64;
+            return Ok((Expr::Int(pid), self.pid_ty()));
         }
         if let Some(&index) = self.var_index.get(name) {
             if self.const_context {
@@ -683,18 +730,20 @@ impl Lowerer<'_> {
         expected: Option<&Ty>,
     ) -> L<(Expr, Ty)> {
         let last = &path[path.len() - 1];
-        // `Record { .. }`
+        // `Record { .. }`; a name that is also a variant falls through to it.
         if path.len() == 1 && self.type_decls.contains_key(&last.name) {
             let ty = self.named_type(&last.name, last.span)?;
-            let Ty::Record(id) = ty else {
+            if let Ty::Record(id) = ty {
+                let def_fields = self.types.records[id as usize].fields.clone();
+                let parts = self.field_values(&def_fields, fields, span, &last.name)?;
+                return Ok((Expr::Concat(parts), Ty::Record(id)));
+            }
+            if self.variant_by_name(&last.name, last.span, expected)?.is_none() {
                 return Err(self.error(
                     Diagnostic::error(last.span, format!("`{}` is not a record type", last.name))
                         .label("only records and enum variants have `{ field: value }` literals"),
                 ));
-            };
-            let def_fields = self.types.records[id as usize].fields.clone();
-            let parts = self.field_values(&def_fields, fields, span, &last.name)?;
-            return Ok((Expr::Concat(parts), Ty::Record(id)));
+            }
         }
         let (id, tag) = if path.len() == 2 {
             let ty = self.named_type(&path[0].name, path[0].span)?;
@@ -944,6 +993,10 @@ impl Lowerer<'_> {
                 };
                 Ok((project(q, base_len, step, stride), *elem))
             }
+            "in_flight" if self.current.is_some() && !self.fns.contains_key("in_flight") => {
+                arity(self, 1)?;
+                self.in_flight(&args[0], span)
+            }
             _ => self.user_call(func, args, span, expected),
         }
     }
@@ -1024,6 +1077,14 @@ impl Lowerer<'_> {
 }
 
 impl Lowerer<'_> {
+    /// The process a bare name refers to, unless a local or variable shadows it.
+    fn process_name(&self, e: &ast::Expr) -> Option<usize> {
+        match &e.kind {
+            ExprKind::Name(n) if !self.is_value_name(e) => self.proc_index.get(n).copied(),
+            _ => None,
+        }
+    }
+
     /// A name that denotes a value by itself (a local, variable or constant),
     /// as opposed to a bare variant that needs the other side's type.
     fn is_value_name(&self, e: &ast::Expr) -> bool {

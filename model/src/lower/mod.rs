@@ -3,6 +3,7 @@
 //! returned only when there are none.
 
 mod expr;
+mod process;
 mod stmt;
 
 use std::collections::{HashMap, HashSet};
@@ -45,6 +46,12 @@ pub(crate) struct Lowerer<'a> {
     frame_len: u32,
     /// Set while folding a constant: reading state is an error.
     const_context: bool,
+    pub(crate) processes: Vec<process::ProcCtx>,
+    pub(crate) proc_index: HashMap<String, usize>,
+    /// The process whose rule is being lowered.
+    pub(crate) current: Option<process::Current>,
+    pub(crate) network: Option<process::NetCtx>,
+    pub(crate) process_decls: Vec<&'a ast::ProcessDecl>,
 }
 
 /// Lowers a parsed spec. `overrides` are `--const` values; naming a constant
@@ -74,6 +81,11 @@ pub fn lower(
         next_local: 0,
         frame_len: 0,
         const_context: false,
+        processes: Vec::new(),
+        proc_index: HashMap::new(),
+        current: None,
+        network: None,
+        process_decls: Vec::new(),
     };
     lw.collect(file);
     let name = file
@@ -178,27 +190,12 @@ impl<'a> Lowerer<'a> {
             let _ = self.named_type(t, span);
         }
 
+        let var_decls: Vec<&ast::VarDecl> = file
+            .items
+            .iter()
+            .filter_map(|i| if let Item::Var(v) = i { Some(v) } else { None })
+            .collect();
         let mut state_len = 0u32;
-        let mut var_decls = Vec::new();
-        for item in &file.items {
-            match item {
-                Item::Var(v) => var_decls.push(v),
-                Item::Process(p) => {
-                    self.error(
-                        Diagnostic::error(p.name.span, "processes are not supported yet")
-                            .label("this process")
-                            .note("write the protocol with global variables and rules for now"),
-                    );
-                }
-                Item::Network(n) => {
-                    self.error(
-                        Diagnostic::error(n.span, "the network block is not supported yet")
-                            .label("needs processes"),
-                    );
-                }
-                _ => {}
-            }
-        }
         for v in &var_decls {
             if v.durable {
                 self.error(
@@ -209,19 +206,21 @@ impl<'a> Lowerer<'a> {
             let Ok(ty) = self.resolve_type(&v.ty) else {
                 continue;
             };
-            let len = self.types.flat_len(&ty);
-            self.var_index.insert(v.name.name.clone(), self.vars.len());
-            self.vars.push(ir::Var {
-                name: v.name.name.clone(),
-                ty,
-                offset: state_len,
-                len,
-                process: None,
-                durable: v.durable,
-                span: v.name.span,
-            });
-            state_len += len;
+            self.add_var(&v.name.name, ty, None, false, v.name.span, &mut state_len);
         }
+        let process_decls: Vec<&ast::ProcessDecl> = file
+            .items
+            .iter()
+            .filter_map(|i| if let Item::Process(p) = i { Some(p) } else { None })
+            .collect();
+        let network_decls: Vec<&ast::NetworkDecl> = file
+            .items
+            .iter()
+            .filter_map(|i| if let Item::Network(n) = i { Some(n) } else { None })
+            .collect();
+        self.process_decls = process_decls.clone();
+        self.declare_processes(&process_decls, &mut state_len);
+        self.declare_network(&network_decls, &mut state_len);
         let mut bounds = Vec::with_capacity(state_len as usize);
         for v in &self.vars {
             self.types.slot_bounds(&v.ty, &mut bounds);
@@ -254,7 +253,8 @@ impl<'a> Lowerer<'a> {
                 init_values.extend(stmts);
             }
         }
-        let init_frame = self.frame_len;
+        self.process_initializers(&process_decls, &mut init_values);
+        let init_frame_len = self.frame_len;
 
         let mut inits = Vec::new();
         let mut rules = Vec::new();
@@ -297,10 +297,11 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
-        if init_frame > 0 {
-            // Initializers bind no locals today; the frame is kept for symmetry.
-            debug_assert!(init_frame < u32::MAX);
+        let mut processes = Vec::new();
+        for (i, p) in process_decls.iter().enumerate() {
+            processes.push(self.lower_process_steps(i, p, &mut rules));
         }
+        self.environment_rules(&mut rules);
         let mut instance_base = vec![0u64];
         for r in &rules {
             let next = instance_base
@@ -330,6 +331,9 @@ impl<'a> Lowerer<'a> {
             state_len,
             bounds,
             init_values,
+            init_frame_len,
+            processes,
+            network: self.network.as_ref().map(|n| n.info.clone()),
             inits,
             rules,
             invariants,
@@ -338,6 +342,24 @@ impl<'a> Lowerer<'a> {
             terminals,
             instance_base,
         })
+    }
+
+    /// Appends a state variable; its slots follow the previous ones.
+    pub(crate) fn add_var(
+        &mut self,
+        name: &str,
+        ty: Ty,
+        process: Option<u32>,
+        durable: bool,
+        span: Span,
+        state_len: &mut u32,
+    ) -> usize {
+        let len = self.types.flat_len(&ty);
+        let index = self.vars.len();
+        self.var_index.insert(name.to_string(), index);
+        self.vars.push(ir::Var { name: name.to_string(), ty, offset: *state_len, len, process, durable, span });
+        *state_len += len;
+        index
     }
 
     // ---- constants ----
@@ -587,6 +609,10 @@ impl<'a> Lowerer<'a> {
         self.frame_len = 0;
     }
 
+    pub(crate) fn begin_rule_frame(&mut self) {
+        self.begin_frame();
+    }
+
     pub(crate) fn push_local(&mut self, name: &str, ty: Ty) -> u32 {
         let offset = self.next_local;
         let len = self.types.flat_len(&ty);
@@ -619,8 +645,19 @@ impl<'a> Lowerer<'a> {
 
     fn lower_rule(&mut self, r: &ast::RuleDecl) -> L<Rule> {
         self.begin_frame();
-        let mut params = Vec::new();
-        let mut instances: u64 = 1;
+        self.lower_rule_with(r, r.name.name.clone(), Vec::new(), None)
+    }
+
+    /// Lowers a rule whose frame already holds `params` (a process's index,
+    /// a message's fields); `prelude` is a guard to conjoin before its own.
+    pub(crate) fn lower_rule_with(
+        &mut self,
+        r: &ast::RuleDecl,
+        name: String,
+        mut params: Vec<ir::Param>,
+        prelude: Option<ir::Expr>,
+    ) -> L<Rule> {
+        let mut instances: u64 = params.iter().map(|p| p.card).product();
         for p in &r.params {
             let ty = self.resolve_type(&p.ty)?;
             let Some(card) = self.types.card(&ty) else {
@@ -638,15 +675,20 @@ impl<'a> Lowerer<'a> {
                 local,
                 len,
                 card,
+                hidden: false,
             });
         }
         let guard = match &r.guard {
             Some(g) => Some(self.bool_expr(g)?),
             None => None,
         };
+        let guard = match (prelude, guard) {
+            (Some(p), Some(g)) => Some(ir::Expr::And(Box::new(p), Box::new(g))),
+            (p, g) => p.or(g),
+        };
         let body = self.block(&r.body)?;
         Ok(Rule {
-            name: r.name.name.clone(),
+            name,
             params,
             guard,
             body,

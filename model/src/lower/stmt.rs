@@ -13,8 +13,7 @@ impl Lowerer<'_> {
         let mut failed = false;
         for s in stmts {
             match self.stmt(s) {
-                Ok(Some(st)) => out.push(st),
-                Ok(None) => {}
+                Ok(st) => out.extend(st),
                 Err(_) => failed = true,
             }
         }
@@ -48,7 +47,7 @@ impl Lowerer<'_> {
         b
     }
 
-    fn stmt(&mut self, s: &ast::Stmt) -> L<Option<Stmt>> {
+    fn stmt(&mut self, s: &ast::Stmt) -> L<Vec<Stmt>> {
         let st = match &s.kind {
             StmtKind::Assign { target, op, value } => {
                 let (place, ty) = self.target(target)?;
@@ -123,21 +122,16 @@ impl Lowerer<'_> {
                 let cond = self.bool_expr(cond)?;
                 Stmt::Assert {
                     cond,
+                    kind: crate::eval::ErrorKind::Assert,
                     message: message.clone(),
                     span: s.span,
                 }
             }
-            StmtKind::Send { .. } | StmtKind::Broadcast { .. } | StmtKind::Reply { .. } => {
-                return Err(self.error(
-                    Diagnostic::error(
-                        s.span,
-                        "messages need processes, which are not supported yet",
-                    )
-                    .label("send, broadcast and reply"),
-                ));
-            }
+            StmtKind::Send { msg, dest } => return self.lower_send(msg, dest, s.span),
+            StmtKind::Broadcast { msg, dest } => return self.lower_broadcast(msg, dest, s.span),
+            StmtKind::Reply { msg } => return self.lower_reply(msg, s.span),
         };
-        Ok(Some(st))
+        Ok(vec![st])
     }
 
     fn method(
@@ -202,6 +196,7 @@ impl Lowerer<'_> {
                     }
                     "pop" => Ok(Stmt::Pop {
                         place,
+                        at: None,
                         stride,
                         cap: *cap,
                         filler,
@@ -238,7 +233,13 @@ impl Lowerer<'_> {
             steps: vec![],
             len: v.len,
         };
-        let mut ty = v.ty.clone();
+        self.lower_fill(place, v.ty, init)
+    }
+
+    /// Statements that store `init` into `place` of type `var_ty`, or into
+    /// every element of it when `init` has an element type.
+    pub(crate) fn lower_fill(&mut self, place: Place, var_ty: Ty, init: &ast::Expr) -> L<Vec<Stmt>> {
+        let mut ty = var_ty.clone();
         let mut places = vec![place];
         loop {
             let fits = {
@@ -265,8 +266,8 @@ impl Lowerer<'_> {
                     .collect());
             }
             let Ty::Array(index, elem) = ty else {
-                let (_, vty) = self.expr(init, Some(&v.ty))?;
-                self.expect_ty(&vty, &v.ty, init.span)?;
+                let (_, vty) = self.expr(init, Some(&var_ty))?;
+                self.expect_ty(&vty, &var_ty, init.span)?;
                 return Err(super::Reported);
             };
             let (_, count) = self.index_range(&index);
