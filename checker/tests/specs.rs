@@ -51,7 +51,10 @@ fn specs_dir() -> PathBuf {
 }
 
 fn config(args: &[String]) -> SearchConfig {
-    let mut c = SearchConfig { deadlock: true, max_depth: None };
+    let mut c = SearchConfig {
+        deadlock: true,
+        max_depth: None,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -64,7 +67,10 @@ fn config(args: &[String]) -> SearchConfig {
 }
 
 fn search(model: &Model, config: &SearchConfig, threads: usize) -> Outcome {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
     let backend = CpuBackend::new(model);
     pool.install(|| engine::search(model, config, &backend, &Progress::default()))
 }
@@ -74,7 +80,11 @@ fn search(model: &Model, config: &SearchConfig, threads: usize) -> Outcome {
 fn verify_trace(model: &Model, o: &Outcome) {
     let Some(v) = &o.violation else { return };
     let Some(t) = &v.trace else {
-        assert_eq!(v.kind, ViolationKind::Unreachable, "only unreachable violations have no trace");
+        assert_eq!(
+            v.kind,
+            ViolationKind::Unreachable,
+            "only unreachable violations have no trace"
+        );
         return;
     };
     let mut stepper = Stepper::new(model);
@@ -88,7 +98,11 @@ fn verify_trace(model: &Model, o: &Outcome) {
             }
             Action::Rule { instance } => {
                 let prev = &t.states[i - 1].slots;
-                assert_eq!(stepper.fire(*instance, prev, &mut next), Ok(Fired::Enabled), "step {i} enabled");
+                assert_eq!(
+                    stepper.fire(*instance, prev, &mut next),
+                    Ok(Fired::Enabled),
+                    "step {i} enabled"
+                );
                 assert_eq!(next, st.slots, "step {i} gives the next state");
             }
         }
@@ -96,17 +110,29 @@ fn verify_trace(model: &Model, o: &Outcome) {
     let last = &t.states.last().expect("a trace has a state").slots;
     match v.kind {
         ViolationKind::Invariant => {
-            let failed = stepper.check_invariants(last).expect("invariants evaluate").expect("last state violates");
+            let failed = stepper
+                .check_invariants(last)
+                .expect("invariants evaluate")
+                .expect("last state violates");
             assert_eq!(model.invariants[failed.0].name, v.name);
         }
         ViolationKind::Deadlock => {
             for i in 0..model.instance_count() {
-                assert_eq!(stepper.fire(i, last, &mut next), Ok(Fired::Disabled), "deadlocked state enables nothing");
+                assert_eq!(
+                    stepper.fire(i, last, &mut next),
+                    Ok(Fired::Disabled),
+                    "deadlocked state enables nothing"
+                );
             }
         }
         ViolationKind::Assert | ViolationKind::Range | ViolationKind::Eval => {
-            let f = t.failing_step.as_ref().expect("an error trace ends with its failing step");
-            let e = stepper.fire(f.instance, last, &mut next).expect_err("the failing step fails again");
+            let f = t
+                .failing_step
+                .as_ref()
+                .expect("an error trace ends with its failing step");
+            let e = stepper
+                .fire(f.instance, last, &mut next)
+                .expect_err("the failing step fails again");
             assert_eq!(e.kind.as_str(), v.kind.as_str());
         }
         ViolationKind::Unreachable => unreachable!("no trace"),
@@ -133,12 +159,21 @@ fn spec_suite() {
     let mut runs = 0;
     for path in &expects {
         let text = std::fs::read_to_string(path).expect("read expect file");
-        let expect: Expect = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(!expect.source.trim().is_empty(), "{}: says where its counts come from", path.display());
+        let expect: Expect =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            !expect.source.trim().is_empty(),
+            "{}: says where its counts come from",
+            path.display()
+        );
         let spec = path.to_string_lossy().replace(".expect.toml", ".fathom");
-        let source = Source::new(spec.clone(), std::fs::read_to_string(&spec).expect("spec beside its expect file"));
+        let source = Source::new(
+            spec.clone(),
+            std::fs::read_to_string(&spec).expect("spec beside its expect file"),
+        );
         for run in &expect.run {
-            let model = model::compile(&source, &run.consts).unwrap_or_else(|e| panic!("{spec}: {e:?}"));
+            let model =
+                model::compile(&source, &run.consts).unwrap_or_else(|e| panic!("{spec}: {e:?}"));
             let cfg = config(&run.args);
             let one = search(&model, &cfg, 1);
             let many = search(&model, &cfg, 3);
@@ -161,15 +196,32 @@ fn spec_suite() {
                         assert_eq!(&v.name, n, "{what}: violation name");
                     }
                     if let Some(l) = e.trace_length {
-                        assert_eq!(v.trace.as_ref().map(|t| t.states.len()), Some(l), "{what}: trace length");
+                        assert_eq!(
+                            v.trace.as_ref().map(|t| t.states.len()),
+                            Some(l),
+                            "{what}: trace length"
+                        );
                     }
                 }
                 (e, v) => panic!("{what}: expected violation {e:?}, got {v:?}"),
             }
             // Thread count changes nothing.
-            assert_eq!((one.status, one.distinct, one.generated, one.depth), (many.status, many.distinct, many.generated, many.depth), "{what}: 1 vs 3 threads");
-            let labels = |o: &Outcome| o.violation.as_ref().and_then(|v| v.trace.as_ref()).map(|t| t.states.iter().map(|s| s.label.clone()).collect::<Vec<_>>());
-            assert_eq!(labels(&one), labels(&many), "{what}: same trace on 1 and 3 threads");
+            assert_eq!(
+                (one.status, one.distinct, one.generated, one.depth),
+                (many.status, many.distinct, many.generated, many.depth),
+                "{what}: 1 vs 3 threads"
+            );
+            let labels = |o: &Outcome| {
+                o.violation
+                    .as_ref()
+                    .and_then(|v| v.trace.as_ref())
+                    .map(|t| t.states.iter().map(|s| s.label.clone()).collect::<Vec<_>>())
+            };
+            assert_eq!(
+                labels(&one),
+                labels(&many),
+                "{what}: same trace on 1 and 3 threads"
+            );
             verify_trace(&model, &one);
             verify_trace(&model, &many);
             runs += 1;

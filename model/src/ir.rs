@@ -556,7 +556,11 @@ pub enum Expr {
     /// The length slot of a sequence value.
     Len(Box<Expr>, u32),
     /// The position of a value among its type's values (network bags).
-    IndexOf { value: Box<Expr>, ty: Ty, span: Span },
+    IndexOf {
+        value: Box<Expr>,
+        ty: Ty,
+        span: Span,
+    },
     Quant {
         kind: QuantKind,
         local: u32,

@@ -101,10 +101,19 @@ impl Parser<'_> {
     }
     fn expect_punct(&mut self, p: &str) -> PResult<Span> {
         if self.is_punct(p) {
-            Ok(self.bump().span)
-        } else {
-            self.error(&format!("`{p}`"))
+            return Ok(self.bump().span);
         }
+        if p == ";" && self.pos > 0 {
+            // As rustc does: a missing `;` is shown right after what precedes it.
+            let end = self.prev_span().end as usize;
+            let found = self.peek().describe();
+            self.diagnostics.push(
+                Diagnostic::error(Span::new(end, end), format!("expected `;`, found {found}"))
+                    .label("add `;` here"),
+            );
+            return Err(Bail);
+        }
+        self.error(&format!("`{p}`"))
     }
     fn expect_kw(&mut self, k: Kw) -> PResult<Span> {
         if self.is_kw(k) {

@@ -155,7 +155,7 @@ impl<'m> Engine<'m> {
         let words = self.layout.words as usize;
         let mut frontier = match self.initial_frontier() {
             Ok(f) => f,
-            Err(v) => return self.outcome(Status::Violation, 0, Some(v)),
+            Err(v) => return self.outcome(Status::Violation, 0, Some(*v)),
         };
         let mut level_base = 0u64;
         let mut depth = 0u32;
@@ -221,14 +221,16 @@ impl<'m> Engine<'m> {
 
     /// Initial states: deduplicated, those outside the constraint checked
     /// and dropped, the rest the first frontier.
-    fn initial_frontier(&mut self) -> Result<Vec<u32>, Violation> {
+    fn initial_frontier(&mut self) -> Result<Vec<u32>, Box<Violation>> {
         let mut stepper = Stepper::new(self.model);
-        let error = |e: EvalError| Violation {
-            kind: ViolationKind::of_error(&e),
-            name: "initial state".to_string(),
-            message: e.message.clone(),
-            span: Some(e.span),
-            trace: None,
+        let error = |e: EvalError| {
+            Box::new(Violation {
+                kind: ViolationKind::of_error(&e),
+                name: "initial state".to_string(),
+                message: e.message.clone(),
+                span: Some(e.span),
+                trace: None,
+            })
         };
         let states = stepper.initial_states().map_err(error)?;
         self.generated = states.len() as u64;
@@ -239,7 +241,7 @@ impl<'m> Engine<'m> {
             if !stepper.in_constraint(s).map_err(error)? {
                 if let Some(inv) = stepper.check_invariants(s).map_err(error)? {
                     let trace = trace::replay(self.model, ordinal as u64, &[]).ok();
-                    return Err(self.invariant_violation(inv.0, trace));
+                    return Err(Box::new(self.invariant_violation(inv.0, trace)));
                 }
                 continue;
             }

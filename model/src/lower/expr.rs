@@ -55,7 +55,12 @@ impl Lowerer<'_> {
             ExprKind::SelfRef => match self.current {
                 Some(cur) => {
                     let ty = self.processes[cur.process].index.clone();
-                    let place = Place { root: Root::Local, offset: cur.self_local, steps: vec![], len: 1 };
+                    let place = Place {
+                        root: Root::Local,
+                        offset: cur.self_local,
+                        steps: vec![],
+                        len: 1,
+                    };
                     Ok((Expr::Read(place), ty))
                 }
                 None => Err(self.error(
@@ -738,7 +743,10 @@ impl Lowerer<'_> {
                 let parts = self.field_values(&def_fields, fields, span, &last.name)?;
                 return Ok((Expr::Concat(parts), Ty::Record(id)));
             }
-            if self.variant_by_name(&last.name, last.span, expected)?.is_none() {
+            if self
+                .variant_by_name(&last.name, last.span, expected)?
+                .is_none()
+            {
                 return Err(self.error(
                     Diagnostic::error(last.span, format!("`{}` is not a record type", last.name))
                         .label("only records and enum variants have `{ field: value }` literals"),

@@ -123,16 +123,26 @@ impl<'a> Lowerer<'a> {
             }
         };
         for item in &file.items {
+            let name = match item {
+                Item::Const { name, .. }
+                | Item::Type { name, .. }
+                | Item::Fn { name, .. }
+                | Item::Invariant { name, .. }
+                | Item::Reachable { name, .. } => name,
+                Item::Var(v) => &v.name,
+                Item::Rule(r) => &r.name,
+                Item::Process(p) => &p.name,
+                _ => continue,
+            };
+            if !declare(self, name) {
+                continue;
+            }
             match item {
                 Item::Const { name, value } => {
-                    if declare(self, name) {
-                        self.const_decls.insert(name.name.clone(), value);
-                    }
+                    self.const_decls.insert(name.name.clone(), value);
                 }
                 Item::Type { name, ty } => {
-                    if declare(self, name) {
-                        self.type_decls.insert(name.name.clone(), ty);
-                    }
+                    self.type_decls.insert(name.name.clone(), ty);
                 }
                 Item::Fn {
                     name,
@@ -140,21 +150,7 @@ impl<'a> Lowerer<'a> {
                     ret,
                     body,
                 } => {
-                    if declare(self, name) {
-                        self.fns.insert(name.name.clone(), (params, ret, body));
-                    }
-                }
-                Item::Var(v) => {
-                    declare(self, &v.name);
-                }
-                Item::Rule(r) => {
-                    declare(self, &r.name);
-                }
-                Item::Invariant { name, .. } | Item::Reachable { name, .. } => {
-                    declare(self, name);
-                }
-                Item::Process(p) => {
-                    declare(self, &p.name);
+                    self.fns.insert(name.name.clone(), (params, ret, body));
                 }
                 _ => {}
             }
@@ -203,6 +199,10 @@ impl<'a> Lowerer<'a> {
                         .label("durable outside a process"),
                 );
             }
+            // A duplicate was reported by `collect`; only the first is kept.
+            if self.var_index.contains_key(&v.name.name) {
+                continue;
+            }
             let Ok(ty) = self.resolve_type(&v.ty) else {
                 continue;
             };
@@ -211,12 +211,24 @@ impl<'a> Lowerer<'a> {
         let process_decls: Vec<&ast::ProcessDecl> = file
             .items
             .iter()
-            .filter_map(|i| if let Item::Process(p) = i { Some(p) } else { None })
+            .filter_map(|i| {
+                if let Item::Process(p) = i {
+                    Some(p)
+                } else {
+                    None
+                }
+            })
             .collect();
         let network_decls: Vec<&ast::NetworkDecl> = file
             .items
             .iter()
-            .filter_map(|i| if let Item::Network(n) = i { Some(n) } else { None })
+            .filter_map(|i| {
+                if let Item::Network(n) = i {
+                    Some(n)
+                } else {
+                    None
+                }
+            })
             .collect();
         self.process_decls = process_decls.clone();
         self.declare_processes(&process_decls, &mut state_len);
@@ -248,6 +260,7 @@ impl<'a> Lowerer<'a> {
         for v in &var_decls {
             if let Some(init) = &v.init
                 && let Some(&index) = self.var_index.get(&v.name.name)
+                && self.vars[index].span == v.name.span
                 && let Ok(stmts) = self.lower_initializer(index, init)
             {
                 init_values.extend(stmts);
@@ -357,7 +370,15 @@ impl<'a> Lowerer<'a> {
         let len = self.types.flat_len(&ty);
         let index = self.vars.len();
         self.var_index.insert(name.to_string(), index);
-        self.vars.push(ir::Var { name: name.to_string(), ty, offset: *state_len, len, process, durable, span });
+        self.vars.push(ir::Var {
+            name: name.to_string(),
+            ty,
+            offset: *state_len,
+            len,
+            process,
+            durable,
+            span,
+        });
         *state_len += len;
         index
     }

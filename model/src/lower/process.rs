@@ -19,7 +19,7 @@ use super::{L, Lowerer};
 use crate::ast::{self, RuleKind};
 use crate::diagnostic::Diagnostic;
 use crate::eval::ErrorKind;
-use crate::ir::{self, Expr, IntOp, Order, Place, Root, Rule, StepKind, Step, Stmt, Ty};
+use crate::ir::{self, Expr, IntOp, Order, Place, Root, Rule, Step, StepKind, Stmt, Ty};
 use crate::span::Span;
 
 pub(crate) struct ProcCtx {
@@ -67,8 +67,11 @@ impl Lowerer<'_> {
                 && !matches!(&index, Ty::Enum(id) if !self.types.enums[*id as usize].has_fields())
             {
                 self.error(
-                    Diagnostic::error(p.name.span, "a process index must be a range, bool or an enum without fields")
-                        .label("bad process index type"),
+                    Diagnostic::error(
+                        p.name.span,
+                        "a process index must be a range, bool or an enum without fields",
+                    )
+                    .label("bad process index type"),
                 );
                 continue;
             }
@@ -99,47 +102,81 @@ impl Lowerer<'_> {
         }
         self.types.enums.push(ir::EnumDef {
             name: "Process".to_string(),
-            variants: names.into_iter().map(|name| ir::Variant { name, fields: Vec::new() }).collect(),
+            variants: names
+                .into_iter()
+                .map(|name| ir::Variant {
+                    name,
+                    fields: Vec::new(),
+                })
+                .collect(),
         });
         for (i, p) in decls.iter().enumerate() {
-            let Some(ctx) = self.processes.get(i) else { continue };
+            let Some(ctx) = self.processes.get(i) else {
+                continue;
+            };
             let index = ctx.index.clone();
             for v in &p.vars {
-                let Ok(ty) = self.resolve_type(&v.ty) else { continue };
+                let Ok(ty) = self.resolve_type(&v.ty) else {
+                    continue;
+                };
                 let name = format!("{}.{}", p.name.name, v.name.name);
                 if self.processes[i].vars.contains_key(&v.name.name) {
                     self.error(
-                        Diagnostic::error(v.name.span, format!("`{}` is declared twice in this process", v.name.name))
-                            .label("second declaration"),
+                        Diagnostic::error(
+                            v.name.span,
+                            format!("`{}` is declared twice in this process", v.name.name),
+                        )
+                        .label("second declaration"),
                     );
                     continue;
                 }
                 let array = Ty::Array(Box::new(index.clone()), Box::new(ty));
-                let var = self.add_var(&name, array, Some(i as u32), v.durable, v.name.span, state_len);
+                let var = self.add_var(
+                    &name,
+                    array,
+                    Some(i as u32),
+                    v.durable,
+                    v.name.span,
+                    state_len,
+                );
                 self.processes[i].vars.insert(v.name.name.clone(), var);
             }
         }
     }
 
     pub(crate) fn pid_ty(&self) -> Ty {
-        let id = self.types.enums.iter().rposition(|e| e.name == "Process").unwrap_or(0);
+        let id = self
+            .types
+            .enums
+            .iter()
+            .rposition(|e| e.name == "Process")
+            .unwrap_or(0);
         Ty::Enum(id as u32)
     }
 
     pub(crate) fn declare_network(&mut self, decls: &[&ast::NetworkDecl], state_len: &mut u32) {
         let Some(decl) = decls.first() else { return };
         if let Some(second) = decls.get(1) {
-            self.error(Diagnostic::error(second.span, "a spec has one network block").label("second network block"));
+            self.error(
+                Diagnostic::error(second.span, "a spec has one network block")
+                    .label("second network block"),
+            );
         }
         if self.processes.is_empty() {
-            self.error(Diagnostic::error(decl.span, "a network needs processes").label("no process is declared"));
+            self.error(
+                Diagnostic::error(decl.span, "a network needs processes")
+                    .label("no process is declared"),
+            );
             return;
         }
         let msg = match self.type_decls.contains_key("Msg") {
             true => match self.named_type("Msg", decl.span) {
                 Ok(t @ Ty::Enum(_)) => t,
                 Ok(_) => {
-                    self.error(Diagnostic::error(decl.span, "`Msg` must be an enum").label("messages are its variants"));
+                    self.error(
+                        Diagnostic::error(decl.span, "`Msg` must be an enum")
+                            .label("messages are its variants"),
+                    );
                     return;
                 }
                 Err(_) => return,
@@ -169,13 +206,21 @@ impl Lowerer<'_> {
                     ast::ExprKind::Name(n) if n == "bag" => info.order = Order::Bag,
                     ast::ExprKind::Name(n) if n == "fifo" => info.order = Order::Fifo,
                     _ => {
-                        self.error(Diagnostic::error(value.span, "unknown network order").label("use `set`, `bag` or `fifo`"));
+                        self.error(
+                            Diagnostic::error(value.span, "unknown network order")
+                                .label("use `set`, `bag` or `fifo`"),
+                        );
                     }
                 },
                 "capacity" | "crash" => {
-                    let Ok(v) = self.fold_int(value) else { continue };
+                    let Ok(v) = self.fold_int(value) else {
+                        continue;
+                    };
                     if !(0..=1024).contains(&v) || (key.name == "capacity" && v == 0) {
-                        self.error(Diagnostic::error(value.span, format!("`{}` out of range", key.name)).label(format!("{v} is not in 1..1024")));
+                        self.error(
+                            Diagnostic::error(value.span, format!("`{}` out of range", key.name))
+                                .label(format!("{v} is not in 1..1024")),
+                        );
                         continue;
                     }
                     if key.name == "capacity" {
@@ -188,7 +233,13 @@ impl Lowerer<'_> {
                     let b = match &value.kind {
                         ast::ExprKind::Bool(b) => *b,
                         _ => {
-                            self.error(Diagnostic::error(value.span, format!("`{}` is `true` or `false`", key.name)).label("not a boolean"));
+                            self.error(
+                                Diagnostic::error(
+                                    value.span,
+                                    format!("`{}` is `true` or `false`", key.name),
+                                )
+                                .label("not a boolean"),
+                            );
                             continue;
                         }
                     };
@@ -209,7 +260,11 @@ impl Lowerer<'_> {
         let pid = info.pid.clone();
         self.types.records.push(ir::RecordDef {
             name: "Envelope".to_string(),
-            fields: vec![("src".into(), pid.clone()), ("dst".into(), pid.clone()), ("msg".into(), msg.clone())],
+            fields: vec![
+                ("src".into(), pid.clone()),
+                ("dst".into(), pid.clone()),
+                ("msg".into(), msg.clone()),
+            ],
         });
         let envelope = Ty::Record(self.types.records.len() as u32 - 1);
         let processes: u32 = self.processes.iter().map(|p| p.count).sum();
@@ -217,10 +272,19 @@ impl Lowerer<'_> {
             Order::Set => Ty::Set(Box::new(envelope.clone())),
             Order::Bag => {
                 let Some(k) = self.types.card(&envelope).filter(|k| *k <= 1 << 16) else {
-                    self.error(Diagnostic::error(decl.span, "too many distinct messages for a bag network").label("more than 65536 envelopes"));
+                    self.error(
+                        Diagnostic::error(
+                            decl.span,
+                            "too many distinct messages for a bag network",
+                        )
+                        .label("more than 65536 envelopes"),
+                    );
                     return;
                 };
-                Ty::Array(Box::new(Ty::Range(0, k as i64 - 1)), Box::new(Ty::Range(0, info.capacity as i64)))
+                Ty::Array(
+                    Box::new(Ty::Range(0, k as i64 - 1)),
+                    Box::new(Ty::Range(0, info.capacity as i64)),
+                )
             }
             Order::Fifo => Ty::Array(
                 Box::new(Ty::Range(0, (processes * processes) as i64 - 1)),
@@ -228,33 +292,68 @@ impl Lowerer<'_> {
             ),
         };
         if info.order == Order::Set && self.types.card(&envelope).is_none_or(|k| k > 1 << 16) {
-            self.error(Diagnostic::error(decl.span, "too many distinct messages for a set network").label("more than 65536 envelopes"));
+            self.error(
+                Diagnostic::error(decl.span, "too many distinct messages for a set network")
+                    .label("more than 65536 envelopes"),
+            );
             return;
         }
         info.var = self.add_var("network", ty, None, false, decl.span, state_len);
         if info.crash > 0 {
-            self.add_var("crashes", Ty::Range(0, info.crash as i64), None, false, decl.span, state_len);
+            self.add_var(
+                "crashes",
+                Ty::Range(0, info.crash as i64),
+                None,
+                false,
+                decl.span,
+                state_len,
+            );
         }
-        self.network = Some(NetCtx { info, envelope, processes, span: decl.span });
+        self.network = Some(NetCtx {
+            info,
+            envelope,
+            processes,
+            span: decl.span,
+        });
     }
 
     fn net_place(&self) -> Option<Place> {
         let n = self.network.as_ref()?;
         let v = &self.vars[n.info.var];
-        Some(Place { root: Root::State, offset: v.offset, steps: vec![], len: v.len })
+        Some(Place {
+            root: Root::State,
+            offset: v.offset,
+            steps: vec![],
+            len: v.len,
+        })
     }
 
     /// The global id of the current instance.
     pub(crate) fn self_pid(&self, cur: Current) -> Expr {
         let p = &self.processes[cur.process];
-        let me = Expr::Read(Place { root: Root::Local, offset: cur.self_local, steps: vec![], len: 1 });
-        Expr::Arith(IntOp::Add, Box::new(me), Box::new(Expr::Int(p.first_pid as i64 - p.lo)), Span::default())
+        let me = Expr::Read(Place {
+            root: Root::Local,
+            offset: cur.self_local,
+            steps: vec![],
+            len: 1,
+        });
+        Expr::Arith(
+            IntOp::Add,
+            Box::new(me),
+            Box::new(Expr::Int(p.first_pid as i64 - p.lo)),
+            Span::default(),
+        )
     }
 
     /// The global id of instance `index` (an expression of the index type) of process `p`.
     pub(crate) fn pid_of(&self, p: usize, index: Expr) -> Expr {
         let ctx = &self.processes[p];
-        Expr::Arith(IntOp::Add, Box::new(index), Box::new(Expr::Int(ctx.first_pid as i64 - ctx.lo)), Span::default())
+        Expr::Arith(
+            IntOp::Add,
+            Box::new(index),
+            Box::new(Expr::Int(ctx.first_pid as i64 - ctx.lo)),
+            Span::default(),
+        )
     }
 
     /// `P.var` / `P[i].var`: the variable of a given instance.
@@ -262,15 +361,32 @@ impl Lowerer<'_> {
         let Some(&v) = self.processes[p].vars.get(&var.name) else {
             let name = self.processes[p].name.clone();
             return Err(self.error(
-                Diagnostic::error(var.span, format!("process `{name}` has no variable `{}`", var.name)).label("unknown variable"),
+                Diagnostic::error(
+                    var.span,
+                    format!("process `{name}` has no variable `{}`", var.name),
+                )
+                .label("unknown variable"),
             ));
         };
         let var_def = &self.vars[v];
-        let Ty::Array(index_ty, elem) = var_def.ty.clone() else { unreachable!("process variables are arrays") };
+        let Ty::Array(index_ty, elem) = var_def.ty.clone() else {
+            unreachable!("process variables are arrays")
+        };
         let (lo, count) = self.index_range(&index_ty);
         let stride = self.types.flat_len(&elem);
-        let base = Expr::Read(Place { root: Root::State, offset: var_def.offset, steps: vec![], len: var_def.len });
-        let step = Step::Index { index, lo, count, stride, span: var.span };
+        let base = Expr::Read(Place {
+            root: Root::State,
+            offset: var_def.offset,
+            steps: vec![],
+            len: var_def.len,
+        });
+        let step = Step::Index {
+            index,
+            lo,
+            count,
+            stride,
+            span: var.span,
+        };
         Ok((project(base, var_def.len, step, stride), *elem))
     }
 
@@ -280,19 +396,33 @@ impl Lowerer<'_> {
         if !self.processes[cur.process].vars.contains_key(name) {
             return None;
         }
-        let me = Expr::Read(Place { root: Root::Local, offset: cur.self_local, steps: vec![], len: 1 });
-        let ident = ast::Ident { name: name.to_string(), span };
+        let me = Expr::Read(Place {
+            root: Root::Local,
+            offset: cur.self_local,
+            steps: vec![],
+            len: 1,
+        });
+        let ident = ast::Ident {
+            name: name.to_string(),
+            span,
+        };
         Some(self.process_var(cur.process, me, &ident))
     }
 
-    pub(crate) fn process_initializers(&mut self, decls: &[&ast::ProcessDecl], out: &mut Vec<Stmt>) {
+    pub(crate) fn process_initializers(
+        &mut self,
+        decls: &[&ast::ProcessDecl],
+        out: &mut Vec<Stmt>,
+    ) {
         for (i, p) in decls.iter().enumerate() {
             if i >= self.processes.len() {
                 continue;
             }
             let count = self.processes[i].count;
             for k in 0..count {
-                if let Ok(stmts) = self.instance_reset(i, p, Expr::Int(self.index_value(i, k)), true) {
+                if let Ok(stmts) =
+                    self.instance_reset(i, p, Expr::Int(self.index_value(i, k)), true)
+                {
                     out.extend(stmts);
                 }
             }
@@ -305,18 +435,39 @@ impl Lowerer<'_> {
 
     /// Statements that give instance `index` of process `p` its initial
     /// values (only the non-durable ones unless `all`).
-    fn instance_reset(&mut self, p: usize, decl: &ast::ProcessDecl, index: Expr, all: bool) -> L<Vec<Stmt>> {
+    fn instance_reset(
+        &mut self,
+        p: usize,
+        decl: &ast::ProcessDecl,
+        index: Expr,
+        all: bool,
+    ) -> L<Vec<Stmt>> {
         let index_ty = self.processes[p].index.clone();
         let self_local = self.push_local("self", index_ty);
-        let saved = self.current.replace(Current { process: p, self_local, src_local: None });
-        let mut out = vec![Stmt::Let { local: self_local, len: 1, value: index }];
+        let saved = self.current.replace(Current {
+            process: p,
+            self_local,
+            src_local: None,
+        });
+        let mut out = vec![Stmt::Let {
+            local: self_local,
+            len: 1,
+            value: index,
+        }];
         let mut result = Ok(());
         for v in &decl.vars {
             if v.durable && !all {
                 continue;
             }
-            let me = Expr::Read(Place { root: Root::Local, offset: self_local, steps: vec![], len: 1 });
-            let Ok((Expr::Read(place), ty)) = self.process_var(p, me, &v.name) else { continue };
+            let me = Expr::Read(Place {
+                root: Root::Local,
+                offset: self_local,
+                steps: vec![],
+                len: 1,
+            });
+            let Ok((Expr::Read(place), ty)) = self.process_var(p, me, &v.name) else {
+                continue;
+            };
             match &v.init {
                 Some(init) => match self.lower_fill(place, ty, init) {
                     Ok(stmts) => out.extend(stmts),
@@ -327,8 +478,17 @@ impl Lowerer<'_> {
                     self.types.default_value(&ty, &mut value);
                     let mut bounds = Vec::new();
                     self.types.slot_bounds(&ty, &mut bounds);
-                    let value = if value.len() == 1 { Expr::Int(value[0]) } else { Expr::Lit(value) };
-                    out.push(Stmt::Assign { place, value, bounds, span: v.name.span });
+                    let value = if value.len() == 1 {
+                        Expr::Int(value[0])
+                    } else {
+                        Expr::Lit(value)
+                    };
+                    out.push(Stmt::Assign {
+                        place,
+                        value,
+                        bounds,
+                        span: v.name.span,
+                    });
                 }
             }
         }
@@ -339,13 +499,30 @@ impl Lowerer<'_> {
     /// The index parameter of a process rule, bound as `self` and by its name.
     fn self_param(&mut self, p: usize) -> (ir::Param, u32) {
         let ctx = &self.processes[p];
-        let (ty, name, singleton, count) = (ctx.index.clone(), ctx.index_name.clone(), ctx.singleton, ctx.count);
+        let (ty, name, singleton, count) = (
+            ctx.index.clone(),
+            ctx.index_name.clone(),
+            ctx.singleton,
+            ctx.count,
+        );
         let local = self.push_local(&name, ty.clone());
-        let param = ir::Param { name, ty, local, len: 1, card: count as u64, hidden: singleton };
+        let param = ir::Param {
+            name,
+            ty,
+            local,
+            len: 1,
+            card: count as u64,
+            hidden: singleton,
+        };
         (param, local)
     }
 
-    pub(crate) fn lower_process_steps(&mut self, p: usize, decl: &ast::ProcessDecl, rules: &mut Vec<Rule>) -> ir::Process {
+    pub(crate) fn lower_process_steps(
+        &mut self,
+        p: usize,
+        decl: &ast::ProcessDecl,
+        rules: &mut Vec<Rule>,
+    ) -> ir::Process {
         let ctx = &self.processes[p];
         let mut out = ir::Process {
             name: ctx.name.clone(),
@@ -360,7 +537,11 @@ impl Lowerer<'_> {
         for r in &decl.rules {
             self.begin_rule_frame();
             let (param, self_local) = self.self_param(p);
-            self.current = Some(Current { process: p, self_local, src_local: None });
+            self.current = Some(Current {
+                process: p,
+                self_local,
+                src_local: None,
+            });
             let name = format!("{}.{}", decl.name.name, r.name.name);
             let lowered = self.lower_rule_with(r, name, vec![param], None);
             self.current = None;
@@ -397,31 +578,53 @@ impl Lowerer<'_> {
 
     fn lower_handler(&mut self, p: usize, decl: &ast::ProcessDecl, h: &ast::OnDecl) -> L<Rule> {
         self.require_network(h.span)?;
-        let Some(net) = self.network.as_ref() else { unreachable!("checked above") };
+        let Some(net) = self.network.as_ref() else {
+            unreachable!("checked above")
+        };
         let (msg_ty, pid_ty) = (net.info.msg.clone(), net.info.pid.clone());
-        let Ty::Enum(msg_id) = msg_ty else { unreachable!("Msg is an enum") };
+        let Ty::Enum(msg_id) = msg_ty else {
+            unreachable!("Msg is an enum")
+        };
         let def = self.types.enums[msg_id as usize].clone();
         let Some(tag) = def.variants.iter().position(|v| v.name == h.variant.name) else {
             return Err(self.error(
-                Diagnostic::error(h.variant.span, format!("`Msg` has no variant `{}`", h.variant.name)).label("unknown message"),
+                Diagnostic::error(
+                    h.variant.span,
+                    format!("`Msg` has no variant `{}`", h.variant.name),
+                )
+                .label("unknown message"),
             ));
         };
         let variant = &def.variants[tag];
         for f in &h.fields {
             if !variant.fields.iter().any(|(n, _)| *n == f.name) {
                 return Err(self.error(
-                    Diagnostic::error(f.span, format!("message `{}` has no field `{}`", variant.name, f.name)).label("unknown field"),
+                    Diagnostic::error(
+                        f.span,
+                        format!("message `{}` has no field `{}`", variant.name, f.name),
+                    )
+                    .label("unknown field"),
                 ));
             }
         }
         self.begin_rule_frame();
         let (self_param, self_local) = self.self_param(p);
         let pid_card = self.types.card(&pid_ty).unwrap_or(1);
-        let src_name = h.from.as_ref().map_or("from".to_string(), |f| f.name.clone());
+        let src_name = h
+            .from
+            .as_ref()
+            .map_or("from".to_string(), |f| f.name.clone());
         let src_local = self.push_local(&src_name, pid_ty.clone());
         let mut params = vec![
             self_param,
-            ir::Param { name: src_name, ty: pid_ty.clone(), local: src_local, len: 1, card: pid_card, hidden: false },
+            ir::Param {
+                name: src_name,
+                ty: pid_ty.clone(),
+                local: src_local,
+                len: 1,
+                card: pid_card,
+                hidden: false,
+            },
         ];
         let mut fields = Vec::new();
         for (fname, fty) in &variant.fields {
@@ -429,15 +632,41 @@ impl Lowerer<'_> {
             let local = self.push_local(if visible { fname } else { "" }, fty.clone());
             let len = self.types.flat_len(fty);
             let card = self.types.card(fty).unwrap_or(1);
-            params.push(ir::Param { name: fname.clone(), ty: fty.clone(), local, len, card, hidden: false });
-            fields.push(Expr::Read(Place { root: Root::Local, offset: local, steps: vec![], len }));
+            params.push(ir::Param {
+                name: fname.clone(),
+                ty: fty.clone(),
+                local,
+                len,
+                card,
+                hidden: false,
+            });
+            fields.push(Expr::Read(Place {
+                root: Root::Local,
+                offset: local,
+                steps: vec![],
+                len,
+            }));
         }
-        let cur = Current { process: p, self_local, src_local: Some(src_local) };
+        let cur = Current {
+            process: p,
+            self_local,
+            src_local: Some(src_local),
+        };
         self.current = Some(cur);
         let mut default = Vec::new();
         self.types.default_value(&Ty::Enum(msg_id), &mut default);
-        let msg = Expr::Variant { default, tag: tag as u32, offset: self.types.variant_offset(msg_id, tag as u32), fields };
-        let src = Expr::Read(Place { root: Root::Local, offset: src_local, steps: vec![], len: 1 });
+        let msg = Expr::Variant {
+            default,
+            tag: tag as u32,
+            offset: self.types.variant_offset(msg_id, tag as u32),
+            fields,
+        };
+        let src = Expr::Read(Place {
+            root: Root::Local,
+            offset: src_local,
+            steps: vec![],
+            len: 1,
+        });
         let dst = self.self_pid(cur);
         let (present, consume) = self.receive(src, dst, msg, h.span);
         let rule_decl = ast::RuleDecl {
@@ -464,8 +693,18 @@ impl Lowerer<'_> {
         let net = self.network.as_ref().expect("network declared");
         let mut place = self.net_place().expect("network declared");
         let count = self.types.card(&net.envelope).unwrap_or(0) as u32;
-        let index = Expr::IndexOf { value: Box::new(envelope), ty: net.envelope.clone(), span };
-        place.steps.push(Step::Index { index, lo: 0, count, stride: 1, span });
+        let index = Expr::IndexOf {
+            value: Box::new(envelope),
+            ty: net.envelope.clone(),
+            span,
+        };
+        place.steps.push(Step::Index {
+            index,
+            lo: 0,
+            count,
+            stride: 1,
+            span,
+        });
         place.len = 1;
         place
     }
@@ -477,11 +716,22 @@ impl Lowerer<'_> {
         let stride = 1 + net.info.capacity * self.types.flat_len(&net.info.msg);
         let index = Expr::Arith(
             IntOp::Add,
-            Box::new(Expr::Arith(IntOp::Mul, Box::new(src), Box::new(Expr::Int(n)), span)),
+            Box::new(Expr::Arith(
+                IntOp::Mul,
+                Box::new(src),
+                Box::new(Expr::Int(n)),
+                span,
+            )),
             Box::new(dst),
             span,
         );
-        place.steps.push(Step::Index { index, lo: 0, count: (n * n) as u32, stride, span });
+        place.steps.push(Step::Index {
+            index,
+            lo: 0,
+            count: (n * n) as u32,
+            stride,
+            span,
+        });
         place.len = stride;
         place
     }
@@ -502,9 +752,19 @@ impl Lowerer<'_> {
             }
             Order::Bag => {
                 let slot = self.bag_slot(Self::envelope(src, dst, msg), span);
-                let present = Expr::Arith(IntOp::Gt, Box::new(Expr::Read(slot.clone())), Box::new(Expr::Int(0)), span);
+                let present = Expr::Arith(
+                    IntOp::Gt,
+                    Box::new(Expr::Read(slot.clone())),
+                    Box::new(Expr::Int(0)),
+                    span,
+                );
                 let consume = Stmt::Assign {
-                    value: Expr::Arith(IntOp::Sub, Box::new(Expr::Read(slot.clone())), Box::new(Expr::Int(1)), span),
+                    value: Expr::Arith(
+                        IntOp::Sub,
+                        Box::new(Expr::Read(slot.clone())),
+                        Box::new(Expr::Int(1)),
+                        span,
+                    ),
                     place: slot,
                     bounds: vec![(0, net.info.capacity as i64)],
                     span,
@@ -515,13 +775,39 @@ impl Lowerer<'_> {
                 let queue = self.fifo_queue(src, dst, span);
                 let len = self.types.flat_len(&net.info.msg);
                 let qlen = queue.len;
-                let nonempty = Expr::Arith(IntOp::Gt, Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), qlen)), Box::new(Expr::Int(0)), span);
-                let head = project(Expr::Read(queue.clone()), qlen, Step::SeqEnd { first: true, stride: len, span }, len);
-                let matches = Expr::Eq { len, negate: false, a: Box::new(head), b: Box::new(msg) };
+                let nonempty = Expr::Arith(
+                    IntOp::Gt,
+                    Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), qlen)),
+                    Box::new(Expr::Int(0)),
+                    span,
+                );
+                let head = project(
+                    Expr::Read(queue.clone()),
+                    qlen,
+                    Step::SeqEnd {
+                        first: true,
+                        stride: len,
+                        span,
+                    },
+                    len,
+                );
+                let matches = Expr::Eq {
+                    len,
+                    negate: false,
+                    a: Box::new(head),
+                    b: Box::new(msg),
+                };
                 let present = Expr::And(Box::new(nonempty), Box::new(matches));
                 let mut filler = Vec::new();
                 self.types.default_value(&net.info.msg, &mut filler);
-                let pop = Stmt::Pop { place: queue, at: None, stride: len, cap: net.info.capacity, filler, span };
+                let pop = Stmt::Pop {
+                    place: queue,
+                    at: None,
+                    stride: len,
+                    cap: net.info.capacity,
+                    filler,
+                    span,
+                };
                 (present, if dup { Vec::new() } else { vec![pop] })
             }
         }
@@ -544,13 +830,23 @@ impl Lowerer<'_> {
                 let slot = self.bag_slot(Self::envelope(src, dst, msg), span);
                 vec![
                     Stmt::Assert {
-                        cond: Expr::Arith(IntOp::Lt, Box::new(Expr::Read(slot.clone())), Box::new(Expr::Int(cap)), span),
+                        cond: Expr::Arith(
+                            IntOp::Lt,
+                            Box::new(Expr::Read(slot.clone())),
+                            Box::new(Expr::Int(cap)),
+                            span,
+                        ),
                         kind: ErrorKind::Range,
                         message: full,
                         span,
                     },
                     Stmt::Assign {
-                        value: Expr::Arith(IntOp::Add, Box::new(Expr::Read(slot.clone())), Box::new(Expr::Int(1)), span),
+                        value: Expr::Arith(
+                            IntOp::Add,
+                            Box::new(Expr::Read(slot.clone())),
+                            Box::new(Expr::Int(1)),
+                            span,
+                        ),
                         place: slot,
                         bounds: vec![(0, cap)],
                         span,
@@ -564,12 +860,24 @@ impl Lowerer<'_> {
                 self.types.slot_bounds(&net.info.msg, &mut bounds);
                 vec![
                     Stmt::Assert {
-                        cond: Expr::Arith(IntOp::Lt, Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), queue.len)), Box::new(Expr::Int(cap)), span),
+                        cond: Expr::Arith(
+                            IntOp::Lt,
+                            Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), queue.len)),
+                            Box::new(Expr::Int(cap)),
+                            span,
+                        ),
                         kind: ErrorKind::Range,
                         message: full,
                         span,
                     },
-                    Stmt::Push { place: queue, elem: msg, stride: len, cap: cap as u32, bounds, span },
+                    Stmt::Push {
+                        place: queue,
+                        elem: msg,
+                        stride: len,
+                        cap: cap as u32,
+                        bounds,
+                        span,
+                    },
                 ]
             }
         }
@@ -582,7 +890,12 @@ impl Lowerer<'_> {
         self.require_network(span)?;
         let (order, msg_ty, pid_ty, envelope) = {
             let n = self.network.as_ref().expect("network declared");
-            (n.info.order, n.info.msg.clone(), n.info.pid.clone(), n.envelope.clone())
+            (
+                n.info.order,
+                n.info.msg.clone(),
+                n.info.pid.clone(),
+                n.envelope.clone(),
+            )
         };
         let (d, dty) = self.expr(dest, Some(&pid_ty))?;
         self.expect_ty(&dty, &pid_ty, dest.span)?;
@@ -595,27 +908,56 @@ impl Lowerer<'_> {
         // Bags and sets: add up over every message value.
         let len = self.types.flat_len(&msg_ty);
         let local = self.push_local("", msg_ty.clone());
-        let m = Expr::Read(Place { root: Root::Local, offset: local, steps: vec![], len });
+        let m = Expr::Read(Place {
+            root: Root::Local,
+            offset: local,
+            steps: vec![],
+            len,
+        });
         let env = Self::envelope(src, d, m);
         let (kind, body) = match order {
             Order::Bag => (ir::QuantKind::Sum, Expr::Read(self.bag_slot(env, span))),
             _ => {
                 let set = Expr::Read(self.net_place().expect("network declared"));
-                (ir::QuantKind::Count, Expr::In { elem: Box::new(env), elem_ty: envelope, set: Box::new(set) })
+                (
+                    ir::QuantKind::Count,
+                    Expr::In {
+                        elem: Box::new(env),
+                        elem_ty: envelope,
+                        set: Box::new(set),
+                    },
+                )
             }
         };
         let domain = ir::Domain::Type(msg_ty);
-        Ok((Expr::Quant { kind, local, len, domain, body: Box::new(body) }, Ty::Int))
+        Ok((
+            Expr::Quant {
+                kind,
+                local,
+                len,
+                domain,
+                body: Box::new(body),
+            },
+            Ty::Int,
+        ))
     }
 
     fn current_or_error(&mut self, span: Span, what: &str) -> L<Current> {
         match self.current {
             Some(c) => Ok(c),
-            None => Err(self.error(Diagnostic::error(span, format!("`{what}` outside a process")).label("only a process sends messages"))),
+            None => Err(self.error(
+                Diagnostic::error(span, format!("`{what}` outside a process"))
+                    .label("only a process sends messages"),
+            )),
         }
     }
 
-    pub(crate) fn lower_send(&mut self, msg: &ast::Expr, dest: &ast::Expr, span: Span) -> L<Vec<Stmt>> {
+    pub(crate) fn lower_send(
+        &mut self,
+        msg: &ast::Expr,
+        dest: &ast::Expr,
+        span: Span,
+    ) -> L<Vec<Stmt>> {
         let cur = self.current_or_error(span, "send")?;
         self.require_network(span)?;
         let (msg_ty, pid_ty) = {
@@ -629,12 +971,26 @@ impl Lowerer<'_> {
         Ok(self.send_to(self.self_pid(cur), d, m, span))
     }
 
-    pub(crate) fn lower_broadcast(&mut self, msg: &ast::Expr, dest: &ast::Ident, span: Span) -> L<Vec<Stmt>> {
+    pub(crate) fn lower_broadcast(
+        &mut self,
+        msg: &ast::Expr,
+        dest: &ast::Ident,
+        span: Span,
+    ) -> L<Vec<Stmt>> {
         let cur = self.current_or_error(span, "broadcast")?;
         self.require_network(span)?;
-        let msg_ty = self.network.as_ref().expect("network declared").info.msg.clone();
+        let msg_ty = self
+            .network
+            .as_ref()
+            .expect("network declared")
+            .info
+            .msg
+            .clone();
         let Some(&p) = self.proc_index.get(&dest.name) else {
-            return Err(self.error(Diagnostic::error(dest.span, format!("no process named `{}`", dest.name)).label("unknown process")));
+            return Err(self.error(
+                Diagnostic::error(dest.span, format!("no process named `{}`", dest.name))
+                    .label("unknown process"),
+            ));
         };
         let (m, mty) = self.expr(msg, Some(&msg_ty))?;
         self.expect_ty(&mty, &msg_ty, msg.span)?;
@@ -649,19 +1005,35 @@ impl Lowerer<'_> {
     pub(crate) fn lower_reply(&mut self, msg: &ast::Expr, span: Span) -> L<Vec<Stmt>> {
         let cur = self.current_or_error(span, "reply")?;
         let Some(src_local) = cur.src_local else {
-            return Err(self.error(Diagnostic::error(span, "`reply` outside an `on` handler").label("no message to reply to")));
+            return Err(self.error(
+                Diagnostic::error(span, "`reply` outside an `on` handler")
+                    .label("no message to reply to"),
+            ));
         };
         self.require_network(span)?;
-        let msg_ty = self.network.as_ref().expect("network declared").info.msg.clone();
+        let msg_ty = self
+            .network
+            .as_ref()
+            .expect("network declared")
+            .info
+            .msg
+            .clone();
         let (m, mty) = self.expr(msg, Some(&msg_ty))?;
         self.expect_ty(&mty, &msg_ty, msg.span)?;
-        let src = Expr::Read(Place { root: Root::Local, offset: src_local, steps: vec![], len: 1 });
+        let src = Expr::Read(Place {
+            root: Root::Local,
+            offset: src_local,
+            steps: vec![],
+            len: 1,
+        });
         Ok(self.send_to(self.self_pid(cur), src, m, span))
     }
 
     /// The network's own rules: losing a message, crashing a process.
     pub(crate) fn environment_rules(&mut self, rules: &mut Vec<Rule>) {
-        let Some(net) = self.network.as_ref() else { return };
+        let Some(net) = self.network.as_ref() else {
+            return;
+        };
         let (info, envelope, span) = (net.info.clone(), net.envelope.clone(), net.span);
         if info.loss {
             self.begin_rule_frame();
@@ -670,19 +1042,70 @@ impl Lowerer<'_> {
                     let len = self.types.flat_len(&envelope);
                     let local = self.push_local("message", envelope.clone());
                     let card = self.types.card(&envelope).unwrap_or(0);
-                    let param = ir::Param { name: "message".into(), ty: envelope.clone(), local, len, card, hidden: false };
-                    let e = Expr::Read(Place { root: Root::Local, offset: local, steps: vec![], len });
+                    let param = ir::Param {
+                        name: "message".into(),
+                        ty: envelope.clone(),
+                        local,
+                        len,
+                        card,
+                        hidden: false,
+                    };
+                    let e = Expr::Read(Place {
+                        root: Root::Local,
+                        offset: local,
+                        steps: vec![],
+                        len,
+                    });
                     let (guard, body) = if info.order == Order::Set {
                         let net_place = self.net_place().expect("network declared");
-                        let guard = Expr::In { elem: Box::new(e.clone()), elem_ty: envelope.clone(), set: Box::new(Expr::Read(net_place.clone())) };
-                        (guard, vec![Stmt::SetAdd { place: net_place, elem: e, elem_ty: envelope.clone(), remove: true, span }])
+                        let guard = Expr::In {
+                            elem: Box::new(e.clone()),
+                            elem_ty: envelope.clone(),
+                            set: Box::new(Expr::Read(net_place.clone())),
+                        };
+                        (
+                            guard,
+                            vec![Stmt::SetAdd {
+                                place: net_place,
+                                elem: e,
+                                elem_ty: envelope.clone(),
+                                remove: true,
+                                span,
+                            }],
+                        )
                     } else {
                         let slot = self.bag_slot(e, span);
-                        let guard = Expr::Arith(IntOp::Gt, Box::new(Expr::Read(slot.clone())), Box::new(Expr::Int(0)), span);
-                        let value = Expr::Arith(IntOp::Sub, Box::new(Expr::Read(slot.clone())), Box::new(Expr::Int(1)), span);
-                        (guard, vec![Stmt::Assign { place: slot, value, bounds: vec![(0, info.capacity as i64)], span }])
+                        let guard = Expr::Arith(
+                            IntOp::Gt,
+                            Box::new(Expr::Read(slot.clone())),
+                            Box::new(Expr::Int(0)),
+                            span,
+                        );
+                        let value = Expr::Arith(
+                            IntOp::Sub,
+                            Box::new(Expr::Read(slot.clone())),
+                            Box::new(Expr::Int(1)),
+                            span,
+                        );
+                        (
+                            guard,
+                            vec![Stmt::Assign {
+                                place: slot,
+                                value,
+                                bounds: vec![(0, info.capacity as i64)],
+                                span,
+                            }],
+                        )
                     };
-                    Rule { name: "network.Lose".into(), params: vec![param], guard: Some(guard), body, frame_len: self.frame_len, instances: card, span }
+                    Rule {
+                        name: "network.Lose".into(),
+                        params: vec![param],
+                        guard: Some(guard),
+                        body,
+                        frame_len: self.frame_len,
+                        instances: card,
+                        span,
+                    }
                 }
                 Order::Fifo => {
                     let n = self.network.as_ref().expect("network declared").processes as i64;
@@ -690,21 +1113,69 @@ impl Lowerer<'_> {
                     let src = self.push_local("src", pid.clone());
                     let dst = self.push_local("dst", pid.clone());
                     let at = self.push_local("position", Ty::Range(0, info.capacity as i64 - 1));
-                    let read = |o: u32| Expr::Read(Place { root: Root::Local, offset: o, steps: vec![], len: 1 });
+                    let read = |o: u32| {
+                        Expr::Read(Place {
+                            root: Root::Local,
+                            offset: o,
+                            steps: vec![],
+                            len: 1,
+                        })
+                    };
                     let queue = self.fifo_queue(read(src), read(dst), span);
                     let qlen = queue.len;
-                    let guard = Expr::Arith(IntOp::Lt, Box::new(read(at)), Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), qlen)), span);
+                    let guard = Expr::Arith(
+                        IntOp::Lt,
+                        Box::new(read(at)),
+                        Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), qlen)),
+                        span,
+                    );
                     let mut filler = Vec::new();
                     self.types.default_value(&info.msg, &mut filler);
                     let stride = self.types.flat_len(&info.msg);
-                    let body = vec![Stmt::Pop { place: queue, at: Some(read(at)), stride, cap: info.capacity, filler, span }];
+                    let body = vec![Stmt::Pop {
+                        place: queue,
+                        at: Some(read(at)),
+                        stride,
+                        cap: info.capacity,
+                        filler,
+                        span,
+                    }];
                     let params = vec![
-                        ir::Param { name: "src".into(), ty: pid.clone(), local: src, len: 1, card: n as u64, hidden: false },
-                        ir::Param { name: "dst".into(), ty: pid.clone(), local: dst, len: 1, card: n as u64, hidden: false },
-                        ir::Param { name: "position".into(), ty: Ty::Range(0, info.capacity as i64 - 1), local: at, len: 1, card: info.capacity as u64, hidden: false },
+                        ir::Param {
+                            name: "src".into(),
+                            ty: pid.clone(),
+                            local: src,
+                            len: 1,
+                            card: n as u64,
+                            hidden: false,
+                        },
+                        ir::Param {
+                            name: "dst".into(),
+                            ty: pid.clone(),
+                            local: dst,
+                            len: 1,
+                            card: n as u64,
+                            hidden: false,
+                        },
+                        ir::Param {
+                            name: "position".into(),
+                            ty: Ty::Range(0, info.capacity as i64 - 1),
+                            local: at,
+                            len: 1,
+                            card: info.capacity as u64,
+                            hidden: false,
+                        },
                     ];
                     let instances = (n * n) as u64 * info.capacity as u64;
-                    Rule { name: "network.Lose".into(), params, guard: Some(guard), body, frame_len: self.frame_len, instances, span }
+                    Rule {
+                        name: "network.Lose".into(),
+                        params,
+                        guard: Some(guard),
+                        body,
+                        frame_len: self.frame_len,
+                        instances,
+                        span,
+                    }
                 }
             };
             rules.push(rule);
@@ -720,27 +1191,87 @@ impl Lowerer<'_> {
         let local = self.push_local("process", pid.clone());
         let n: u32 = self.processes.iter().map(|p| p.count).sum();
         let crashes = self.var_index["crashes"];
-        let counter = Place { root: Root::State, offset: self.vars[crashes].offset, steps: vec![], len: 1 };
-        let guard = Expr::Arith(IntOp::Lt, Box::new(Expr::Read(counter.clone())), Box::new(Expr::Int(info.crash as i64)), span);
+        let counter = Place {
+            root: Root::State,
+            offset: self.vars[crashes].offset,
+            steps: vec![],
+            len: 1,
+        };
+        let guard = Expr::Arith(
+            IntOp::Lt,
+            Box::new(Expr::Read(counter.clone())),
+            Box::new(Expr::Int(info.crash as i64)),
+            span,
+        );
         let mut body = vec![Stmt::Assign {
-            value: Expr::Arith(IntOp::Add, Box::new(Expr::Read(counter.clone())), Box::new(Expr::Int(1)), span),
+            value: Expr::Arith(
+                IntOp::Add,
+                Box::new(Expr::Read(counter.clone())),
+                Box::new(Expr::Int(1)),
+                span,
+            ),
             place: counter,
             bounds: vec![(0, info.crash as i64)],
             span,
         }];
-        let read = Expr::Read(Place { root: Root::Local, offset: local, steps: vec![], len: 1 });
+        let read = Expr::Read(Place {
+            root: Root::Local,
+            offset: local,
+            steps: vec![],
+            len: 1,
+        });
         let decls = self.process_decls.clone();
         for (p, decl) in decls.iter().enumerate() {
-            let (first, count, lo) = (self.processes[p].first_pid as i64, self.processes[p].count as i64, self.processes[p].lo);
-            let index = Expr::Arith(IntOp::Add, Box::new(read.clone()), Box::new(Expr::Int(lo - first)), span);
-            let Ok(reset) = self.instance_reset(p, decl, index, false) else { continue };
-            let mine = Expr::And(
-                Box::new(Expr::Arith(IntOp::Ge, Box::new(read.clone()), Box::new(Expr::Int(first)), span)),
-                Box::new(Expr::Arith(IntOp::Lt, Box::new(read.clone()), Box::new(Expr::Int(first + count)), span)),
+            let (first, count, lo) = (
+                self.processes[p].first_pid as i64,
+                self.processes[p].count as i64,
+                self.processes[p].lo,
             );
-            body.push(Stmt::If { cond: mine, then: reset, otherwise: Vec::new() });
+            let index = Expr::Arith(
+                IntOp::Add,
+                Box::new(read.clone()),
+                Box::new(Expr::Int(lo - first)),
+                span,
+            );
+            let Ok(reset) = self.instance_reset(p, decl, index, false) else {
+                continue;
+            };
+            let mine = Expr::And(
+                Box::new(Expr::Arith(
+                    IntOp::Ge,
+                    Box::new(read.clone()),
+                    Box::new(Expr::Int(first)),
+                    span,
+                )),
+                Box::new(Expr::Arith(
+                    IntOp::Lt,
+                    Box::new(read.clone()),
+                    Box::new(Expr::Int(first + count)),
+                    span,
+                )),
+            );
+            body.push(Stmt::If {
+                cond: mine,
+                then: reset,
+                otherwise: Vec::new(),
+            });
         }
-        let param = ir::Param { name: "process".into(), ty: pid, local, len: 1, card: n as u64, hidden: false };
-        rules.push(Rule { name: "network.Crash".into(), params: vec![param], guard: Some(guard), body, frame_len: self.frame_len, instances: n as u64, span });
+        let param = ir::Param {
+            name: "process".into(),
+            ty: pid,
+            local,
+            len: 1,
+            card: n as u64,
+            hidden: false,
+        };
+        rules.push(Rule {
+            name: "network.Crash".into(),
+            params: vec![param],
+            guard: Some(guard),
+            body,
+            frame_len: self.frame_len,
+            instances: n as u64,
+            span,
+        });
     }
 }

@@ -238,7 +238,12 @@ impl Lowerer<'_> {
 
     /// Statements that store `init` into `place` of type `var_ty`, or into
     /// every element of it when `init` has an element type.
-    pub(crate) fn lower_fill(&mut self, place: Place, var_ty: Ty, init: &ast::Expr) -> L<Vec<Stmt>> {
+    pub(crate) fn lower_fill(
+        &mut self,
+        place: Place,
+        var_ty: Ty,
+        init: &ast::Expr,
+    ) -> L<Vec<Stmt>> {
         let mut ty = var_ty.clone();
         let mut places = vec![place];
         loop {

@@ -1,0 +1,316 @@
+//! The command line end to end: exit codes, the JSON summary of CLI.md,
+//! trace formats, and refusals with clear messages. Expected counts are
+//! TLC's (see specs/*.expect.toml).
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn spec(name: &str) -> String {
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "specs", name]
+        .iter()
+        .collect();
+    p.display().to_string()
+}
+
+fn fathom() -> Command {
+    Command::cargo_bin("fathom").expect("the fathom binary is built")
+}
+
+fn json_out(out: &std::process::Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "--json prints one line on stdout: {text}"
+    );
+    serde_json::from_str(&text).expect("stdout is one JSON object")
+}
+
+#[test]
+fn pass_exits_0_with_the_summary_of_cli_md() {
+    let out = fathom()
+        .args(["check", &spec("two_phase.fathom"), "--json", "-q"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let j = json_out(&out);
+    assert_eq!(j["result"], "pass");
+    assert_eq!(j["backend"], "cpu");
+    assert_eq!(j["consts"]["N"], 3);
+    // TLC: 288 distinct, 1146 generated, depth 11.
+    assert_eq!(
+        (
+            j["distinct"].as_u64(),
+            j["generated"].as_u64(),
+            j["depth"].as_u64()
+        ),
+        (Some(288), Some(1146), Some(11))
+    );
+    for key in [
+        "spec",
+        "seconds",
+        "states_per_second",
+        "collision_probability",
+        "violation",
+    ] {
+        assert!(j.get(key).is_some(), "summary has `{key}`");
+    }
+    assert!(j["violation"].is_null());
+    assert!(
+        j["collision_probability"]
+            .as_f64()
+            .is_some_and(|p| p > 0.0 && p < 1e-10)
+    );
+}
+
+#[test]
+fn const_override_changes_the_model() {
+    let out = fathom()
+        .args([
+            "check",
+            &spec("two_phase.fathom"),
+            "--const",
+            "N=5",
+            "--json",
+            "-q",
+        ])
+        .output()
+        .expect("runs");
+    let j = json_out(&out);
+    // TLC with 5 RMs: 8832 distinct states.
+    assert_eq!(j["distinct"].as_u64(), Some(8832));
+    assert_eq!(j["consts"]["N"], 5);
+}
+
+#[test]
+fn violation_exits_1_with_a_7_state_trace() {
+    let out = fathom()
+        .args(["check", &spec("die_hard.fathom"), "-q"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("violation (invariant): invariant `NotSolved` is violated"),
+        "{text}"
+    );
+    assert!(text.contains("trace (7 states):"), "{text}");
+    assert!(text.contains("BigToSmall"), "{text}");
+    assert!(text.contains("big = 4"), "{text}");
+    let out = fathom()
+        .args(["check", &spec("die_hard.fathom"), "-q", "--json"])
+        .output()
+        .expect("runs");
+    let j = json_out(&out);
+    assert_eq!(j["result"], "violation");
+    assert_eq!(j["violation"]["kind"], "invariant");
+    assert_eq!(j["violation"]["name"], "NotSolved");
+    assert_eq!(j["violation"]["trace_length"], 7);
+}
+
+#[test]
+fn itf_and_json_traces() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let itf = dir.path().join("t.itf.json");
+    let out = fathom()
+        .args([
+            "check",
+            &spec("die_hard.fathom"),
+            "-q",
+            "--trace-format",
+            "itf",
+            "--trace-out",
+        ])
+        .arg(&itf)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let t: Value = serde_json::from_str(&std::fs::read_to_string(&itf).expect("trace written"))
+        .expect("ITF is JSON");
+    assert_eq!(t["vars"], serde_json::json!(["big", "small"]));
+    let states = t["states"].as_array().expect("states");
+    assert_eq!(states.len(), 7);
+    assert_eq!(states[0]["big"], serde_json::json!({"#bigint": "0"}));
+    assert_eq!(states[6]["big"], serde_json::json!({"#bigint": "4"}));
+    assert_eq!(states[6]["#meta"]["index"], 6);
+
+    let js = dir.path().join("t.json");
+    fathom()
+        .args([
+            "check",
+            &spec("die_hard.fathom"),
+            "-q",
+            "--trace-format",
+            "json",
+            "--trace-out",
+        ])
+        .arg(&js)
+        .assert()
+        .code(1);
+    let t: Value = serde_json::from_str(&std::fs::read_to_string(&js).expect("trace written"))
+        .expect("JSON trace");
+    let states = t["states"].as_array().expect("states");
+    assert_eq!(states.len(), 7);
+    assert_eq!(states[1]["action"]["rule"], "FillBig");
+    assert_eq!(states[1]["changed"], serde_json::json!(["big"]));
+    assert_eq!(states[6]["state"]["big"], 4);
+}
+
+#[test]
+fn process_traces_name_instances() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("broken.fathom");
+    let text = std::fs::read_to_string(spec("two_phase_processes.fathom")).expect("spec");
+    // An RM that commits on an Abort message breaks consistency.
+    std::fs::write(
+        &path,
+        text.replace(
+            "on Abort { state = aborted; }",
+            "on Abort { state = committed; }",
+        ),
+    )
+    .expect("write");
+    let out = fathom()
+        .args(["check", &path.display().to_string(), "-q"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("RMgr.ChooseToAbort(r = "), "{text}");
+    assert!(text.contains("TM.Abort"), "{text}");
+    assert!(text.contains("RMgr.on Abort(r = "), "{text}");
+}
+
+#[test]
+fn deadlock_is_reported_unless_disabled() {
+    // TCommit ends in states with no enabled rule.
+    let out = fathom()
+        .args(["check", &spec("tcommit.fathom"), "-q", "--json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_out(&out)["violation"]["kind"], "deadlock");
+    fathom()
+        .args(["check", &spec("tcommit.fathom"), "-q", "--no-deadlock"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn max_depth_bounds_the_search() {
+    let out = fathom()
+        .args([
+            "check",
+            &spec("two_phase.fathom"),
+            "-q",
+            "--json",
+            "--max-depth",
+            "3",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let j = json_out(&out);
+    assert_eq!(j["result"], "bounded");
+    assert_eq!(j["depth"], 3);
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_is_allowed() {
+    let out = fathom()
+        .args(["check", &spec("two_phase.fathom"), "--backend", "tpu"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("auto") && err.contains("cpu") && err.contains("gpu"),
+        "{err}"
+    );
+    let out = fathom()
+        .args(["check", &spec("two_phase.fathom"), "--const", "M=4"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no constant `M` (its constants: N)"));
+    fathom()
+        .args(["check", &spec("two_phase.fathom"), "--const", "N"])
+        .assert()
+        .code(2);
+    fathom()
+        .args(["check", "no/such/spec.fathom"])
+        .assert()
+        .code(2);
+    fathom()
+        .args(["check", &spec("two_phase.fathom"), "--memory", "12Q"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn spec_errors_exit_3_with_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad.fathom");
+    std::fs::write(&path, "var x: 0..3 = 0;\nrule R { x = y; }\n").expect("write");
+    let out = fathom()
+        .args(["check", &path.display().to_string(), "--json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown name `y`"), "{err}");
+    assert!(err.contains("bad.fathom:2:14"), "{err}");
+    assert_eq!(json_out(&out)["result"], "error");
+}
+
+#[test]
+fn unbuilt_features_are_refused_with_exit_4() {
+    for args in [
+        vec!["--backend", "gpu"],
+        vec!["--memory", "32M"],
+        vec!["--resume", "x"],
+        vec!["--fingerprint", "128"],
+    ] {
+        let out = fathom()
+            .arg("check")
+            .arg(spec("two_phase.fathom"))
+            .args(&args)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(4), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not available in this version"));
+    }
+}
+
+#[test]
+fn simulate_is_reproducible_by_seed_and_finds_violations() {
+    let run = |seed: &str| {
+        fathom()
+            .args([
+                "simulate",
+                &spec("die_hard.fathom"),
+                "--seed",
+                seed,
+                "--json",
+                "-q",
+            ])
+            .output()
+            .expect("runs")
+    };
+    let (a, b) = (run("7"), run("7"));
+    assert_eq!(a.status.code(), Some(1), "random walks find NotSolved");
+    let (ja, jb) = (json_out(&a), json_out(&b));
+    assert_eq!(ja["steps"], jb["steps"]);
+    assert_eq!(ja["violation"], jb["violation"]);
+    assert_eq!(ja["violation"]["name"], "NotSolved");
+    assert_eq!(
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr),
+        "the same trace"
+    );
+    fathom()
+        .args(["simulate", &spec("two_phase.fathom"), "--walks", "50", "-q"])
+        .assert()
+        .code(0);
+}
