@@ -33,14 +33,16 @@ pub struct EvalError {
     pub span: Span,
 }
 
-pub type EvalResult<T> = Result<T, EvalError>;
+/// Errors are boxed so that results travel in registers: the evaluator's
+/// hot path returns one per expression node.
+pub type EvalResult<T> = Result<T, Box<EvalError>>;
 
 fn err<T>(kind: ErrorKind, span: Span, message: impl Into<String>) -> EvalResult<T> {
-    Err(EvalError {
+    Err(Box::new(EvalError {
         kind,
         message: message.into(),
         span,
-    })
+    }))
 }
 
 /// Where a place's slots are read from.
@@ -198,6 +200,32 @@ impl<'m> Evaluator<'m> {
     pub fn int(&mut self, e: &Expr, state: &[i64]) -> EvalResult<i64> {
         match e {
             Expr::Int(v) => Ok(*v),
+            Expr::Local(o) => Ok(self.frame[*o as usize]),
+            Expr::Slot(o) => Ok(state[*o as usize]),
+            Expr::SlotAt {
+                offset,
+                index,
+                lo,
+                count,
+                stride,
+                span,
+            } => {
+                let i = self.int(index, state)?;
+                match i
+                    .checked_sub(*lo)
+                    .filter(|k| (0..*count as i64).contains(k))
+                {
+                    Some(k) => Ok(state[*offset as usize + k as usize * *stride as usize]),
+                    None => err(
+                        ErrorKind::Range,
+                        *span,
+                        format!(
+                            "index {i} is out of bounds {lo}..{}",
+                            lo + *count as i64 - 1
+                        ),
+                    ),
+                }
+            }
             Expr::Read(place) => {
                 debug_assert_eq!(place.len, 1);
                 let (src, off) = self.resolve(place, state)?;
@@ -550,6 +578,9 @@ impl<'m> Evaluator<'m> {
         body: &Expr,
         state: &[i64],
     ) -> EvalResult<i64> {
+        if let Some((lo, count)) = self.scalar_domain(domain) {
+            return self.quant_scalar(kind, local, lo, count, body, state);
+        }
         let mut acc: i64 = match kind {
             QuantKind::Forall => 1,
             _ => 0,
@@ -583,6 +614,51 @@ impl<'m> Evaluator<'m> {
             return overflow(Span::default());
         }
         Ok(acc)
+    }
+
+    /// A domain of one-slot values `lo..lo + count` (ranges, bool, enums
+    /// without fields): quantified without a closure per element.
+    fn scalar_domain(&self, domain: &Domain) -> Option<(i64, i64)> {
+        match domain {
+            Domain::Type(Ty::Range(lo, hi)) => Some((*lo, hi - lo + 1)),
+            Domain::Type(Ty::Bool) => Some((0, 2)),
+            Domain::Type(t @ Ty::Enum(_)) if self.types.flat_len(t) == 1 => {
+                Some((0, self.types.card(t).unwrap_or(0) as i64))
+            }
+            _ => None,
+        }
+    }
+
+    fn quant_scalar(
+        &mut self,
+        kind: QuantKind,
+        local: u32,
+        lo: i64,
+        count: i64,
+        body: &Expr,
+        state: &[i64],
+    ) -> EvalResult<i64> {
+        let l = local as usize;
+        let mut acc: i64 = 0;
+        for v in lo..lo + count {
+            self.frame[l] = v;
+            let x = self.int(body, state)?;
+            match kind {
+                QuantKind::Forall if x == 0 => return Ok(0),
+                QuantKind::Exists if x != 0 => return Ok(1),
+                QuantKind::Forall | QuantKind::Exists => {}
+                QuantKind::Count => acc += x,
+                QuantKind::Sum => match acc.checked_add(x) {
+                    Some(s) => acc = s,
+                    None => return overflow(Span::default()),
+                },
+            }
+        }
+        Ok(match kind {
+            QuantKind::Forall => 1,
+            QuantKind::Exists => 0,
+            _ => acc,
+        })
     }
 
     /// Runs statements on `state` in place.

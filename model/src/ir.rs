@@ -482,6 +482,20 @@ pub enum Domain {
 #[derive(Clone, Debug)]
 pub enum Expr {
     Int(i64),
+    /// A one-slot local (a parameter, a bound variable): `Read` made direct.
+    Local(u32),
+    /// A one-slot state variable at a fixed offset: `Read` made direct.
+    Slot(u32),
+    /// One slot of a state array: `offset + (index - lo) * stride`, the index
+    /// range-checked; `Read` made direct.
+    SlotAt {
+        offset: u32,
+        index: Box<Expr>,
+        lo: i64,
+        count: u32,
+        stride: u32,
+        span: Span,
+    },
     /// A constant flat value of more than one slot.
     Lit(Vec<i64>),
     Read(Place),

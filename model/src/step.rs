@@ -2,7 +2,7 @@
 //! defines it: initial states, firing a rule instance, and the checks of a
 //! state. Search engines, simulation and trace replay all go through here.
 
-use crate::eval::{EvalError, Evaluator};
+use crate::eval::{EvalError, EvalResult, Evaluator};
 use crate::ir::{Model, Rule};
 use crate::value::Value;
 
@@ -17,6 +17,10 @@ pub enum Fired {
 /// A property violated by a state: the index of the invariant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InvariantFailed(pub usize);
+
+fn unbox<T>(r: EvalResult<T>) -> Result<T, EvalError> {
+    r.map_err(|e| *e)
+}
 
 pub struct Stepper<'m> {
     pub model: &'m Model,
@@ -39,7 +43,7 @@ impl<'m> Stepper<'m> {
         for v in &self.model.vars {
             self.model.types.default_value(&v.ty, &mut base);
         }
-        self.ev.exec(&self.model.init_values, &mut base)?;
+        unbox(self.ev.exec(&self.model.init_values, &mut base))?;
         let mut states = vec![base];
         for init in &self.model.inits {
             let mut next = Vec::new();
@@ -56,7 +60,7 @@ impl<'m> Stepper<'m> {
         Ok(states)
     }
 
-    fn fire_rule(
+    pub fn fire_rule(
         &mut self,
         rule: &Rule,
         instance: u64,
@@ -65,13 +69,13 @@ impl<'m> Stepper<'m> {
     ) -> Result<Fired, EvalError> {
         self.ev.bind_params(&rule.params, instance);
         if let Some(g) = &rule.guard
-            && !self.ev.bool(g, state)?
+            && !unbox(self.ev.bool(g, state))?
         {
             return Ok(Fired::Disabled);
         }
         out.clear();
         out.extend_from_slice(state);
-        self.ev.exec(&rule.body, out)?;
+        unbox(self.ev.exec(&rule.body, out))?;
         Ok(Fired::Enabled)
     }
 
@@ -94,7 +98,7 @@ impl<'m> Stepper<'m> {
         let r = &self.model.rules[rule];
         self.ev.bind_params(&r.params, local);
         match &r.guard {
-            Some(g) => self.ev.bool(g, state),
+            Some(g) => unbox(self.ev.bool(g, state)),
             None => Ok(true),
         }
     }
@@ -105,7 +109,7 @@ impl<'m> Stepper<'m> {
         state: &[i64],
     ) -> Result<Option<InvariantFailed>, EvalError> {
         for (i, p) in self.model.invariants.iter().enumerate() {
-            if !self.ev.bool(&p.expr, state)? {
+            if !unbox(self.ev.bool(&p.expr, state))? {
                 return Ok(Some(InvariantFailed(i)));
             }
         }
@@ -115,7 +119,7 @@ impl<'m> Stepper<'m> {
     /// Whether the state satisfies every `constraint`.
     pub fn in_constraint(&mut self, state: &[i64]) -> Result<bool, EvalError> {
         for p in &self.model.constraints {
-            if !self.ev.bool(&p.expr, state)? {
+            if !unbox(self.ev.bool(&p.expr, state))? {
                 return Ok(false);
             }
         }
@@ -125,7 +129,7 @@ impl<'m> Stepper<'m> {
     /// Whether the state satisfies some `terminal` (may have no successor).
     pub fn is_terminal(&mut self, state: &[i64]) -> Result<bool, EvalError> {
         for p in &self.model.terminals {
-            if self.ev.bool(&p.expr, state)? {
+            if unbox(self.ev.bool(&p.expr, state))? {
                 return Ok(true);
             }
         }
@@ -136,7 +140,7 @@ impl<'m> Stepper<'m> {
     pub fn reachables(&mut self, state: &[i64]) -> Result<u64, EvalError> {
         let mut bits = 0u64;
         for (i, p) in self.model.reachables.iter().enumerate().take(64) {
-            if self.ev.bool(&p.expr, state)? {
+            if unbox(self.ev.bool(&p.expr, state))? {
                 bits |= 1 << i;
             }
         }

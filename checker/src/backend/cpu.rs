@@ -77,7 +77,6 @@ impl CpuBackend<'_> {
         chunk: &[u32],
     ) -> ChunkOut {
         let words = input.words;
-        let instances = self.model.instance_count();
         let mut out = ChunkOut::default();
         for (j, state) in chunk.chunks_exact(words).enumerate() {
             let index = (first + j) as u32;
@@ -111,9 +110,15 @@ impl CpuBackend<'_> {
             }
             let mut enabled = false;
             let mut failed = false;
-            for instance in 0..instances {
+            // Rules in order, each over its local instances: the global
+            // instance number is the rule's base plus the local one.
+            let rule_instances = self.model.rules.iter().zip(&self.model.instance_base);
+            let all = rule_instances
+                .flat_map(|(rule, base)| (0..rule.instances).map(move |l| (rule, *base, l)));
+            for (rule, base, local) in all {
+                let instance = base + local;
                 let key = (1, index, instance as u32);
-                match w.stepper.fire(instance, &w.cur, &mut w.next) {
+                match w.stepper.fire_rule(rule, local, &w.cur, &mut w.next) {
                     Ok(Fired::Disabled) => continue,
                     Ok(Fired::Enabled) => {}
                     Err(e) => {

@@ -4,6 +4,7 @@
 
 mod expr;
 mod process;
+mod simplify;
 mod stmt;
 
 use std::collections::{HashMap, HashSet};
@@ -92,12 +93,12 @@ pub fn lower(
         .name
         .as_ref()
         .map_or(default_name.to_string(), |n| n.name.clone());
-    let model = lw.build(file, name);
-    if lw.diagnostics.is_empty() {
-        model
-    } else {
-        None
+    let mut model = lw.build(file, name)?;
+    if !lw.diagnostics.is_empty() {
+        return None;
     }
+    simplify::model(&mut model);
+    Some(model)
 }
 
 impl<'a> Lowerer<'a> {
