@@ -82,7 +82,8 @@ def run_tlc(n, threads, jar, work, timeout):
     cmd = ["java", "-XX:+UseParallelGC", "-cp", jar, "tlc2.TLC", "TwoPhase", "-config", "TwoPhase.cfg",
            "-workers", str(threads), "-nowarning", "-metadir", str(work / "states")]
     wall, p = timed(cmd, cwd=work, timeout=timeout)
-    m = re.search(r"([\d,]+) distinct states found", p.stdout)
+    # The final summary, not a progress line: "... distinct states found, 0 states left on queue."
+    m = re.search(r"([\d,]+) distinct states found, 0 states left on queue", p.stdout)
     if not m:
         raise RuntimeError(f"TLC failed: {p.stdout[-2000:]} {p.stderr[-2000:]}")
     return wall, int(m.group(1).replace(",", "")), " ".join(cmd[1:])

@@ -202,6 +202,23 @@ impl<'m> Evaluator<'m> {
             Expr::Int(v) => Ok(*v),
             Expr::Local(o) => Ok(self.frame[*o as usize]),
             Expr::Slot(o) => Ok(state[*o as usize]),
+            Expr::Bit {
+                offset,
+                index,
+                lo,
+                count,
+            } => {
+                let i = self.int(index, state)?;
+                Ok(
+                    match i
+                        .checked_sub(*lo)
+                        .filter(|k| (0..*count as i64).contains(k))
+                    {
+                        Some(k) => state[*offset as usize + k as usize],
+                        None => 0,
+                    },
+                )
+            }
             Expr::SlotAt {
                 offset,
                 index,
@@ -823,6 +840,19 @@ impl<'m> Evaluator<'m> {
 
     /// Binds the parameters of `rule` for its local instance number `instance`.
     pub fn bind_params(&mut self, params: &[crate::ir::Param], instance: u64) {
+        // One parameter (the common case): its value number is the instance
+        // number, no division needed.
+        if let [p] = params {
+            debug_assert!(instance < p.card);
+            let l = p.local as usize;
+            match p.ty {
+                Ty::Range(lo, _) => self.frame[l] = lo + instance as i64,
+                _ => self
+                    .types
+                    .value_at(&p.ty, instance, &mut self.frame[l..l + p.len as usize]),
+            }
+            return;
+        }
         let mut rest = instance;
         for p in params.iter().rev() {
             let v = rest % p.card;

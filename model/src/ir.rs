@@ -54,6 +54,10 @@ pub struct RecordDef {
 pub struct Types {
     pub enums: Vec<EnumDef>,
     pub records: Vec<RecordDef>,
+    /// Per enum, per variant: (index of its first value among the enum's
+    /// values, offset of its fields in the flat value). Filled by
+    /// [`Types::seal`] once every type is known; empty before.
+    variant_bases: Vec<Vec<(u64, u32)>>,
 }
 
 /// Cardinalities past this are refused: a set over such a type would not fit
@@ -61,6 +65,42 @@ pub struct Types {
 pub const CARD_MAX: u64 = 1 << 24;
 
 impl Types {
+    /// Precomputes what value numbering needs per variant; call once the
+    /// types are final (the end of lowering).
+    pub fn seal(&mut self) {
+        let mut bases = Vec::with_capacity(self.enums.len());
+        for (id, def) in self.enums.iter().enumerate() {
+            let mut base = 0u64;
+            let mut per = Vec::with_capacity(def.variants.len());
+            for (tag, v) in def.variants.iter().enumerate() {
+                per.push((base, self.variant_offset(id as u32, tag as u32)));
+                base = base.saturating_add(
+                    self.product(v.fields.iter().map(|(_, t)| t))
+                        .unwrap_or(u64::MAX),
+                );
+            }
+            bases.push(per);
+        }
+        self.variant_bases = bases;
+    }
+
+    /// (first value index, fields offset) of a variant.
+    pub fn variant_base(&self, id: EnumId, tag: u32) -> (u64, u32) {
+        if let Some(b) = self
+            .variant_bases
+            .get(id as usize)
+            .and_then(|v| v.get(tag as usize))
+        {
+            return *b;
+        }
+        let def = &self.enums[id as usize];
+        let base = def.variants[..tag as usize]
+            .iter()
+            .map(|v| self.product(v.fields.iter().map(|(_, t)| t)).unwrap_or(0))
+            .sum();
+        (base, self.variant_offset(id, tag))
+    }
+
     /// Number of slots in a flat value of `ty`.
     pub fn flat_len(&self, ty: &Ty) -> u32 {
         match ty {
@@ -226,12 +266,11 @@ impl Types {
                 let tag = usize::try_from(slots[0])
                     .ok()
                     .filter(|t| *t < def.variants.len())?;
-                let mut base = 0u64;
-                for v in &def.variants[..tag] {
-                    base += self.product(v.fields.iter().map(|(_, t)| t))?;
-                }
-                let offset = self.variant_offset(*id, tag as u32) as usize;
-                Some(base + self.tuple_index(&def.variants[tag].fields, &slots[offset..])?)
+                let (base, offset) = self.variant_base(*id, tag as u32);
+                Some(
+                    base + self
+                        .tuple_index(&def.variants[tag].fields, &slots[offset as usize..])?,
+                )
             }
             Ty::Record(id) => self.tuple_index(&self.records[*id as usize].fields, slots),
             Ty::Array(index, elem) => {
@@ -486,6 +525,15 @@ pub enum Expr {
     Local(u32),
     /// A one-slot state variable at a fixed offset: `Read` made direct.
     Slot(u32),
+    /// A set member test made direct: the slot at `offset + index - lo` of
+    /// the state, or 0 when `index` is outside `lo..lo + count` (membership
+    /// of a value outside the element type is false, not an error).
+    Bit {
+        offset: u32,
+        index: Box<Expr>,
+        lo: i64,
+        count: u32,
+    },
     /// One slot of a state array: `offset + (index - lo) * stride`, the index
     /// range-checked; `Read` made direct.
     SlotAt {

@@ -72,6 +72,12 @@ pub fn compile(source: &Source, overrides: &HashMap<String, i64>) -> Result<Mode
         .map_or("spec".to_string(), |s| s.to_string_lossy().into_owned());
     match lower::lower(&file, &stem, overrides, &mut diagnostics) {
         Some(model) if diagnostics.is_empty() => Ok(model),
-        _ => Err(CompileError::Spec(diagnostics)),
+        _ => {
+            // A `fn` is lowered at each call: an error in its body is found
+            // once per call, but reported once.
+            let mut seen = std::collections::HashSet::new();
+            diagnostics.retain(|d| seen.insert((d.message.clone(), d.primary_span())));
+            Err(CompileError::Spec(diagnostics))
+        }
     }
 }

@@ -629,6 +629,23 @@ impl Lowerer<'_> {
             {
                 Ok(Some(self.named_type(n, e.span)?))
             }
+            // `set[T]` written where a domain is expected: every subset of T.
+            ExprKind::Index(base, elem) if matches!(&base.kind, ExprKind::Name(n) if n == "set" && !self.is_value_name(base)) =>
+            {
+                let Some(elem_ty) = self.type_of_domain(elem)? else {
+                    return Err(self.error(
+                        Diagnostic::error(elem.span, "expected a type inside `set[...]`")
+                            .label("not a type"),
+                    ));
+                };
+                if self.types.card(&elem_ty).is_none_or(|c| c > 1 << 16) {
+                    return Err(self.error(
+                        Diagnostic::error(elem.span, "set element type is too large")
+                            .label("more than 65536 values"),
+                    ));
+                }
+                Ok(Some(Ty::Set(Box::new(elem_ty))))
+            }
             ExprKind::Binary(BinOp::Range, lo, hi) => {
                 let lo_v = self.fold_int(lo)?;
                 let hi_v = self.fold_int(hi)?;

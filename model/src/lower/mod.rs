@@ -97,6 +97,7 @@ pub fn lower(
     if !lw.diagnostics.is_empty() {
         return None;
     }
+    model.types.seal();
     simplify::model(&mut model);
     Some(model)
 }

@@ -3,7 +3,7 @@
 //! without walking places. It changes no meaning: every rewrite computes the
 //! same value and raises the same errors.
 
-use crate::ir::{Domain, Expr, Model, Place, Root, Step, Stmt, Types};
+use crate::ir::{Domain, Expr, Model, Place, QuantKind, Root, Step, Stmt, Ty, Types};
 
 pub(crate) fn model(m: &mut Model) {
     let types = m.types.clone();
@@ -85,7 +85,7 @@ fn domain_exprs(d: &mut Domain, types: &Types) {
 fn expr(e: &mut Expr, types: &Types) {
     match e {
         Expr::Int(_) | Expr::Local(_) | Expr::Slot(_) | Expr::Lit(_) => {}
-        Expr::SlotAt { index, .. } => expr(index, types),
+        Expr::SlotAt { index, .. } | Expr::Bit { index, .. } => expr(index, types),
         Expr::Read(place) => place_steps(place, types),
         Expr::Neg(a, _) | Expr::Not(a) | Expr::Abs(a, _) | Expr::Len(a, _) => expr(a, types),
         Expr::Arith(_, a, b, _)
@@ -137,6 +137,118 @@ fn expr(e: &mut Expr, types: &Types) {
     if let Some(direct) = direct_form(e, types) {
         *e = direct;
     }
+    if let Some(hoisted) = hoist(e) {
+        *e = hoisted;
+        expr(e, types);
+    }
+}
+
+/// Moves a quantifier's loop-invariant left operand out of the loop:
+///   forall x in T: !(A && B)      ->  !A || forall x in T: !B
+///   forall x in T: A => B         ->  A => forall x in T: B
+///   forall x in T: A || B         ->  A || forall x in T: B
+///   forall x in T: (A && B) => C  ->  A => forall x in T: (B => C)
+///   exists x in T: A && B         ->  A && exists x in T: B
+/// where A does not read x. A type is never empty and A is the first thing
+/// every iteration evaluates, so values and errors are unchanged.
+fn hoist(e: &Expr) -> Option<Expr> {
+    let Expr::Quant {
+        kind,
+        local,
+        len,
+        domain: domain @ Domain::Type(_),
+        body,
+    } = e
+    else {
+        return None;
+    };
+    let free = |a: &Expr| !reads_local(a, *local, *local + *len);
+    let quant = |b: Expr| Expr::Quant {
+        kind: *kind,
+        local: *local,
+        len: *len,
+        domain: domain.clone(),
+        body: Box::new(b),
+    };
+    match (kind, &**body) {
+        (QuantKind::Forall, Expr::Not(inner)) => match &**inner {
+            Expr::And(a, b) if free(a) => Some(Expr::Or(
+                Box::new(Expr::Not(a.clone())),
+                Box::new(quant(Expr::Not(b.clone()))),
+            )),
+            _ => None,
+        },
+        (QuantKind::Forall, Expr::Implies(a, c)) => match &**a {
+            _ if free(a) => Some(Expr::Implies(a.clone(), Box::new(quant((**c).clone())))),
+            Expr::And(a1, a2) if free(a1) => Some(Expr::Implies(
+                a1.clone(),
+                Box::new(quant(Expr::Implies(a2.clone(), c.clone()))),
+            )),
+            _ => None,
+        },
+        (QuantKind::Forall, Expr::Or(a, b)) if free(a) => {
+            Some(Expr::Or(a.clone(), Box::new(quant((**b).clone()))))
+        }
+        (QuantKind::Exists, Expr::And(a, b)) if free(a) => {
+            Some(Expr::And(a.clone(), Box::new(quant((**b).clone()))))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `e` may read local slots `lo..hi` (conservative).
+fn reads_local(e: &Expr, lo: u32, hi: u32) -> bool {
+    let place = |p: &Place| {
+        (p.root == Root::Local && p.offset < hi && p.offset + p.len.max(1) > lo)
+            || (p.root == Root::Local && !p.steps.is_empty())
+            || p.steps.iter().any(|s| match s {
+                Step::Index { index, .. } | Step::SeqIndex { index, .. } => {
+                    reads_local(index, lo, hi)
+                }
+                _ => false,
+            })
+    };
+    let r = |x: &Expr| reads_local(x, lo, hi);
+    match e {
+        Expr::Int(_) | Expr::Slot(_) | Expr::Lit(_) => false,
+        Expr::Local(o) => (lo..hi).contains(o),
+        Expr::SlotAt { index, .. } | Expr::Bit { index, .. } => r(index),
+        Expr::Read(p) => place(p),
+        Expr::Neg(a, _) | Expr::Not(a) | Expr::Abs(a, _) | Expr::Len(a, _) => r(a),
+        Expr::Arith(_, a, b, _)
+        | Expr::Eq { a, b, .. }
+        | Expr::And(a, b)
+        | Expr::Or(a, b)
+        | Expr::Implies(a, b)
+        | Expr::SetOp { a, b, .. }
+        | Expr::Subseteq { a, b, .. } => r(a) || r(b),
+        Expr::If {
+            cond,
+            then,
+            otherwise,
+            ..
+        } => r(cond) || r(then) || r(otherwise),
+        Expr::Concat(xs) | Expr::SeqLit { elems: xs, .. } | Expr::SetLit { elems: xs, .. } => {
+            xs.iter().any(r)
+        }
+        Expr::Variant { fields, .. } => fields.iter().any(r),
+        Expr::Sub { base, step, .. } => {
+            r(base)
+                || matches!(&**step, Step::Index { index, .. } | Step::SeqIndex { index, .. } if r(index))
+        }
+        Expr::In { elem, set, .. } => r(elem) || r(set),
+        Expr::Card { set, .. } => r(set),
+        Expr::IndexOf { value, .. } => r(value),
+        Expr::Quant { domain, body, .. } => {
+            r(body)
+                || match domain {
+                    Domain::Type(_) => false,
+                    Domain::Set { set, .. } => r(set),
+                    Domain::Seq { seq, .. } => r(seq),
+                }
+        }
+        Expr::Let { value, body, .. } => r(value) || r(body),
+    }
 }
 
 fn direct_form(e: &Expr, types: &Types) -> Option<Expr> {
@@ -173,7 +285,7 @@ fn direct_form(e: &Expr, types: &Types) -> Option<Expr> {
             let index = match &**elem {
                 Expr::Int(v) => types.value_index(elem_ty, &[*v]),
                 Expr::Lit(v) => types.value_index(elem_ty, v),
-                _ => return None,
+                _ => return bit(p.offset, elem, elem_ty, types),
             };
             Some(match index {
                 Some(i) => Expr::Slot(p.offset + i as u32),
@@ -182,4 +294,40 @@ fn direct_form(e: &Expr, types: &Types) -> Option<Expr> {
         }
         _ => None,
     }
+}
+
+/// `x in s` for a state set `s` at `offset` whose elements are numbered by
+/// one scalar: a scalar `x`, or a variant with one scalar field.
+fn bit(offset: u32, elem: &Expr, elem_ty: &Ty, types: &Types) -> Option<Expr> {
+    let scalar = |ty: &Ty| -> Option<(i64, u32)> {
+        match ty {
+            Ty::Range(lo, hi) => Some((*lo, (hi - lo + 1) as u32)),
+            Ty::Bool => Some((0, 2)),
+            Ty::Enum(_) if types.flat_len(ty) == 1 => Some((0, types.card(ty)? as u32)),
+            _ => None,
+        }
+    };
+    if let Some((lo, count)) = scalar(elem_ty) {
+        return Some(Expr::Bit {
+            offset,
+            index: Box::new(elem.clone()),
+            lo,
+            count,
+        });
+    }
+    let (Ty::Enum(id), Expr::Variant { tag, fields, .. }) = (elem_ty, elem) else {
+        return None;
+    };
+    let variant = &types.enums[*id as usize].variants[*tag as usize];
+    let [(_, field_ty)] = variant.fields.as_slice() else {
+        return None;
+    };
+    let (lo, count) = scalar(field_ty)?;
+    let (base, _) = types.variant_base(*id, *tag);
+    Some(Expr::Bit {
+        offset: offset + base as u32,
+        index: Box::new(fields[0].clone()),
+        lo,
+        count,
+    })
 }
