@@ -59,6 +59,9 @@ pub struct Evaluator<'m> {
     types: &'m Types,
     pub frame: Vec<i64>,
     stack: Vec<i64>,
+    /// (first slot, slot count) of every state write since the last
+    /// `take_dirty`: lets a backend repack only what a rule changed.
+    dirty: Vec<(u32, u32)>,
 }
 
 /// Folds a constant expression (no state).
@@ -67,6 +70,7 @@ pub fn eval_const(types: &Types, e: &Expr, frame_len: u32) -> EvalResult<i64> {
         types,
         frame: vec![0; frame_len as usize],
         stack: Vec::new(),
+        dirty: Vec::new(),
     };
     ev.int(e, &[])
 }
@@ -94,7 +98,21 @@ impl<'m> Evaluator<'m> {
             types: &model.types,
             frame: vec![0; frame_len as usize],
             stack: Vec::with_capacity(256),
+            dirty: Vec::with_capacity(16),
         }
+    }
+
+    /// The state slots written since the last call, as (first, count).
+    pub fn dirty(&self) -> &[(u32, u32)] {
+        &self.dirty
+    }
+
+    pub fn clear_dirty(&mut self) {
+        self.dirty.clear();
+    }
+
+    fn wrote(&mut self, first: usize, count: usize) {
+        self.dirty.push((first as u32, count as u32));
     }
 
     fn read(&self, src: Src, state: &[i64], index: usize) -> i64 {
@@ -699,6 +717,7 @@ impl<'m> Evaluator<'m> {
                     let v = self.int(value, state)?;
                     check_bounds(v, bounds[0], *span)?;
                     state[off] = v;
+                    self.wrote(off, 1);
                 } else {
                     let base = self.stack.len();
                     self.push(value, state)?;
@@ -707,6 +726,7 @@ impl<'m> Evaluator<'m> {
                         check_bounds(*v, *b, *span)?;
                     }
                     state[off..off + n].copy_from_slice(&self.stack[base..base + n]);
+                    self.wrote(off, n);
                     self.stack.truncate(base);
                 }
             }
@@ -753,6 +773,7 @@ impl<'m> Evaluator<'m> {
                     );
                 };
                 state[off + i as usize] = (!remove) as i64;
+                self.wrote(off + i as usize, 1);
             }
             Stmt::Push {
                 place,
@@ -779,8 +800,10 @@ impl<'m> Evaluator<'m> {
                 }
                 let at = off + 1 + len as usize * n;
                 state[at..at + n].copy_from_slice(&self.stack[base..base + n]);
+                self.wrote(at, n);
                 self.stack.truncate(base);
                 state[off] = len + 1;
+                self.wrote(off, 1);
             }
             Stmt::Pop {
                 place,
@@ -814,10 +837,12 @@ impl<'m> Evaluator<'m> {
                 let last = off + 1 + (len - 1) * n;
                 state[last..last + n].copy_from_slice(filler);
                 state[off] = len as i64 - 1;
+                self.wrote(off, 1 + len * n);
             }
             Stmt::Clear { place, filler } => {
                 let (_, off) = self.resolve(place, state)?;
                 state[off..off + filler.len()].copy_from_slice(filler);
+                self.wrote(off, filler.len());
             }
             Stmt::Assert {
                 cond,

@@ -68,6 +68,33 @@ impl Layout {
         }
     }
 
+    /// Rewrites one slot's field in packed words (the value within bounds).
+    #[inline]
+    pub fn set(&self, words: &mut [u32], slot: usize, value: i64) {
+        let f = self.fields[slot];
+        let raw = (value - f.lo) as u32;
+        let mask = if f.bits == 32 {
+            u32::MAX
+        } else {
+            (1u32 << f.bits) - 1
+        };
+        debug_assert!(raw & !mask == 0, "slot value within its bits");
+        let w = &mut words[f.word as usize];
+        *w = (*w & !(mask << f.shift)) | (raw << f.shift);
+    }
+
+    /// Packs `slots` given the packed form of a state that differs from
+    /// them only in the `dirty` (first, count) ranges: the successor of a
+    /// state costs what its rule wrote, not the whole state.
+    pub fn repack(&self, parent: &[u32], slots: &[i64], dirty: &[(u32, u32)], out: &mut [u32]) {
+        out.copy_from_slice(parent);
+        for &(first, count) in dirty {
+            for i in first as usize..(first + count) as usize {
+                self.set(out, i, slots[i]);
+            }
+        }
+    }
+
     pub fn unpack(&self, words: &[u32], out: &mut [i64]) {
         debug_assert_eq!(out.len(), self.fields.len());
         for (f, slot) in self.fields.iter().zip(out.iter_mut()) {
@@ -106,5 +133,18 @@ mod tests {
         let mut back = [0i64; 6];
         layout.unpack(&words, &mut back);
         assert_eq!(slots, back);
+
+        let changed = [0, -3, 0, 10, 7, 5];
+        let mut full = vec![0; layout.words as usize];
+        layout.pack(&changed, &mut full);
+        let mut patched = vec![0; layout.words as usize];
+        let mut next = slots;
+        next[1] = -3;
+        next[3] = 10;
+        next[4] = 7;
+        next[0] = 0;
+        next[5] = 5;
+        layout.repack(&words, &next, &[(0, 2), (3, 3)], &mut patched);
+        assert_eq!(patched, full);
     }
 }

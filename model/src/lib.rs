@@ -38,8 +38,30 @@ pub enum CompileError {
     UnknownConst { name: String, known: String },
 }
 
+/// How to compile; `CompileOptions::default()` is what the checker uses.
+#[derive(Clone, Copy, Debug)]
+pub struct CompileOptions {
+    /// Run the meaning-preserving IR simplification (tests turn it off to
+    /// compare against it).
+    pub simplify: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions { simplify: true }
+    }
+}
+
 /// Parses, checks and lowers a spec. `overrides` replace `const` values.
 pub fn compile(source: &Source, overrides: &HashMap<String, i64>) -> Result<Model, CompileError> {
+    compile_with(source, overrides, CompileOptions::default())
+}
+
+pub fn compile_with(
+    source: &Source,
+    overrides: &HashMap<String, i64>,
+    options: CompileOptions,
+) -> Result<Model, CompileError> {
     let mut diagnostics = Vec::new();
     let tokens = lexer::lex(&source.text, &mut diagnostics);
     let file = parser::parse(&tokens, &mut diagnostics);
@@ -70,7 +92,7 @@ pub fn compile(source: &Source, overrides: &HashMap<String, i64>) -> Result<Mode
     let stem = std::path::Path::new(&source.name)
         .file_stem()
         .map_or("spec".to_string(), |s| s.to_string_lossy().into_owned());
-    match lower::lower(&file, &stem, overrides, &mut diagnostics) {
+    match lower::lower(&file, &stem, overrides, options, &mut diagnostics) {
         Some(model) if diagnostics.is_empty() => Ok(model),
         _ => {
             // A `fn` is lowered at each call: an error in its body is found

@@ -75,6 +75,7 @@ impl<'m> Stepper<'m> {
         }
         out.clear();
         out.extend_from_slice(state);
+        self.ev.clear_dirty();
         unbox(self.ev.exec(&rule.body, out))?;
         Ok(Fired::Enabled)
     }

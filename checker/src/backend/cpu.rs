@@ -145,7 +145,17 @@ impl CpuBackend<'_> {
                         break;
                     }
                 }
-                self.layout.pack(&w.next, &mut w.packed);
+                let dirty = w.stepper.ev.dirty();
+                if dirty.iter().map(|d| d.1 as usize).sum::<usize>() * 4 < w.next.len() {
+                    self.layout.repack(state, &w.next, dirty, &mut w.packed);
+                    debug_assert!({
+                        let mut full = vec![0; words];
+                        self.layout.pack(&w.next, &mut full);
+                        full == w.packed
+                    });
+                } else {
+                    self.layout.pack(&w.next, &mut w.packed);
+                }
                 let fp = fingerprint(&w.packed);
                 if visited.contains(fp) {
                     continue;

@@ -61,6 +61,7 @@ pub fn lower(
     file: &ast::SpecFile,
     default_name: &str,
     overrides: &HashMap<String, i64>,
+    options: crate::CompileOptions,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Model> {
     let mut lw = Lowerer {
@@ -98,7 +99,9 @@ pub fn lower(
         return None;
     }
     model.types.seal();
-    simplify::model(&mut model);
+    if options.simplify {
+        simplify::model(&mut model);
+    }
     Some(model)
 }
 

@@ -3,7 +3,7 @@
 //! without walking places. It changes no meaning: every rewrite computes the
 //! same value and raises the same errors.
 
-use crate::ir::{Domain, Expr, Model, Place, QuantKind, Root, Step, Stmt, Ty, Types};
+use crate::ir::{Domain, Expr, IntOp, Model, Place, QuantKind, Root, Step, Stmt, Ty, Types};
 
 pub(crate) fn model(m: &mut Model) {
     let types = m.types.clone();
@@ -192,7 +192,76 @@ fn hoist(e: &Expr) -> Option<Expr> {
         (QuantKind::Exists, Expr::And(a, b)) if free(a) => {
             Some(Expr::And(a.clone(), Box::new(quant((**b).clone()))))
         }
+        // A loop-invariant right operand moves first only when neither
+        // operand can fail, so the order of evaluation cannot show.
+        (QuantKind::Forall, Expr::Or(a, b)) | (QuantKind::Exists, Expr::And(a, b))
+            if free(b) && infallible(body, &bound_of(*local, domain)) =>
+        {
+            let (first, rest) = ((**b).clone(), quant((**a).clone()));
+            Some(match kind {
+                QuantKind::Forall => Expr::Or(Box::new(first), Box::new(rest)),
+                _ => Expr::And(Box::new(first), Box::new(rest)),
+            })
+        }
         _ => None,
+    }
+}
+
+/// The range of values a quantifier over a scalar type binds its local to.
+fn bound_of(local: u32, domain: &Domain) -> Vec<(u32, i64, i64)> {
+    match domain {
+        Domain::Type(Ty::Range(lo, hi)) => vec![(local, *lo, *hi)],
+        Domain::Type(Ty::Bool) => vec![(local, 0, 1)],
+        _ => Vec::new(),
+    }
+}
+
+/// Whether evaluating `e` can never raise an error, given the ranges of the
+/// locals bound around it (conservative: `false` when unsure).
+fn infallible(e: &Expr, bound: &[(u32, i64, i64)]) -> bool {
+    let f = |x: &Expr| infallible(x, bound);
+    match e {
+        Expr::Int(_) | Expr::Local(_) | Expr::Slot(_) | Expr::Lit(_) => true,
+        Expr::Bit { index, .. } => f(index),
+        Expr::SlotAt {
+            index, lo, count, ..
+        } => {
+            let within = |v_lo: i64, v_hi: i64| v_lo >= *lo && v_hi < *lo + *count as i64;
+            match &**index {
+                Expr::Int(v) => within(*v, *v),
+                Expr::Local(l) => bound
+                    .iter()
+                    .any(|(b, blo, bhi)| b == l && within(*blo, *bhi)),
+                _ => false,
+            }
+        }
+        Expr::Not(a) => f(a),
+        Expr::And(a, b) | Expr::Or(a, b) | Expr::Implies(a, b) => f(a) && f(b),
+        Expr::Eq { a, b, .. } => f(a) && f(b),
+        Expr::Arith(op, a, b, _) => {
+            matches!(
+                op,
+                IntOp::Lt | IntOp::Le | IntOp::Gt | IntOp::Ge | IntOp::Min | IntOp::Max
+            ) && f(a)
+                && f(b)
+        }
+        Expr::If {
+            cond,
+            then,
+            otherwise,
+            ..
+        } => f(cond) && f(then) && f(otherwise),
+        Expr::Quant {
+            local,
+            domain,
+            body,
+            ..
+        } => {
+            let mut inner = bound.to_vec();
+            inner.extend(bound_of(*local, domain));
+            matches!(domain, Domain::Type(_)) && infallible(body, &inner)
+        }
+        _ => false,
     }
 }
 
