@@ -198,6 +198,29 @@ fn deadlock_is_reported_unless_disabled() {
 }
 
 #[test]
+fn terminal_states_are_not_deadlocks() {
+    // With `terminal got == Total` the search passes with deadlock checking
+    // on (TLC, with -deadlock: 15 distinct states); without it, the final
+    // state is a deadlock.
+    fathom()
+        .args(["check", &spec("producer_consumer.fathom"), "-q"])
+        .assert()
+        .code(0);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("no_terminal.fathom");
+    let text = std::fs::read_to_string(spec("producer_consumer.fathom")).expect("spec");
+    std::fs::write(&path, text.replace("terminal got == Total;", "")).expect("write");
+    let out = fathom()
+        .args(["check", &path.display().to_string(), "-q", "--json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let j = json_out(&out);
+    assert_eq!(j["violation"]["kind"], "deadlock");
+    assert_eq!(j["violation"]["trace_length"], 5);
+}
+
+#[test]
 fn max_depth_bounds_the_search() {
     let out = fathom()
         .args([

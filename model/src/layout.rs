@@ -89,8 +89,9 @@ impl Layout {
     pub fn repack(&self, parent: &[u32], slots: &[i64], dirty: &[(u32, u32)], out: &mut [u32]) {
         out.copy_from_slice(parent);
         for &(first, count) in dirty {
-            for i in first as usize..(first + count) as usize {
-                self.set(out, i, slots[i]);
+            let range = first as usize..(first + count) as usize;
+            for (i, &v) in range.clone().zip(&slots[range]) {
+                self.set(out, i, v);
             }
         }
     }
