@@ -775,6 +775,26 @@ impl<'m> Evaluator<'m> {
                 state[off + i as usize] = (!remove) as i64;
                 self.wrote(off + i as usize, 1);
             }
+            Stmt::SetBit {
+                offset,
+                index,
+                lo,
+                count,
+                value,
+                message,
+                span,
+            } => {
+                let i = self.int(index, state)?;
+                let Some(k) = i
+                    .checked_sub(*lo)
+                    .filter(|k| (0..*count as i64).contains(k))
+                else {
+                    return err(ErrorKind::Range, *span, message.clone());
+                };
+                let at = *offset as usize + k as usize;
+                state[at] = *value as i64;
+                self.wrote(at, 1);
+            }
             Stmt::Push {
                 place,
                 elem,

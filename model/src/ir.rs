@@ -671,6 +671,18 @@ pub enum Stmt {
         remove: bool,
         span: Span,
     },
+    /// `SetAdd` made direct (a set variable whose elements are numbered by
+    /// one scalar): sets slot `offset + index - lo` to `value`; an index
+    /// outside `lo..lo + count` is a range error with `message`.
+    SetBit {
+        offset: u32,
+        index: Expr,
+        lo: i64,
+        count: u32,
+        value: bool,
+        message: String,
+        span: Span,
+    },
     Push {
         place: Place,
         elem: Expr,

@@ -77,7 +77,9 @@ impl CpuBackend<'_> {
         chunk: &[u32],
     ) -> ChunkOut {
         let words = input.words;
-        let mut out = ChunkOut::default();
+        // Sized for a typical chunk, so the vectors rarely grow mid-chunk.
+        let states = chunk.len() / words;
+        let mut out = ChunkOut::with_capacity(states * 2, words);
         for (j, state) in chunk.chunks_exact(words).enumerate() {
             let index = (first + j) as u32;
             // A state-level finding ends the chunk; after a step-level one,

@@ -67,6 +67,16 @@ pub struct ChunkOut {
 }
 
 impl ChunkOut {
+    pub fn with_capacity(candidates: usize, words: usize) -> ChunkOut {
+        ChunkOut {
+            words: Vec::with_capacity(candidates * words),
+            fps: Vec::with_capacity(candidates),
+            parents: Vec::with_capacity(candidates),
+            instances: Vec::with_capacity(candidates),
+            ..ChunkOut::default()
+        }
+    }
+
     /// Records a finding if it comes before the one held.
     pub fn find(&mut self, key: (u32, u32, u32), what: FoundKind) {
         if self.found.as_ref().is_none_or(|f| key < f.key) {

@@ -28,6 +28,11 @@ pub(crate) fn model(m: &mut Model) {
 }
 
 fn stmts(list: &mut [Stmt], types: &Types) {
+    for s in list.iter_mut() {
+        if let Some(direct) = direct_stmt(s, types) {
+            *s = direct;
+        }
+    }
     for s in list {
         match s {
             Stmt::Assign { place, value, .. } => {
@@ -60,8 +65,45 @@ fn stmts(list: &mut [Stmt], types: &Types) {
             }
             Stmt::Clear { place, .. } => place_steps(place, types),
             Stmt::Assert { cond, .. } => expr(cond, types),
+            Stmt::SetBit { index, .. } => expr(index, types),
         }
     }
+}
+
+/// `s.add(x)` / `s.remove(x)` on a set variable whose elements are numbered
+/// by one scalar: one slot written directly.
+fn direct_stmt(s: &Stmt, types: &Types) -> Option<Stmt> {
+    let Stmt::SetAdd {
+        place,
+        elem,
+        elem_ty,
+        remove,
+        span,
+    } = s
+    else {
+        return None;
+    };
+    if place.root != Root::State || !place.steps.is_empty() {
+        return None;
+    }
+    let Expr::Bit {
+        offset,
+        index,
+        lo,
+        count,
+    } = bit(place.offset, elem, elem_ty, types)?
+    else {
+        return None;
+    };
+    Some(Stmt::SetBit {
+        offset,
+        index: *index,
+        lo,
+        count,
+        value: !remove,
+        message: format!("element is outside `{}`", types.name(elem_ty)),
+        span: *span,
+    })
 }
 
 fn place_steps(place: &mut Place, types: &Types) {
