@@ -74,16 +74,24 @@ pub fn violation_text(v: &Violation, source: &Source) -> String {
     s
 }
 
+/// Every variable's value. A singleton process's variables are shown as
+/// plain values, not as one-element arrays.
 fn var_values(model: &Model, slots: &[i64]) -> Vec<(String, Value)> {
     model
         .vars
         .iter()
         .map(|v| {
             let o = v.offset as usize;
-            (
-                v.name.clone(),
-                Value::decode(&model.types, &v.ty, &slots[o..o + v.len as usize]),
-            )
+            let singleton = v
+                .process
+                .is_some_and(|p| model.processes[p as usize].singleton);
+            let value = match (&v.ty, singleton) {
+                (model::ir::Ty::Array(_, elem), true) => {
+                    Value::decode(&model.types, elem, &slots[o..])
+                }
+                _ => Value::decode(&model.types, &v.ty, &slots[o..o + v.len as usize]),
+            };
+            (v.name.clone(), value)
         })
         .collect()
 }
@@ -96,8 +104,12 @@ pub fn trace_text(model: &Model, trace: &Trace) -> String {
         let vals = var_values(model, &st.slots);
         let _ = writeln!(s, "{:>4}: {}", i + 1, st.label);
         for (k, (name, value)) in vals.iter().enumerate() {
-            if prev.as_ref().is_none_or(|p| p[k].1 != *value) {
-                let _ = writeln!(s, "        {name} = {value}");
+            match prev.as_ref().map(|p| &p[k].1) {
+                None => {
+                    let _ = writeln!(s, "        {name} = {value}");
+                }
+                Some(old) if old != value => write_change(&mut s, name, old, value),
+                Some(_) => {}
             }
         }
         if i > 0 && prev.as_ref() == Some(&vals) {
@@ -115,6 +127,28 @@ pub fn trace_text(model: &Model, trace: &Trace) -> String {
         );
     }
     s
+}
+
+/// A changed variable: for an array of which less than half changed, only
+/// the changed elements (`rmState[1] = prepared`); otherwise the whole value.
+fn write_change(s: &mut String, name: &str, old: &Value, new: &Value) {
+    if let (Value::Array(a), Value::Array(b)) = (old, new)
+        && a.len() == b.len()
+    {
+        let changed: Vec<_> = a
+            .iter()
+            .zip(b)
+            .filter(|(x, y)| x.1 != y.1)
+            .map(|(_, y)| y)
+            .collect();
+        if changed.len() * 2 < b.len() {
+            for (key, value) in changed {
+                let _ = writeln!(s, "        {name}[{key}] = {value}");
+            }
+            return;
+        }
+    }
+    let _ = writeln!(s, "        {name} = {new}");
 }
 
 fn plain_json(v: &Value) -> Json {

@@ -42,7 +42,7 @@ pub fn human(n: f64) -> String {
 
 fn line(s: &Snapshot, elapsed: f64, rate: f64) -> String {
     format!(
-        "depth {} | distinct {} | generated {} | {}/s | frontier {} ({} done) | memory {} MiB | {:.0}s",
+        "depth {} | distinct {} | generated {} ({}/s) | frontier {} ({} done) | memory {} MiB | {:.0}s",
         s.depth,
         human(s.distinct as f64),
         human(s.generated as f64),
