@@ -2,7 +2,10 @@
 //! (unpacked) states. Every backend's answers are checked against it, and
 //! every reported trace is replayed through it.
 
-use crate::ir::{Domain, Expr, IntOp, Model, Place, QuantKind, Root, SetOp, Step, Stmt, Ty, Types};
+use crate::ir::{
+    CmpOp, Domain, Expr, IntOp, Model, Operand, Place, QuantKind, Root, SetOp, Step, Stmt, Ty,
+    Types,
+};
 use crate::span::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,6 +221,17 @@ impl<'m> Evaluator<'m> {
     pub fn int(&mut self, e: &Expr, state: &[i64]) -> EvalResult<i64> {
         match e {
             Expr::Int(v) => Ok(*v),
+            Expr::Test { op, a, b } => {
+                let (x, y) = (self.operand(a, state)?, self.operand(b, state)?);
+                Ok(match op {
+                    CmpOp::Eq => x == y,
+                    CmpOp::Ne => x != y,
+                    CmpOp::Lt => x < y,
+                    CmpOp::Le => x <= y,
+                    CmpOp::Gt => x > y,
+                    CmpOp::Ge => x >= y,
+                } as i64)
+            }
             Expr::Local(o) => Ok(self.frame[*o as usize]),
             Expr::Slot(o) => Ok(state[*o as usize]),
             Expr::Bit {
@@ -226,7 +240,10 @@ impl<'m> Evaluator<'m> {
                 lo,
                 count,
             } => {
-                let i = self.int(index, state)?;
+                let i = match &**index {
+                    Expr::Local(l) => self.frame[*l as usize],
+                    other => self.int(other, state)?,
+                };
                 Ok(
                     match i
                         .checked_sub(*lo)
@@ -245,7 +262,10 @@ impl<'m> Evaluator<'m> {
                 stride,
                 span,
             } => {
-                let i = self.int(index, state)?;
+                let i = match &**index {
+                    Expr::Local(l) => self.frame[*l as usize],
+                    other => self.int(other, state)?,
+                };
                 match i
                     .checked_sub(*lo)
                     .filter(|k| (0..*count as i64).contains(k))
@@ -395,6 +415,39 @@ impl<'m> Evaluator<'m> {
             | Expr::SetLit { .. }
             | Expr::SetOp { .. } => {
                 unreachable!("compound expression evaluated as a scalar")
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn operand(&self, o: &Operand, state: &[i64]) -> EvalResult<i64> {
+        match o {
+            Operand::Int(v) => Ok(*v),
+            Operand::Local(l) => Ok(self.frame[*l as usize]),
+            Operand::Slot(s) => Ok(state[*s as usize]),
+            Operand::SlotAt {
+                offset,
+                local,
+                lo,
+                count,
+                stride,
+                span,
+            } => {
+                let i = self.frame[*local as usize];
+                match i
+                    .checked_sub(*lo)
+                    .filter(|k| (0..*count as i64).contains(k))
+                {
+                    Some(k) => Ok(state[*offset as usize + k as usize * *stride as usize]),
+                    None => err(
+                        ErrorKind::Range,
+                        *span,
+                        format!(
+                            "index {i} is out of bounds {lo}..{}",
+                            lo + *count as i64 - 1
+                        ),
+                    ),
+                }
             }
         }
     }
@@ -884,6 +937,7 @@ impl<'m> Evaluator<'m> {
     }
 
     /// Binds the parameters of `rule` for its local instance number `instance`.
+    #[inline]
     pub fn bind_params(&mut self, params: &[crate::ir::Param], instance: u64) {
         // One parameter (the common case): its value number is the instance
         // number, no division needed.

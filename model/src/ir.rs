@@ -518,9 +518,44 @@ pub enum Domain {
     Seq { seq: Box<Expr>, stride: u32 },
 }
 
+/// A comparison operator of [`Expr::Test`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// An operand that needs no recursion to read.
+#[derive(Clone, Debug)]
+pub enum Operand {
+    Int(i64),
+    Local(u32),
+    Slot(u32),
+    /// `state[offset + (frame[local] - lo) * stride]`, the index range-checked.
+    SlotAt {
+        offset: u32,
+        local: u32,
+        lo: i64,
+        count: u32,
+        stride: u32,
+        span: Span,
+    },
+}
+
 #[derive(Clone, Debug)]
 pub enum Expr {
     Int(i64),
+    /// A comparison of two simple operands, fused (the simplification pass
+    /// makes it from `Eq` and `Arith` comparisons).
+    Test {
+        op: CmpOp,
+        a: Operand,
+        b: Operand,
+    },
     /// A one-slot local (a parameter, a bound variable): `Read` made direct.
     Local(u32),
     /// A one-slot state variable at a fixed offset: `Read` made direct.

@@ -60,6 +60,8 @@ impl<'m> Stepper<'m> {
         Ok(states)
     }
 
+    /// Fires a rule's local instance from `state` into `out` (a copy of
+    /// `state` with the rule's writes).
     pub fn fire_rule(
         &mut self,
         rule: &Rule,
@@ -67,10 +69,7 @@ impl<'m> Stepper<'m> {
         state: &[i64],
         out: &mut Vec<i64>,
     ) -> Result<Fired, EvalError> {
-        self.ev.bind_params(&rule.params, instance);
-        if let Some(g) = &rule.guard
-            && !unbox(self.ev.bool(g, state))?
-        {
+        if !self.guard(rule, instance, state)? {
             return Ok(Fired::Disabled);
         }
         out.clear();
@@ -78,6 +77,60 @@ impl<'m> Stepper<'m> {
         self.ev.clear_dirty();
         unbox(self.ev.exec(&rule.body, out))?;
         Ok(Fired::Enabled)
+    }
+
+    /// As [`Stepper::fire_rule`], for a caller that keeps `work` equal to
+    /// `state` between calls: the rule writes into `work`, and the caller
+    /// reads the successor there and then calls [`Stepper::restore`] (also
+    /// after an error), which copies back only the slots the rule wrote.
+    #[inline]
+    pub fn fire_in_place(
+        &mut self,
+        rule: &Rule,
+        instance: u64,
+        state: &[i64],
+        work: &mut [i64],
+    ) -> Result<Fired, EvalError> {
+        debug_assert_eq!(state, work, "work starts equal to state");
+        self.ev.clear_dirty();
+        if !self.guard(rule, instance, state)? {
+            return Ok(Fired::Disabled);
+        }
+        unbox(self.ev.exec(&rule.body, work))?;
+        Ok(Fired::Enabled)
+    }
+
+    /// Undoes [`Stepper::fire_in_place`]: `work` equals `state` again.
+    pub fn restore(&mut self, state: &[i64], work: &mut [i64]) {
+        for &(first, count) in self.ev.dirty() {
+            let r = first as usize..(first + count) as usize;
+            if count == 1 {
+                // The usual case: one slot, without a call to memcpy.
+                work[r.start] = state[r.start];
+            } else {
+                work[r.clone()].copy_from_slice(&state[r]);
+            }
+        }
+        self.ev.clear_dirty();
+    }
+
+    /// Binds a local instance's parameters and evaluates the rule's guard.
+    #[inline(always)]
+    fn guard(&mut self, rule: &Rule, instance: u64, state: &[i64]) -> Result<bool, EvalError> {
+        // The common case inline: one parameter over a range.
+        match rule.params.as_slice() {
+            [p] if matches!(p.ty, crate::ir::Ty::Range(..)) => {
+                let crate::ir::Ty::Range(lo, _) = p.ty else {
+                    unreachable!("matched a range")
+                };
+                self.ev.frame[p.local as usize] = lo + instance as i64;
+            }
+            params => self.ev.bind_params(params, instance),
+        }
+        match &rule.guard {
+            Some(g) => unbox(self.ev.bool(g, state)),
+            None => Ok(true),
+        }
     }
 
     /// Fires global rule instance `instance` from `state` into `out`.

@@ -67,7 +67,62 @@ impl Backend for CpuBackend<'_> {
     }
 }
 
+/// Whether to go on with a state's other rule instances.
+#[derive(PartialEq, Eq)]
+enum Flow {
+    Next,
+    Stop,
+}
+
 impl CpuBackend<'_> {
+    /// Handles the successor in `w.next` of the frontier state `parent`
+    /// (packed) by the rule instance in `key`: the constraint, then a
+    /// candidate unless the visited set has it.
+    fn successor(
+        &self,
+        w: &mut Worker<'_>,
+        parent: &[u32],
+        visited: &Visited,
+        key: (u32, u32, u32),
+        out: &mut ChunkOut,
+    ) -> Flow {
+        match w.stepper.in_constraint(&w.next) {
+            Ok(true) => {}
+            Ok(false) => {
+                // Checked, not kept: outside the constraint.
+                match w.stepper.check_invariants(&w.next) {
+                    Ok(None) => {}
+                    Ok(Some(inv)) => out.find(key, FoundKind::SuccessorInvariant(inv.0)),
+                    Err(e) => out.find(key, FoundKind::StepError(e)),
+                }
+                return Flow::Next;
+            }
+            Err(e) => {
+                out.find(key, FoundKind::StepError(e));
+                return Flow::Stop;
+            }
+        }
+        let dirty = w.stepper.ev.dirty();
+        if dirty.iter().map(|d| d.1 as usize).sum::<usize>() * 4 < w.next.len() {
+            self.layout.repack(parent, &w.next, dirty, &mut w.packed);
+            debug_assert!({
+                let mut full = vec![0; parent.len()];
+                self.layout.pack(&w.next, &mut full);
+                full == w.packed
+            });
+        } else {
+            self.layout.pack(&w.next, &mut w.packed);
+        }
+        let fp = fingerprint(&w.packed);
+        if !visited.contains(fp) {
+            out.words.extend_from_slice(&w.packed);
+            out.fps.push(fp);
+            out.parents.push(key.1);
+            out.instances.push(key.2);
+        }
+        Flow::Next
+    }
+
     fn expand_chunk(
         &self,
         w: &mut Worker<'_>,
@@ -89,6 +144,8 @@ impl CpuBackend<'_> {
                 break;
             }
             self.layout.unpack(state, &mut w.cur);
+            w.next.clear();
+            w.next.extend_from_slice(&w.cur);
             match w.stepper.check_invariants(&w.cur) {
                 Ok(None) => {}
                 Ok(Some(inv)) => {
@@ -120,52 +177,25 @@ impl CpuBackend<'_> {
             for (rule, base, local) in all {
                 let instance = base + local;
                 let key = (1, index, instance as u32);
-                match w.stepper.fire_rule(rule, local, &w.cur, &mut w.next) {
+                // `next` equals `cur` here: the rule writes into it, and it
+                // is restored after, copying back only the written slots.
+                let flow = match w.stepper.fire_in_place(rule, local, &w.cur, &mut w.next) {
                     Ok(Fired::Disabled) => continue,
-                    Ok(Fired::Enabled) => {}
+                    Ok(Fired::Enabled) => {
+                        enabled = true;
+                        out.generated += 1;
+                        self.successor(w, state, visited, key, &mut out)
+                    }
                     Err(e) => {
                         out.find(key, FoundKind::StepError(e));
                         failed = true;
-                        break;
+                        Flow::Stop
                     }
+                };
+                w.stepper.restore(&w.cur, &mut w.next);
+                if flow == Flow::Stop {
+                    break;
                 }
-                enabled = true;
-                out.generated += 1;
-                match w.stepper.in_constraint(&w.next) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        // Checked, not kept: outside the constraint.
-                        match w.stepper.check_invariants(&w.next) {
-                            Ok(None) => {}
-                            Ok(Some(inv)) => out.find(key, FoundKind::SuccessorInvariant(inv.0)),
-                            Err(e) => out.find(key, FoundKind::StepError(e)),
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        out.find(key, FoundKind::StepError(e));
-                        break;
-                    }
-                }
-                let dirty = w.stepper.ev.dirty();
-                if dirty.iter().map(|d| d.1 as usize).sum::<usize>() * 4 < w.next.len() {
-                    self.layout.repack(state, &w.next, dirty, &mut w.packed);
-                    debug_assert!({
-                        let mut full = vec![0; words];
-                        self.layout.pack(&w.next, &mut full);
-                        full == w.packed
-                    });
-                } else {
-                    self.layout.pack(&w.next, &mut w.packed);
-                }
-                let fp = fingerprint(&w.packed);
-                if visited.contains(fp) {
-                    continue;
-                }
-                out.words.extend_from_slice(&w.packed);
-                out.fps.push(fp);
-                out.parents.push(index);
-                out.instances.push(instance as u32);
             }
             if !enabled && !failed && input.deadlock {
                 match w.stepper.is_terminal(&w.cur) {

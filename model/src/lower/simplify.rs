@@ -3,7 +3,9 @@
 //! without walking places. It changes no meaning: every rewrite computes the
 //! same value and raises the same errors.
 
-use crate::ir::{Domain, Expr, IntOp, Model, Place, QuantKind, Root, Step, Stmt, Ty, Types};
+use crate::ir::{
+    CmpOp, Domain, Expr, IntOp, Model, Operand, Place, QuantKind, Root, Step, Stmt, Ty, Types,
+};
 
 pub(crate) fn model(m: &mut Model) {
     let types = m.types.clone();
@@ -126,7 +128,7 @@ fn domain_exprs(d: &mut Domain, types: &Types) {
 /// Rewrites children first, then the node itself.
 fn expr(e: &mut Expr, types: &Types) {
     match e {
-        Expr::Int(_) | Expr::Local(_) | Expr::Slot(_) | Expr::Lit(_) => {}
+        Expr::Int(_) | Expr::Local(_) | Expr::Slot(_) | Expr::Lit(_) | Expr::Test { .. } => {}
         Expr::SlotAt { index, .. } | Expr::Bit { index, .. } => expr(index, types),
         Expr::Read(place) => place_steps(place, types),
         Expr::Neg(a, _) | Expr::Not(a) | Expr::Abs(a, _) | Expr::Len(a, _) => expr(a, types),
@@ -262,8 +264,17 @@ fn bound_of(local: u32, domain: &Domain) -> Vec<(u32, i64, i64)> {
 /// locals bound around it (conservative: `false` when unsure).
 fn infallible(e: &Expr, bound: &[(u32, i64, i64)]) -> bool {
     let f = |x: &Expr| infallible(x, bound);
+    let safe = |o: &Operand| match o {
+        Operand::SlotAt {
+            local, lo, count, ..
+        } => bound
+            .iter()
+            .any(|(b, blo, bhi)| b == local && *blo >= *lo && *bhi < *lo + *count as i64),
+        _ => true,
+    };
     match e {
         Expr::Int(_) | Expr::Local(_) | Expr::Slot(_) | Expr::Lit(_) => true,
+        Expr::Test { a, b, .. } => safe(a) && safe(b),
         Expr::Bit { index, .. } => f(index),
         Expr::SlotAt {
             index, lo, count, ..
@@ -320,8 +331,13 @@ fn reads_local(e: &Expr, lo: u32, hi: u32) -> bool {
             })
     };
     let r = |x: &Expr| reads_local(x, lo, hi);
+    let reads_operand = |o: &Operand| match o {
+        Operand::Local(l) | Operand::SlotAt { local: l, .. } => (lo..hi).contains(l),
+        Operand::Int(_) | Operand::Slot(_) => false,
+    };
     match e {
         Expr::Int(_) | Expr::Slot(_) | Expr::Lit(_) => false,
+        Expr::Test { a, b, .. } => reads_operand(a) || reads_operand(b),
         Expr::Local(o) => (lo..hi).contains(o),
         Expr::SlotAt { index, .. } | Expr::Bit { index, .. } => r(index),
         Expr::Read(p) => place(p),
@@ -362,8 +378,70 @@ fn reads_local(e: &Expr, lo: u32, hi: u32) -> bool {
     }
 }
 
+fn operand(e: &Expr) -> Option<Operand> {
+    Some(match e {
+        Expr::Int(v) => Operand::Int(*v),
+        Expr::Local(l) => Operand::Local(*l),
+        Expr::Slot(s) => Operand::Slot(*s),
+        Expr::SlotAt {
+            offset,
+            index,
+            lo,
+            count,
+            stride,
+            span,
+        } => match &**index {
+            Expr::Local(l) => Operand::SlotAt {
+                offset: *offset,
+                local: *l,
+                lo: *lo,
+                count: *count,
+                stride: *stride,
+                span: *span,
+            },
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
 fn direct_form(e: &Expr, types: &Types) -> Option<Expr> {
+    let test = |op: CmpOp, a: &Expr, b: &Expr| {
+        Some(Expr::Test {
+            op,
+            a: operand(a)?,
+            b: operand(b)?,
+        })
+    };
     match e {
+        Expr::Not(inner) => match &**inner {
+            Expr::Test { op, a, b } => {
+                let op = match op {
+                    CmpOp::Eq => CmpOp::Ne,
+                    CmpOp::Ne => CmpOp::Eq,
+                    CmpOp::Lt => CmpOp::Ge,
+                    CmpOp::Le => CmpOp::Gt,
+                    CmpOp::Gt => CmpOp::Le,
+                    CmpOp::Ge => CmpOp::Lt,
+                };
+                Some(Expr::Test {
+                    op,
+                    a: a.clone(),
+                    b: b.clone(),
+                })
+            }
+            _ => None,
+        },
+        Expr::Eq {
+            len: 1,
+            negate,
+            a,
+            b,
+        } => test(if *negate { CmpOp::Ne } else { CmpOp::Eq }, a, b),
+        Expr::Arith(IntOp::Lt, a, b, _) => test(CmpOp::Lt, a, b),
+        Expr::Arith(IntOp::Le, a, b, _) => test(CmpOp::Le, a, b),
+        Expr::Arith(IntOp::Gt, a, b, _) => test(CmpOp::Gt, a, b),
+        Expr::Arith(IntOp::Ge, a, b, _) => test(CmpOp::Ge, a, b),
         Expr::Read(p) if p.len == 1 && p.steps.is_empty() => Some(match p.root {
             Root::Local => Expr::Local(p.offset),
             Root::State => Expr::Slot(p.offset),
