@@ -266,20 +266,7 @@ impl<'m> Evaluator<'m> {
                     Expr::Local(l) => self.frame[*l as usize],
                     other => self.int(other, state)?,
                 };
-                match i
-                    .checked_sub(*lo)
-                    .filter(|k| (0..*count as i64).contains(k))
-                {
-                    Some(k) => Ok(state[*offset as usize + k as usize * *stride as usize]),
-                    None => err(
-                        ErrorKind::Range,
-                        *span,
-                        format!(
-                            "index {i} is out of bounds {lo}..{}",
-                            lo + *count as i64 - 1
-                        ),
-                    ),
-                }
+                slot_at(state, *offset, i, *lo, *count, *stride, *span)
             }
             Expr::Read(place) => {
                 debug_assert_eq!(place.len, 1);
@@ -434,20 +421,7 @@ impl<'m> Evaluator<'m> {
                 span,
             } => {
                 let i = self.frame[*local as usize];
-                match i
-                    .checked_sub(*lo)
-                    .filter(|k| (0..*count as i64).contains(k))
-                {
-                    Some(k) => Ok(state[*offset as usize + k as usize * *stride as usize]),
-                    None => err(
-                        ErrorKind::Range,
-                        *span,
-                        format!(
-                            "index {i} is out of bounds {lo}..{}",
-                            lo + *count as i64 - 1
-                        ),
-                    ),
-                }
+                slot_at(state, *offset, i, *lo, *count, *stride, *span)
             }
         }
     }
@@ -964,6 +938,28 @@ impl<'m> Evaluator<'m> {
                     .value_at(&p.ty, v, &mut self.frame[l..l + p.len as usize]),
             }
         }
+    }
+}
+
+/// `state[offset + (i - lo) * stride]`, or a range error unless `i` is in
+/// `lo..lo + count`.
+#[inline(always)]
+fn slot_at(
+    state: &[i64],
+    offset: u32,
+    i: i64,
+    lo: i64,
+    count: u32,
+    stride: u32,
+    span: Span,
+) -> EvalResult<i64> {
+    match i.checked_sub(lo).filter(|k| (0..count as i64).contains(k)) {
+        Some(k) => Ok(state[offset as usize + k as usize * stride as usize]),
+        None => err(
+            ErrorKind::Range,
+            span,
+            format!("index {i} is out of bounds {lo}..{}", lo + count as i64 - 1),
+        ),
     }
 }
 

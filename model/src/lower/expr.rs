@@ -327,15 +327,7 @@ impl Lowerer<'_> {
                         .label(format!("write `{name} {{ ... }}` with its fields")),
                 ));
             }
-            let ty = Ty::Enum(id);
-            let len = self.types.flat_len(&ty);
-            if len == 1 {
-                return Ok((Expr::Int(tag as i64), ty));
-            }
-            let mut value = Vec::new();
-            self.types.default_value(&ty, &mut value);
-            value[0] = tag as i64;
-            return Ok((Expr::Lit(value), ty));
+            return Ok(self.fieldless_variant(id, tag));
         }
         if self.type_decls.contains_key(name) {
             return Err(self.error(
@@ -430,14 +422,20 @@ impl Lowerer<'_> {
                 )),
             ));
         }
-        let len = self.types.flat_len(&ty);
-        if len == 1 {
-            return Ok((Expr::Int(tag as i64), ty));
+        Ok(self.fieldless_variant(id, tag as u32))
+    }
+
+    /// The value of a variant without fields: its tag, with the other
+    /// variants' field slots at their canonical filler.
+    fn fieldless_variant(&self, id: u32, tag: u32) -> (Expr, Ty) {
+        let ty = Ty::Enum(id);
+        if self.types.flat_len(&ty) == 1 {
+            return (Expr::Int(tag as i64), ty);
         }
         let mut value = Vec::new();
         self.types.default_value(&ty, &mut value);
         value[0] = tag as i64;
-        Ok((Expr::Lit(value), ty))
+        (Expr::Lit(value), ty)
     }
 
     fn binary(

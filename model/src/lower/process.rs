@@ -952,20 +952,31 @@ impl Lowerer<'_> {
         }
     }
 
+    /// What `send`, `broadcast` and `reply` share: the sending instance,
+    /// and the message lowered as a `Msg`.
+    fn message(&mut self, msg: &ast::Expr, span: Span, what: &str) -> L<(Current, Expr)> {
+        let cur = self.current_or_error(span, what)?;
+        self.require_network(span)?;
+        let msg_ty = self
+            .network
+            .as_ref()
+            .expect("network declared")
+            .info
+            .msg
+            .clone();
+        let (m, mty) = self.expr(msg, Some(&msg_ty))?;
+        self.expect_ty(&mty, &msg_ty, msg.span)?;
+        Ok((cur, m))
+    }
+
     pub(crate) fn lower_send(
         &mut self,
         msg: &ast::Expr,
         dest: &ast::Expr,
         span: Span,
     ) -> L<Vec<Stmt>> {
-        let cur = self.current_or_error(span, "send")?;
-        self.require_network(span)?;
-        let (msg_ty, pid_ty) = {
-            let n = self.network.as_ref().expect("network declared");
-            (n.info.msg.clone(), n.info.pid.clone())
-        };
-        let (m, mty) = self.expr(msg, Some(&msg_ty))?;
-        self.expect_ty(&mty, &msg_ty, msg.span)?;
+        let (cur, m) = self.message(msg, span, "send")?;
+        let pid_ty = self.pid_ty();
         let (d, dty) = self.expr(dest, Some(&pid_ty))?;
         self.expect_ty(&dty, &pid_ty, dest.span)?;
         Ok(self.send_to(self.self_pid(cur), d, m, span))
@@ -977,23 +988,13 @@ impl Lowerer<'_> {
         dest: &ast::Ident,
         span: Span,
     ) -> L<Vec<Stmt>> {
-        let cur = self.current_or_error(span, "broadcast")?;
-        self.require_network(span)?;
-        let msg_ty = self
-            .network
-            .as_ref()
-            .expect("network declared")
-            .info
-            .msg
-            .clone();
+        let (cur, m) = self.message(msg, span, "broadcast")?;
         let Some(&p) = self.proc_index.get(&dest.name) else {
             return Err(self.error(
                 Diagnostic::error(dest.span, format!("no process named `{}`", dest.name))
                     .label("unknown process"),
             ));
         };
-        let (m, mty) = self.expr(msg, Some(&msg_ty))?;
-        self.expect_ty(&mty, &msg_ty, msg.span)?;
         let mut out = Vec::new();
         for k in 0..self.processes[p].count {
             let dst = Expr::Int((self.processes[p].first_pid + k) as i64);
@@ -1003,23 +1004,13 @@ impl Lowerer<'_> {
     }
 
     pub(crate) fn lower_reply(&mut self, msg: &ast::Expr, span: Span) -> L<Vec<Stmt>> {
-        let cur = self.current_or_error(span, "reply")?;
+        let (cur, m) = self.message(msg, span, "reply")?;
         let Some(src_local) = cur.src_local else {
             return Err(self.error(
                 Diagnostic::error(span, "`reply` outside an `on` handler")
                     .label("no message to reply to"),
             ));
         };
-        self.require_network(span)?;
-        let msg_ty = self
-            .network
-            .as_ref()
-            .expect("network declared")
-            .info
-            .msg
-            .clone();
-        let (m, mty) = self.expr(msg, Some(&msg_ty))?;
-        self.expect_ty(&mty, &msg_ty, msg.span)?;
         let src = Expr::Read(Place {
             root: Root::Local,
             offset: src_local,
