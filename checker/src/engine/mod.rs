@@ -287,15 +287,34 @@ impl<'m> Engine<'m> {
             })
             .collect();
         debug_assert_eq!(kept.len(), SHARDS);
+        // Each shard's new states get a disjoint slice of the next frontier
+        // and of the trace log, in shard order, filled in parallel.
         let total: usize = kept.iter().map(Vec::len).sum();
-        let mut next = Vec::with_capacity(total * words);
-        for (ci, k) in kept.iter().flatten() {
-            let c = &chunks[*ci as usize];
-            let k = *k as usize;
-            next.extend_from_slice(&c.words[k * words..(k + 1) * words]);
-            self.log
-                .push(level_base + c.parents[k] as u64, c.instances[k]);
+        let mut next = vec![0u32; total * words];
+        let log_start = self.log.len();
+        let (parents, instances) = self.log.extend(total);
+        let mut jobs = Vec::with_capacity(SHARDS);
+        let (mut words_rest, mut parents_rest, mut instances_rest) =
+            (&mut next[..], parents, instances);
+        for list in &kept {
+            let n = list.len();
+            let (w, wr) = words_rest.split_at_mut(n * words);
+            let (p, pr) = parents_rest.split_at_mut(n);
+            let (i, ir) = instances_rest.split_at_mut(n);
+            (words_rest, parents_rest, instances_rest) = (wr, pr, ir);
+            jobs.push((list, w, p, i));
         }
+        jobs.into_par_iter().for_each(|(list, w, p, i)| {
+            for (j, &(ci, k)) in list.iter().enumerate() {
+                let c = &chunks[ci as usize];
+                let k = k as usize;
+                w[j * words..(j + 1) * words].copy_from_slice(&c.words[k * words..(k + 1) * words]);
+                p[j] = level_base + c.parents[k] as u64;
+                i[j] = c.instances[k];
+                // A parent is in the level being expanded, logged earlier.
+                debug_assert!(p[j] < log_start);
+            }
+        });
         next
     }
 

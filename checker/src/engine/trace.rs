@@ -25,10 +25,13 @@ impl TraceLog {
         self.instances.push(ordinal);
     }
 
-    pub fn push(&mut self, parent: u64, instance: u32) {
-        debug_assert!(parent < self.parents.len() as u64);
-        self.parents.push(parent);
-        self.instances.push(instance);
+    /// Appends `n` entries to be filled in (in parallel) by the caller:
+    /// slices of their parents and instances.
+    pub fn extend(&mut self, n: usize) -> (&mut [u64], &mut [u32]) {
+        let start = self.parents.len();
+        self.parents.resize(start + n, NO_PARENT);
+        self.instances.resize(start + n, 0);
+        (&mut self.parents[start..], &mut self.instances[start..])
     }
 
     pub fn len(&self) -> u64 {
