@@ -22,6 +22,7 @@ fn bench(c: &mut Criterion) {
     let config = SearchConfig {
         deadlock: true,
         max_depth: None,
+        checkpoint: None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

@@ -292,7 +292,6 @@ fn unbuilt_features_are_refused_with_exit_4() {
     for args in [
         vec!["--backend", "gpu"],
         vec!["--memory", "32M"],
-        vec!["--resume", "x"],
         vec!["--fingerprint", "128"],
     ] {
         let out = fathom()

@@ -54,6 +54,7 @@ fn config(args: &[String]) -> SearchConfig {
     let mut c = SearchConfig {
         deadlock: true,
         max_depth: None,
+        checkpoint: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -144,6 +145,8 @@ fn result_name(s: Status) -> &'static str {
         Status::Pass => "pass",
         Status::Violation => "violation",
         Status::Bounded => "bounded",
+        Status::Stopped => "stopped",
+        Status::StoreFailed => "error",
     }
 }
 

@@ -29,7 +29,6 @@ pub enum Exit {
     Usage = 2,
     Spec = 3,
     Environment = 4,
-    #[allow(dead_code)] // Checkpoints arrive with the state store.
     Stopped = 5,
 }
 
@@ -166,15 +165,6 @@ fn refuse_unbuilt(args: &CheckArgs) -> Result<(), RunError> {
     if args.memory.is_some() {
         return unbuilt("--memory", "the disk-backed state store");
     }
-    if args.store.is_some() {
-        return unbuilt("--store", "the disk-backed state store");
-    }
-    if args.checkpoint_every.is_some() {
-        return unbuilt("--checkpoint-every", "checkpointing");
-    }
-    if args.resume.is_some() {
-        return unbuilt("--resume", "checkpointing");
-    }
     if args.fingerprint != "64" {
         return unbuilt("--fingerprint 128", "the 128-bit visited set");
     }
@@ -194,17 +184,120 @@ fn check(args: &CheckArgs) -> Exit {
         Ok(p) => p,
         Err(e) => return fail(sargs, e),
     };
+    let checkpointing = match checkpointing(args, &loaded) {
+        Ok(c) => c,
+        Err(e) => return fail(sargs, e),
+    };
+    let from = match &args.resume {
+        Some(dir) => {
+            let words = model::layout::Layout::new(&loaded.model.bounds).words;
+            let identity = identity(args, &loaded);
+            match engine::checkpoint::load(dir, &identity, words) {
+                Ok(r) => Some(r),
+                Err(e) => return fail(sargs, resume_error(dir, e)),
+            }
+        }
+        None => None,
+    };
     let config = SearchConfig {
         deadlock: !sargs.no_deadlock,
         max_depth: args.max_depth,
+        checkpoint: checkpointing,
     };
     let progress = Arc::new(Progress::default());
     let display = Display::start(progress.clone(), !sargs.quiet);
     // `auto` is the CPU until the GPU backend exists.
     let backend = CpuBackend::new(&loaded.model);
-    let outcome = pool.install(|| engine::search(&loaded.model, &config, &backend, &progress));
+    let outcome = pool.install(|| match from {
+        Some(r) => engine::resume(&loaded.model, &config, &backend, &progress, r),
+        None => engine::search(&loaded.model, &config, &backend, &progress),
+    });
     display.finish();
+    if let Some(cp) = &config.checkpoint {
+        match outcome.status {
+            Status::Stopped => eprintln!(
+                "fathom: stopped at depth {} with a checkpoint in `{}`; continue with: fathom check {} --resume {} (and the same --const and options)",
+                outcome.depth,
+                cp.dir.display(),
+                sargs.spec.display(),
+                cp.dir.display()
+            ),
+            Status::StoreFailed => eprintln!(
+                "fathom: could not write a checkpoint: {}; the previous checkpoint in `{}` is intact and can be resumed",
+                outcome.store_error.as_deref().unwrap_or("unknown error"),
+                cp.dir.display()
+            ),
+            _ => {}
+        }
+    }
     report_check(sargs, &loaded, &outcome)
+}
+
+/// The identity a checkpoint must match to be resumed: the spec's text
+/// (hashed), its constants, and the options that change the search.
+fn identity(args: &CheckArgs, loaded: &Loaded) -> String {
+    let bytes = loaded.source.text.as_bytes();
+    let words: Vec<u32> = bytes
+        .chunks(4)
+        .map(|c| {
+            let mut w = [0u8; 4];
+            w[..c.len()].copy_from_slice(c);
+            u32::from_le_bytes(w)
+        })
+        .collect();
+    let consts: Vec<String> = loaded
+        .consts
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!(
+        "spec {:016x} ({} bytes); consts {}; deadlock {}; max-depth {:?}",
+        model::fingerprint::fingerprint(&words),
+        bytes.len(),
+        consts.join(","),
+        !args.spec.no_deadlock,
+        args.max_depth
+    )
+}
+
+/// Checkpointing is on when a store is named (`--store`, `--resume`) or an
+/// interval is given; SIGINT and SIGTERM then checkpoint and stop.
+fn checkpointing(
+    args: &CheckArgs,
+    loaded: &Loaded,
+) -> Result<Option<engine::checkpoint::Checkpointing>, RunError> {
+    if args.store.is_none() && args.resume.is_none() && args.checkpoint_every.is_none() {
+        return Ok(None);
+    }
+    let dir = args
+        .store
+        .clone()
+        .or_else(|| args.resume.clone())
+        .unwrap_or_else(|| std::path::PathBuf::from("fathom-store"));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())
+            .map_err(|e| RunError::Environment(format!("fathom: cannot handle signals: {e}")))?;
+    }
+    Ok(Some(engine::checkpoint::Checkpointing {
+        dir,
+        // Without --checkpoint-every, only a signal writes a checkpoint.
+        every: args.checkpoint_every.unwrap_or(std::time::Duration::MAX),
+        stop,
+        identity: identity(args, loaded),
+        seconds_before: 0.0,
+    }))
+}
+
+fn resume_error(dir: &std::path::Path, e: engine::checkpoint::ResumeError) -> RunError {
+    use engine::checkpoint::ResumeError;
+    let msg = format!("fathom: --resume {}: {e}", dir.display());
+    match e {
+        ResumeError::Store(state_store::StoreError::Missing { .. }) | ResumeError::Mismatch(_) => {
+            RunError::Usage(msg)
+        }
+        _ => RunError::Environment(msg),
+    }
 }
 
 fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome) -> Exit {
@@ -213,6 +306,8 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome) -> Exit {
         Status::Pass => "pass",
         Status::Violation => "violation",
         Status::Bounded => "bounded",
+        Status::Stopped => "stopped",
+        Status::StoreFailed => "error",
     };
     let rate = if o.seconds > 0.0 {
         o.distinct as f64 / o.seconds
@@ -270,7 +365,11 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome) -> Exit {
         }
         return Exit::Violation;
     }
-    Exit::Pass
+    match o.status {
+        Status::Stopped => Exit::Stopped,
+        Status::StoreFailed => Exit::Environment,
+        _ => Exit::Pass,
+    }
 }
 
 /// Prints a violation and writes its trace where `--trace-out` and

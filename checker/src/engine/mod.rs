@@ -9,6 +9,7 @@
 //! number of threads.
 
 pub mod backend;
+pub mod checkpoint;
 pub mod progress;
 pub mod trace;
 pub mod visited;
@@ -33,6 +34,8 @@ pub struct SearchConfig {
     pub deadlock: bool,
     /// Levels to expand at most (an initial state is at depth 1).
     pub max_depth: Option<u32>,
+    /// Where and when to write checkpoints, if at all.
+    pub checkpoint: Option<checkpoint::Checkpointing>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,11 +84,17 @@ pub enum Status {
     Pass,
     Violation,
     Bounded,
+    /// Stopped on request (a signal) after writing a checkpoint.
+    Stopped,
+    /// A checkpoint could not be written; the previous one is intact.
+    StoreFailed,
 }
 
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub status: Status,
+    /// Why the store failed (with `Status::StoreFailed`).
+    pub store_error: Option<String>,
     pub distinct: u64,
     pub generated: u64,
     pub depth: u32,
@@ -112,8 +121,24 @@ pub fn search(
 ) -> Outcome {
     let start = Instant::now();
     let mut engine = Engine::new(model, config);
-    let mut out = engine.run(backend, progress);
+    let mut out = engine.run(backend, progress, None);
     out.seconds = start.elapsed().as_secs_f64();
+    out
+}
+
+/// Continues a search from a checkpoint (see [`checkpoint::Resume`]).
+pub fn resume(
+    model: &Model,
+    config: &SearchConfig,
+    backend: &dyn Backend,
+    progress: &Progress,
+    from: checkpoint::Resume,
+) -> Outcome {
+    let start = Instant::now();
+    let earlier = from.seconds;
+    let mut engine = Engine::new(model, config);
+    let mut out = engine.run(backend, progress, Some(from));
+    out.seconds = earlier + start.elapsed().as_secs_f64();
     out
 }
 
@@ -125,6 +150,7 @@ struct Engine<'m> {
     log: TraceLog,
     generated: u64,
     reached: u64,
+    started: Instant,
 }
 
 impl<'m> Engine<'m> {
@@ -137,12 +163,14 @@ impl<'m> Engine<'m> {
             log: TraceLog::default(),
             generated: 0,
             reached: 0,
+            started: Instant::now(),
         }
     }
 
     fn outcome(&self, status: Status, depth: u32, violation: Option<Violation>) -> Outcome {
         Outcome {
             status,
+            store_error: None,
             distinct: self.visited.len(),
             generated: self.generated,
             depth,
@@ -151,14 +179,22 @@ impl<'m> Engine<'m> {
         }
     }
 
-    fn run(&mut self, backend: &dyn Backend, progress: &Progress) -> Outcome {
+    fn run(
+        &mut self,
+        backend: &dyn Backend,
+        progress: &Progress,
+        from: Option<checkpoint::Resume>,
+    ) -> Outcome {
         let words = self.layout.words as usize;
-        let mut frontier = match self.initial_frontier() {
-            Ok(f) => f,
-            Err(v) => return self.outcome(Status::Violation, 0, Some(*v)),
+        let (mut frontier, mut level_base, mut depth) = match from {
+            Some(r) => self.restore(r),
+            None => match self.initial_frontier() {
+                Ok(f) => (f, 0u64, 0u32),
+                Err(v) => return self.outcome(Status::Violation, 0, Some(*v)),
+            },
         };
-        let mut level_base = 0u64;
-        let mut depth = 0u32;
+        progress.distinct.store(self.visited.len(), Relaxed);
+        let mut last_checkpoint = Instant::now();
         while !frontier.is_empty() {
             depth += 1;
             let count = frontier.len() / words;
@@ -202,6 +238,22 @@ impl<'m> Engine<'m> {
             frontier = next;
             progress.distinct.store(self.visited.len(), Relaxed);
             progress.visited_bytes.store(self.visited.bytes(), Relaxed);
+            // A level boundary: the store is consistent, so a checkpoint here
+            // resumes without losing or repeating work.
+            if let Some(cp) = &self.config.checkpoint {
+                let stop = cp.stop.load(Relaxed);
+                if stop || last_checkpoint.elapsed() >= cp.every {
+                    if let Err(e) = self.save(cp, &frontier, level_base, depth) {
+                        let mut out = self.outcome(Status::StoreFailed, depth, None);
+                        out.store_error = Some(e.to_string());
+                        return out;
+                    }
+                    last_checkpoint = Instant::now();
+                    if stop {
+                        return self.outcome(Status::Stopped, depth, None);
+                    }
+                }
+            }
         }
         if let Some(i) =
             (0..self.model.reachables.len().min(64)).find(|i| self.reached & (1 << i) == 0)

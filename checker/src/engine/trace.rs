@@ -38,6 +38,26 @@ impl TraceLog {
         self.parents.len() as u64
     }
 
+    /// The log's two columns, for a checkpoint.
+    pub fn parts(&self) -> (&[u64], &[u32]) {
+        (&self.parents, &self.instances)
+    }
+
+    /// A log read back from a checkpoint; every parent precedes its child.
+    pub fn from_parts(parents: Vec<u64>, instances: Vec<u32>) -> Result<TraceLog, String> {
+        if parents.len() != instances.len() {
+            return Err("trace log columns differ in length".into());
+        }
+        if let Some(i) = parents
+            .iter()
+            .enumerate()
+            .position(|(i, p)| *p != NO_PARENT && *p >= i as u64)
+        {
+            return Err(format!("trace log entry {i} names a later parent"));
+        }
+        Ok(TraceLog { parents, instances })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.parents.is_empty()
     }

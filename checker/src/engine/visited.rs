@@ -77,6 +77,15 @@ impl Visited {
         self.len() == 0
     }
 
+    /// Every fingerprint, shard by shard (for a checkpoint).
+    pub fn fingerprints(&self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(self.len() as usize);
+        for s in &self.shards {
+            out.extend(s.iter().copied());
+        }
+        out
+    }
+
     /// Bytes held by the tables (for the progress display).
     pub fn bytes(&self) -> u64 {
         self.shards.iter().map(|s| s.capacity() as u64 * 9).sum()

@@ -235,7 +235,6 @@ impl<'a> Lowerer<'a> {
                 }
             })
             .collect();
-        self.process_decls = process_decls.clone();
         self.declare_processes(&process_decls, &mut state_len);
         self.declare_network(&network_decls, &mut state_len);
         let mut bounds = Vec::with_capacity(state_len as usize);
@@ -271,7 +270,7 @@ impl<'a> Lowerer<'a> {
                 init_values.extend(stmts);
             }
         }
-        self.process_initializers(&process_decls, &mut init_values);
+        self.process_initializers(&mut init_values);
         let init_frame_len = self.frame_len;
 
         let mut inits = Vec::new();
@@ -316,7 +315,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         let mut processes = Vec::new();
-        for (i, p) in process_decls.iter().enumerate() {
+        for (i, p) in self.process_decls.clone().iter().enumerate() {
             processes.push(self.lower_process_steps(i, p, &mut rules));
         }
         self.environment_rules(&mut rules);

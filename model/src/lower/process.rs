@@ -48,14 +48,25 @@ pub(crate) struct NetCtx {
     pub span: Span,
 }
 
-impl Lowerer<'_> {
-    pub(crate) fn declare_processes(&mut self, decls: &[&ast::ProcessDecl], state_len: &mut u32) {
+impl<'a> Lowerer<'a> {
+    pub(crate) fn declare_processes(
+        &mut self,
+        decls: &[&'a ast::ProcessDecl],
+        state_len: &mut u32,
+    ) {
         if decls.is_empty() {
             return;
         }
         let mut first_pid = 0u32;
         let mut names = Vec::new();
-        for (i, p) in decls.iter().enumerate() {
+        // `self.process_decls[i]` is the declaration of `self.processes[i]`:
+        // a declaration that fails here (or repeats a name) gets neither.
+        self.process_decls.clear();
+        for p in decls.iter().copied() {
+            if self.proc_index.contains_key(&p.name.name) {
+                continue; // a duplicate, reported by `collect`
+            }
+            let i = self.processes.len();
             let (index, index_name) = match &p.index {
                 Some(param) => match self.resolve_type(&param.ty) {
                     Ok(t) => (t, param.name.name.clone()),
@@ -88,6 +99,7 @@ impl Lowerer<'_> {
                 }
             }
             self.proc_index.insert(p.name.name.clone(), i);
+            self.process_decls.push(p);
             self.processes.push(ProcCtx {
                 name: p.name.name.clone(),
                 index,
@@ -110,11 +122,9 @@ impl Lowerer<'_> {
                 })
                 .collect(),
         });
-        for (i, p) in decls.iter().enumerate() {
-            let Some(ctx) = self.processes.get(i) else {
-                continue;
-            };
-            let index = ctx.index.clone();
+        let declared = self.process_decls.clone();
+        for (i, p) in declared.iter().enumerate() {
+            let index = self.processes[i].index.clone();
             for v in &p.vars {
                 let Ok(ty) = self.resolve_type(&v.ty) else {
                     continue;
@@ -409,15 +419,9 @@ impl Lowerer<'_> {
         Some(self.process_var(cur.process, me, &ident))
     }
 
-    pub(crate) fn process_initializers(
-        &mut self,
-        decls: &[&ast::ProcessDecl],
-        out: &mut Vec<Stmt>,
-    ) {
-        for (i, p) in decls.iter().enumerate() {
-            if i >= self.processes.len() {
-                continue;
-            }
+    pub(crate) fn process_initializers(&mut self, out: &mut Vec<Stmt>) {
+        let declared = self.process_decls.clone();
+        for (i, p) in declared.iter().enumerate() {
             let count = self.processes[i].count;
             for k in 0..count {
                 if let Ok(stmts) =
