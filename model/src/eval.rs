@@ -240,10 +240,7 @@ impl<'m> Evaluator<'m> {
                 lo,
                 count,
             } => {
-                let i = match &**index {
-                    Expr::Local(l) => self.frame[*l as usize],
-                    other => self.int(other, state)?,
-                };
+                let i = self.index(index, state)?;
                 Ok(
                     match i
                         .checked_sub(*lo)
@@ -262,10 +259,7 @@ impl<'m> Evaluator<'m> {
                 stride,
                 span,
             } => {
-                let i = match &**index {
-                    Expr::Local(l) => self.frame[*l as usize],
-                    other => self.int(other, state)?,
-                };
+                let i = self.index(index, state)?;
                 slot_at(state, *offset, i, *lo, *count, *stride, *span)
             }
             Expr::Read(place) => {
@@ -403,6 +397,15 @@ impl<'m> Evaluator<'m> {
             | Expr::SetOp { .. } => {
                 unreachable!("compound expression evaluated as a scalar")
             }
+        }
+    }
+
+    /// An index expression: a local read directly, anything else evaluated.
+    #[inline(always)]
+    fn index(&mut self, e: &Expr, state: &[i64]) -> EvalResult<i64> {
+        match e {
+            Expr::Local(l) => Ok(self.frame[*l as usize]),
+            other => self.int(other, state),
         }
     }
 
