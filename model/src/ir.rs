@@ -674,6 +674,74 @@ pub enum Expr {
     },
 }
 
+/// Calls `$f` on each direct sub-expression of `$e`, including the index
+/// expressions in a place's steps and a quantifier's domain. One body serves
+/// `&Expr` and `&mut Expr`: the patterns bind by reference either way.
+macro_rules! each_child {
+    ($e:expr, $f:expr $(, $m:tt)?) => {{
+        let mut f = $f;
+        match $e {
+            Expr::Int(_) | Expr::Local(_) | Expr::Slot(_) | Expr::Lit(_) | Expr::Test { .. } => {}
+            Expr::SlotAt { index, .. } | Expr::Bit { index, .. } => f(index),
+            Expr::Read(Place { steps, .. }) => {
+                for step in steps {
+                    if let Step::Index { index, .. } | Step::SeqIndex { index, .. } = step {
+                        f(index);
+                    }
+                }
+            }
+            Expr::Neg(a, _) | Expr::Not(a) | Expr::Abs(a, _) | Expr::Len(a, _) => f(a),
+            Expr::Card { set: a, .. } | Expr::IndexOf { value: a, .. } => f(a),
+            Expr::Arith(_, a, b, _)
+            | Expr::Eq { a, b, .. }
+            | Expr::And(a, b)
+            | Expr::Or(a, b)
+            | Expr::Implies(a, b)
+            | Expr::SetOp { a, b, .. }
+            | Expr::Subseteq { a, b, .. }
+            | Expr::In { elem: a, set: b, .. }
+            | Expr::Let { value: a, body: b, .. } => {
+                f(a);
+                f(b);
+            }
+            Expr::If { cond, then, otherwise, .. } => {
+                f(cond);
+                f(then);
+                f(otherwise);
+            }
+            Expr::Concat(xs) | Expr::Variant { fields: xs, .. } | Expr::SeqLit { elems: xs, .. } | Expr::SetLit { elems: xs, .. } => {
+                for x in xs {
+                    f(x);
+                }
+            }
+            Expr::Sub { base, step, .. } => {
+                f(base);
+                if let Step::Index { index, .. } | Step::SeqIndex { index, .. } = & $($m)? **step {
+                    f(index);
+                }
+            }
+            Expr::Quant { domain, body, .. } => {
+                match domain {
+                    Domain::Type(_) => {}
+                    Domain::Set { set: d, .. } | Domain::Seq { seq: d, .. } => f(d),
+                }
+                f(body);
+            }
+        }
+    }};
+}
+
+impl Expr {
+    /// Calls `f` on each direct sub-expression (see `each_child!`).
+    pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
+        each_child!(self, |c: &Expr| f(c))
+    }
+
+    pub fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        each_child!(self, |c: &mut Expr| f(c), mut)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Stmt {
     /// Writes a value, each slot checked against `bounds`.

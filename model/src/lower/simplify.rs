@@ -127,57 +127,7 @@ fn domain_exprs(d: &mut Domain, types: &Types) {
 
 /// Rewrites children first, then the node itself.
 fn expr(e: &mut Expr, types: &Types) {
-    match e {
-        Expr::Int(_) | Expr::Local(_) | Expr::Slot(_) | Expr::Lit(_) | Expr::Test { .. } => {}
-        Expr::SlotAt { index, .. } | Expr::Bit { index, .. } => expr(index, types),
-        Expr::Read(place) => place_steps(place, types),
-        Expr::Neg(a, _) | Expr::Not(a) | Expr::Abs(a, _) | Expr::Len(a, _) => expr(a, types),
-        Expr::Arith(_, a, b, _)
-        | Expr::Eq { a, b, .. }
-        | Expr::And(a, b)
-        | Expr::Or(a, b)
-        | Expr::Implies(a, b)
-        | Expr::SetOp { a, b, .. }
-        | Expr::Subseteq { a, b, .. } => {
-            expr(a, types);
-            expr(b, types);
-        }
-        Expr::If {
-            cond,
-            then,
-            otherwise,
-            ..
-        } => {
-            expr(cond, types);
-            expr(then, types);
-            expr(otherwise, types);
-        }
-        Expr::Concat(parts) => parts.iter_mut().for_each(|p| expr(p, types)),
-        Expr::Variant { fields, .. } => fields.iter_mut().for_each(|p| expr(p, types)),
-        Expr::SeqLit { elems, .. } | Expr::SetLit { elems, .. } => {
-            elems.iter_mut().for_each(|p| expr(p, types))
-        }
-        Expr::Sub { base, step, .. } => {
-            expr(base, types);
-            if let Step::Index { index, .. } | Step::SeqIndex { index, .. } = &mut **step {
-                expr(index, types);
-            }
-        }
-        Expr::In { elem, set, .. } => {
-            expr(elem, types);
-            expr(set, types);
-        }
-        Expr::Card { set, .. } => expr(set, types),
-        Expr::IndexOf { value, .. } => expr(value, types),
-        Expr::Quant { domain, body, .. } => {
-            domain_exprs(domain, types);
-            expr(body, types);
-        }
-        Expr::Let { value, body, .. } => {
-            expr(value, types);
-            expr(body, types);
-        }
-    }
+    e.for_each_child_mut(&mut |c| expr(c, types));
     if let Some(direct) = direct_form(e, types) {
         *e = direct;
     }
@@ -320,61 +270,25 @@ fn infallible(e: &Expr, bound: &[(u32, i64, i64)]) -> bool {
 
 /// Whether `e` may read local slots `lo..hi` (conservative).
 fn reads_local(e: &Expr, lo: u32, hi: u32) -> bool {
-    let place = |p: &Place| {
-        (p.root == Root::Local && p.offset < hi && p.offset + p.len.max(1) > lo)
-            || (p.root == Root::Local && !p.steps.is_empty())
-            || p.steps.iter().any(|s| match s {
-                Step::Index { index, .. } | Step::SeqIndex { index, .. } => {
-                    reads_local(index, lo, hi)
-                }
-                _ => false,
-            })
-    };
-    let r = |x: &Expr| reads_local(x, lo, hi);
-    let reads_operand = |o: &Operand| match o {
+    let operand = |o: &Operand| match o {
         Operand::Local(l) | Operand::SlotAt { local: l, .. } => (lo..hi).contains(l),
         Operand::Int(_) | Operand::Slot(_) => false,
     };
     match e {
-        Expr::Int(_) | Expr::Slot(_) | Expr::Lit(_) => false,
-        Expr::Test { a, b, .. } => reads_operand(a) || reads_operand(b),
         Expr::Local(o) => (lo..hi).contains(o),
-        Expr::SlotAt { index, .. } | Expr::Bit { index, .. } => r(index),
-        Expr::Read(p) => place(p),
-        Expr::Neg(a, _) | Expr::Not(a) | Expr::Abs(a, _) | Expr::Len(a, _) => r(a),
-        Expr::Arith(_, a, b, _)
-        | Expr::Eq { a, b, .. }
-        | Expr::And(a, b)
-        | Expr::Or(a, b)
-        | Expr::Implies(a, b)
-        | Expr::SetOp { a, b, .. }
-        | Expr::Subseteq { a, b, .. } => r(a) || r(b),
-        Expr::If {
-            cond,
-            then,
-            otherwise,
-            ..
-        } => r(cond) || r(then) || r(otherwise),
-        Expr::Concat(xs) | Expr::SeqLit { elems: xs, .. } | Expr::SetLit { elems: xs, .. } => {
-            xs.iter().any(r)
+        Expr::Test { a, b, .. } => operand(a) || operand(b),
+        // A local place that overlaps, or that has dynamic steps: maybe.
+        Expr::Read(p)
+            if p.root == Root::Local
+                && (!p.steps.is_empty() || (p.offset < hi && p.offset + p.len.max(1) > lo)) =>
+        {
+            true
         }
-        Expr::Variant { fields, .. } => fields.iter().any(r),
-        Expr::Sub { base, step, .. } => {
-            r(base)
-                || matches!(&**step, Step::Index { index, .. } | Step::SeqIndex { index, .. } if r(index))
+        _ => {
+            let mut any = false;
+            e.for_each_child(&mut |c| any = any || reads_local(c, lo, hi));
+            any
         }
-        Expr::In { elem, set, .. } => r(elem) || r(set),
-        Expr::Card { set, .. } => r(set),
-        Expr::IndexOf { value, .. } => r(value),
-        Expr::Quant { domain, body, .. } => {
-            r(body)
-                || match domain {
-                    Domain::Type(_) => false,
-                    Domain::Set { set, .. } => r(set),
-                    Domain::Seq { seq, .. } => r(seq),
-                }
-        }
-        Expr::Let { value, body, .. } => r(value) || r(body),
     }
 }
 
