@@ -138,20 +138,7 @@ impl<'m> Evaluator<'m> {
                 span,
             } => {
                 let i = self.int(index, state)?;
-                let k = i
-                    .checked_sub(*lo)
-                    .filter(|k| (0..*count as i64).contains(k));
-                match k {
-                    Some(k) => Ok(base + k as usize * *stride as usize),
-                    None => err(
-                        ErrorKind::Range,
-                        *span,
-                        format!(
-                            "index {i} is out of bounds {lo}..{}",
-                            lo + *count as i64 - 1
-                        ),
-                    ),
-                }
+                Ok(base + element(i, *lo, *count, *stride, *span)?)
             }
             Step::SeqIndex {
                 index,
@@ -956,8 +943,15 @@ fn slot_at(
     stride: u32,
     span: Span,
 ) -> EvalResult<i64> {
+    Ok(state[offset as usize + element(i, lo, count, stride, span)?])
+}
+
+/// The slot offset of element `i` of an array indexed from `lo`, each
+/// element `stride` slots; a range error unless `i` is in `lo..lo + count`.
+#[inline(always)]
+fn element(i: i64, lo: i64, count: u32, stride: u32, span: Span) -> EvalResult<usize> {
     match i.checked_sub(lo).filter(|k| (0..count as i64).contains(k)) {
-        Some(k) => Ok(state[offset as usize + k as usize * stride as usize]),
+        Some(k) => Ok(k as usize * stride as usize),
         None => err(
             ErrorKind::Range,
             span,

@@ -147,16 +147,6 @@ impl<'m> Stepper<'m> {
         self.fire_rule(&model.rules[rule], local, state, out)
     }
 
-    /// Whether a rule's guard holds (without firing it).
-    pub fn enabled(&mut self, rule: usize, local: u64, state: &[i64]) -> Result<bool, EvalError> {
-        let r = &self.model.rules[rule];
-        self.ev.bind_params(&r.params, local);
-        match &r.guard {
-            Some(g) => unbox(self.ev.bool(g, state)),
-            None => Ok(true),
-        }
-    }
-
     /// The first invariant the state violates.
     pub fn check_invariants(
         &mut self,

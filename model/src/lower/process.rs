@@ -762,17 +762,7 @@ impl<'a> Lowerer<'a> {
                     Box::new(Expr::Int(0)),
                     span,
                 );
-                let consume = Stmt::Assign {
-                    value: Expr::Arith(
-                        IntOp::Sub,
-                        Box::new(Expr::Read(slot.clone())),
-                        Box::new(Expr::Int(1)),
-                        span,
-                    ),
-                    place: slot,
-                    bounds: vec![(0, net.info.capacity as i64)],
-                    span,
-                };
+                let consume = add(slot, -1, net.info.capacity as i64, span);
                 (present, if dup { Vec::new() } else { vec![consume] })
             }
             Order::Fifo => {
@@ -844,17 +834,7 @@ impl<'a> Lowerer<'a> {
                         message: full,
                         span,
                     },
-                    Stmt::Assign {
-                        value: Expr::Arith(
-                            IntOp::Add,
-                            Box::new(Expr::Read(slot.clone())),
-                            Box::new(Expr::Int(1)),
-                            span,
-                        ),
-                        place: slot,
-                        bounds: vec![(0, cap)],
-                        span,
-                    },
+                    add(slot, 1, cap, span),
                 ]
             }
             Order::Fifo => {
@@ -1076,21 +1056,7 @@ impl<'a> Lowerer<'a> {
                             Box::new(Expr::Int(0)),
                             span,
                         );
-                        let value = Expr::Arith(
-                            IntOp::Sub,
-                            Box::new(Expr::Read(slot.clone())),
-                            Box::new(Expr::Int(1)),
-                            span,
-                        );
-                        (
-                            guard,
-                            vec![Stmt::Assign {
-                                place: slot,
-                                value,
-                                bounds: vec![(0, info.capacity as i64)],
-                                span,
-                            }],
-                        )
+                        (guard, vec![add(slot, -1, info.capacity as i64, span)])
                     };
                     Rule {
                         name: "network.Lose".into(),
@@ -1198,17 +1164,7 @@ impl<'a> Lowerer<'a> {
             Box::new(Expr::Int(info.crash as i64)),
             span,
         );
-        let mut body = vec![Stmt::Assign {
-            value: Expr::Arith(
-                IntOp::Add,
-                Box::new(Expr::Read(counter.clone())),
-                Box::new(Expr::Int(1)),
-                span,
-            ),
-            place: counter,
-            bounds: vec![(0, info.crash as i64)],
-            span,
-        }];
+        let mut body = vec![add(counter, 1, info.crash as i64, span)];
         let read = Expr::Read(Place {
             root: Root::Local,
             offset: local,
@@ -1268,5 +1224,22 @@ impl<'a> Lowerer<'a> {
             instances: n as u64,
             span,
         });
+    }
+}
+
+/// `place += delta`, the result range-checked against `0..=hi` (a bag's
+/// copy count, the crash counter).
+fn add(place: Place, delta: i64, hi: i64, span: Span) -> Stmt {
+    let value = Expr::Arith(
+        IntOp::Add,
+        Box::new(Expr::Read(place.clone())),
+        Box::new(Expr::Int(delta)),
+        span,
+    );
+    Stmt::Assign {
+        place,
+        value,
+        bounds: vec![(0, hi)],
+        span,
     }
 }
