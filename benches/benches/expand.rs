@@ -23,6 +23,7 @@ fn bench(c: &mut Criterion) {
         deadlock: true,
         max_depth: None,
         checkpoint: None,
+        memory: None,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

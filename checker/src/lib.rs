@@ -9,5 +9,6 @@ pub mod backend;
 pub mod cli;
 pub mod engine;
 pub mod report;
+pub mod rss;
 pub mod simulate;
 pub mod ui;

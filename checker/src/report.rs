@@ -28,6 +28,10 @@ pub struct Summary {
     pub violation: Option<ViolationSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Of `distinct`, the fingerprints in the visited set's disk tier.
+    pub disk_fingerprints: u64,
+    /// The process's peak resident memory (Linux), for `--memory` budgets.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 #[derive(Serialize, Debug)]
@@ -56,7 +60,8 @@ pub fn error_json(spec: &str, consts: &BTreeMap<String, i64>, message: &str) -> 
         "spec": spec, "consts": consts, "result": "error", "backend": null,
         "distinct": 0, "generated": 0, "depth": 0, "seconds": 0.0,
         "states_per_second": 0.0, "collision_probability": 0.0,
-        "violation": null, "error": message,
+        "violation": null, "error": message, "disk_fingerprints": 0,
+        "peak_rss_bytes": crate::rss::peak_rss_bytes(),
     })
     .to_string()
 }

@@ -55,6 +55,10 @@ fn check_n7(extra: &[&str], store: &Path) -> Command {
 }
 
 fn resume_n7(store: &Path) -> std::process::Output {
+    resume_n7_with(store, &[])
+}
+
+fn resume_n7_with(store: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(bin())
         .args([
             "check",
@@ -66,16 +70,34 @@ fn resume_n7(store: &Path) -> std::process::Output {
             "--resume",
         ])
         .arg(store)
+        .args(extra)
         .output()
         .expect("resume runs")
 }
 
 #[test]
 fn sigkill_anywhere_then_resume_gives_the_uninterrupted_counts() {
+    kill_and_resume(&[]);
+}
+
+/// The same with 1 MiB of memory: the visited set's runs, frontier
+/// segments and trace-log frames are on disk, named by the checkpoints,
+/// and retired files must not be lost while a checkpoint needs them.
+#[test]
+fn sigkill_anywhere_with_a_spilling_store_then_resume() {
+    kill_and_resume(&["--memory", "1M"]);
+}
+
+fn kill_and_resume(extra: &[&str]) {
+    let args: Vec<&str> = ["--checkpoint-every", "0s"]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect();
     // How long a checkpointing run takes here sets where the kills land.
     let dir = tempfile::tempdir().expect("temp dir");
     let start = Instant::now();
-    let out = check_n7(&["--checkpoint-every", "0s"], &dir.path().join("full"))
+    let out = check_n7(&args, &dir.path().join("full"))
         .output()
         .expect("runs");
     let full = start.elapsed();
@@ -85,7 +107,7 @@ fn sigkill_anywhere_then_resume_gives_the_uninterrupted_counts() {
     let mut resumed = 0;
     for i in 0..8u32 {
         let store = dir.path().join(format!("kill-{i}"));
-        let mut child = check_n7(&["--checkpoint-every", "0s"], &store)
+        let mut child = check_n7(&args, &store)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -97,7 +119,7 @@ fn sigkill_anywhere_then_resume_gives_the_uninterrupted_counts() {
         if !store.join("CURRENT").exists() {
             continue; // killed before its first checkpoint: nothing to resume
         }
-        let out = resume_n7(&store);
+        let out = resume_n7_with(&store, extra);
         assert_eq!(
             out.status.code(),
             Some(0),

@@ -3,8 +3,12 @@
 //! independent checker that its `source` names (TLC, Rumur or SPIN).
 //!
 //! Each run is done on 1 and on 3 threads; both must give the same counts
-//! and the same trace. Every trace is re-executed here step by step through
-//! the reference evaluator, and its last state must show the violation.
+//! and the same trace. Each is done once more with a memory budget of 1 KiB,
+//! which spills every part of the state store to disk at every level (runs
+//! of the visited set, frontier segments, trace-log frames): the counts and
+//! the violation must not change. Every trace is re-executed here step by
+//! step through the reference evaluator, and its last state must show the
+//! violation.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +59,7 @@ fn config(args: &[String]) -> SearchConfig {
         deadlock: true,
         max_depth: None,
         checkpoint: None,
+        memory: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -225,8 +230,40 @@ fn spec_suite() {
                 labels(&many),
                 "{what}: same trace on 1 and 3 threads"
             );
+            // Everything spilled: same answers, traces rebuilt from disk.
+            let tiny = search(
+                &model,
+                &SearchConfig {
+                    memory: Some(1024),
+                    ..cfg.clone()
+                },
+                2,
+            );
+            assert_eq!(
+                (tiny.status, tiny.distinct, tiny.generated, tiny.depth),
+                (one.status, one.distinct, one.generated, one.depth),
+                "{what}: --memory 1K vs in memory"
+            );
+            let violation = |o: &Outcome| {
+                o.violation.as_ref().map(|v| {
+                    (
+                        v.kind,
+                        v.name.clone(),
+                        v.trace.as_ref().map(|t| t.states.len()),
+                    )
+                })
+            };
+            assert_eq!(
+                violation(&tiny),
+                violation(&one),
+                "{what}: --memory 1K violation"
+            );
+            if one.distinct > 64 {
+                assert!(tiny.disk_fingerprints > 0, "{what}: the disk tier was used");
+            }
             verify_trace(&model, &one);
             verify_trace(&model, &many);
+            verify_trace(&model, &tiny);
             runs += 1;
         }
     }

@@ -1,18 +1,37 @@
-//! Fathom's state store. Today: checkpoints of a breadth-first search at a
-//! level boundary — the visited fingerprints, the frontier's packed states,
-//! the trace log and an opaque metadata blob — written so that a process
-//! killed at any instant leaves the previous checkpoint intact, and read
-//! back only if every checksum holds.
+//! Fathom's state store: where a breadth-first search keeps what it has
+//! seen and what it will expand, in memory up to a budget and on disk past
+//! it, and how it saves all of that at a level boundary so that a killed
+//! run resumes.
 //!
-//! It knows bytes and fingerprints, not specs: the checker decides what the
-//! metadata means. Planned here (issue 4): the disk-tiered fingerprint set,
-//! spilling frontier queues and the on-disk trace log.
+//! - [`FingerprintSet`] (`tiered`): the visited set — a memory tier
+//!   (`memory`) and sorted, compressed runs on disk (`run`, `codec`),
+//!   queried once per level in one sequential pass.
+//! - [`Queue`] (`queue`): a frontier that spills zstd segments past a budget.
+//! - [`LogStore`] (`log`): the trace log's columns, spilled in frames.
+//! - [`SpillDir`] (`spill`): the directory of spilled files and when they go.
+//! - [`Checkpoint`] (`checkpoint`, `file`): generations of checksummed files
+//!   written atomically.
+//!
+//! It knows bytes and fingerprints, not specs: the checker decides what a
+//! record and the checkpoint's metadata mean.
 
 mod checkpoint;
+mod codec;
 mod file;
+pub mod log;
+pub mod memory;
+pub mod queue;
+pub mod run;
+pub mod spill;
+pub mod tiered;
 
 pub use checkpoint::Checkpoint;
 pub use file::{read_checked, write_atomic};
+pub use log::LogStore;
+pub use memory::MemoryTier;
+pub use queue::Queue;
+pub use spill::SpillDir;
+pub use tiered::FingerprintSet;
 
 use std::path::PathBuf;
 

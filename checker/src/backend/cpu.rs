@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::engine::backend::{Backend, CHUNK_STATES, ChunkOut, FoundKind, LevelInput};
 use crate::engine::progress::Progress;
-use crate::engine::visited::Visited;
+use state_store::MemoryTier;
 
 pub struct CpuBackend<'m> {
     model: &'m Model,
@@ -42,7 +42,7 @@ impl Backend for CpuBackend<'_> {
     fn expand(
         &self,
         input: &LevelInput<'_>,
-        visited: &Visited,
+        visited: &MemoryTier,
         progress: &Progress,
     ) -> Vec<ChunkOut> {
         let words = input.words;
@@ -82,7 +82,7 @@ impl CpuBackend<'_> {
         &self,
         w: &mut Worker<'_>,
         parent: &[u32],
-        visited: &Visited,
+        visited: &MemoryTier,
         key: (u32, u32, u32),
         out: &mut ChunkOut,
     ) -> Flow {
@@ -127,7 +127,7 @@ impl CpuBackend<'_> {
         &self,
         w: &mut Worker<'_>,
         input: &LevelInput<'_>,
-        visited: &Visited,
+        visited: &MemoryTier,
         first: usize,
         chunk: &[u32],
     ) -> ChunkOut {

@@ -162,9 +162,6 @@ fn refuse_unbuilt(args: &CheckArgs) -> Result<(), RunError> {
     if args.backend == BackendArg::Gpu {
         return unbuilt("--backend gpu", "the GPU backend");
     }
-    if args.memory.is_some() {
-        return unbuilt("--memory", "the disk-backed state store");
-    }
     if args.fingerprint != "64" {
         return unbuilt("--fingerprint 128", "the 128-bit visited set");
     }
@@ -203,6 +200,7 @@ fn check(args: &CheckArgs) -> Exit {
         deadlock: !sargs.no_deadlock,
         max_depth: args.max_depth,
         checkpoint: checkpointing,
+        memory: args.memory,
     };
     let progress = Arc::new(Progress::default());
     let display = Display::start(progress.clone(), !sargs.quiet);
@@ -328,6 +326,8 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome) -> Exit {
             collision_probability: o.collision_probability(),
             violation: o.violation.as_ref().map(ViolationSummary::of),
             error: None,
+            disk_fingerprints: o.disk_fingerprints,
+            peak_rss_bytes: crate::rss::peak_rss_bytes(),
         };
         println!("{}", serde_json::to_string(&summary).unwrap_or_default());
     } else {

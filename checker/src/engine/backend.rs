@@ -6,8 +6,9 @@
 //! The CPU backend (`backend::cpu`) is the reference.
 
 use super::progress::Progress;
-use super::visited::Visited;
 use model::eval::EvalError;
+use state_store::MemoryTier;
+use state_store::memory::{SHARDS, shard_of};
 
 /// Frontier states per chunk. Fixed, so that chunking, and with it every
 /// count and trace, is the same for any number of threads.
@@ -86,10 +87,10 @@ impl ChunkOut {
 
     /// Groups candidates by shard (a counting sort; stable).
     pub fn group_by_shard(&mut self) {
-        let shards = super::visited::SHARDS;
+        let shards = SHARDS;
         let mut starts = vec![0u32; shards + 1];
         for &fp in &self.fps {
-            starts[super::visited::shard_of(fp) + 1] += 1;
+            starts[shard_of(fp) + 1] += 1;
         }
         for s in 0..shards {
             starts[s + 1] += starts[s];
@@ -97,7 +98,7 @@ impl ChunkOut {
         let mut next = starts.clone();
         self.order = vec![0; self.fps.len()];
         for (i, &fp) in self.fps.iter().enumerate() {
-            let s = super::visited::shard_of(fp);
+            let s = shard_of(fp);
             self.order[next[s] as usize] = i as u32;
             next[s] += 1;
         }
@@ -113,7 +114,7 @@ pub trait Backend: Sync {
     fn expand(
         &self,
         input: &LevelInput<'_>,
-        visited: &Visited,
+        visited: &MemoryTier,
         progress: &Progress,
     ) -> Vec<ChunkOut>;
 }

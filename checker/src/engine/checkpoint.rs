@@ -5,17 +5,20 @@
 //! (as JSON metadata, with the identity of the spec, its constants and the
 //! search options, so a checkpoint is never resumed with another spec).
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use state_store::{Checkpoint, StoreError};
+use state_store::log::Frame;
+use state_store::queue::Segment;
+use state_store::tiered::RestoreError;
+use state_store::{Checkpoint, FingerprintSet, LogStore, Queue, SpillDir, StoreError};
 
 use super::Engine;
 use super::trace::TraceLog;
-use super::visited::Visited;
 
 /// When and where to checkpoint.
 #[derive(Clone, Debug)]
@@ -43,15 +46,59 @@ pub struct Meta {
     pub reached: u64,
     pub words: u32,
     pub seconds: f64,
+    /// Format 2: the spilled files. Runs of the visited set (its memory
+    /// tier is in `gen-N.fps`).
+    #[serde(default)]
+    pub runs: Vec<String>,
+    /// The next frontier's segments in order: a file, or (no file) the
+    /// next `records` states of `gen-N.frontier`. Format 1: empty, and
+    /// `gen-N.frontier` is the whole frontier.
+    #[serde(default)]
+    pub frontier: Vec<SegmentRef>,
+    /// The trace log's spilled frames (its tail is in `gen-N.parents` and
+    /// `gen-N.instances`).
+    #[serde(default)]
+    pub log_frames: Vec<FrameRef>,
+    /// The next spilled file's number.
+    #[serde(default)]
+    pub next_file: u64,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct SegmentRef {
+    pub file: Option<String>,
+    pub records: u64,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct FrameRef {
+    pub file: String,
+    pub start: u64,
+    pub count: u64,
+}
+
+impl Meta {
+    fn files(&self) -> HashSet<String> {
+        let segments = self.frontier.iter().filter_map(|s| s.file.clone());
+        let frames = self.log_frames.iter().map(|f| f.file.clone());
+        self.runs
+            .iter()
+            .cloned()
+            .chain(segments)
+            .chain(frames)
+            .collect()
+    }
 }
 
 /// A checkpoint read back and checked, ready to continue.
 pub struct Resume {
     pub meta: Meta,
-    pub visited: Visited,
+    pub visited: FingerprintSet,
     pub log: TraceLog,
-    pub frontier: Vec<u32>,
+    pub frontier: Vec<Segment>,
     pub seconds: f64,
+    /// The store directory, holding the spilled files the checkpoint names.
+    pub spill: Option<SpillDir>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,52 +113,96 @@ pub enum ResumeError {
     Inconsistent(String),
 }
 
-const FORMAT: u32 = 1;
+/// Format 2 added the spilled files; format 1 checkpoints (everything in
+/// the generation's files) still load.
+const FORMAT: u32 = 2;
 
 /// Loads the checkpoint in `dir` for a search whose identity is `identity`.
 pub fn load(dir: &std::path::Path, identity: &str, words: u32) -> Result<Resume, ResumeError> {
     let checkpoint = Checkpoint::load(dir)?;
-    let meta: Meta =
+    let mut meta: Meta =
         serde_json::from_slice(&checkpoint.meta).map_err(|e| ResumeError::Meta(e.to_string()))?;
-    if meta.format != FORMAT {
+    if meta.format != FORMAT && meta.format != 1 {
         return Err(ResumeError::Meta(format!(
-            "format {} (this build reads {FORMAT})",
+            "format {} (this build reads 1 and {FORMAT})",
             meta.format
         )));
     }
     if meta.identity != identity {
         return Err(ResumeError::Mismatch(meta.identity.clone()));
     }
-    // Paired with the checks in `save`: sizes agree with the counts.
-    if meta.words != words || checkpoint.frontier.len() % words as usize != 0 {
-        return Err(ResumeError::Inconsistent("frontier size".into()));
+    let inconsistent = |why: &str| ResumeError::Inconsistent(why.to_string());
+    let stride = words as usize;
+    if meta.words != words || checkpoint.frontier.len() % stride != 0 {
+        return Err(inconsistent("frontier size"));
     }
-    let frontier_states = (checkpoint.frontier.len() / words as usize) as u64;
-    if meta.level_base + frontier_states != checkpoint.parents.len() as u64 {
-        return Err(ResumeError::Inconsistent("trace log length".into()));
+    if meta.frontier.is_empty() && !checkpoint.frontier.is_empty() {
+        // Format 1: one segment, in the generation's file.
+        meta.frontier.push(SegmentRef {
+            file: None,
+            records: (checkpoint.frontier.len() / stride) as u64,
+        });
     }
-    if checkpoint.fingerprints.len() != checkpoint.parents.len() {
-        return Err(ResumeError::Inconsistent(
-            "one fingerprint per logged state".into(),
-        ));
-    }
-    let mut visited = Visited::new();
-    for fp in &checkpoint.fingerprints {
-        if *fp == 0 || !visited.insert(*fp) {
-            return Err(ResumeError::Inconsistent(
-                "a fingerprint is zero or repeated".into(),
-            ));
+    // Paired with `save`: sizes agree with the counts.
+    let mut inline = checkpoint.frontier.as_slice();
+    let mut segments = Vec::new();
+    for s in &meta.frontier {
+        match &s.file {
+            Some(name) => segments.push(Segment::Disk {
+                name: name.clone(),
+                records: s.records,
+            }),
+            None => {
+                let n = usize::try_from(s.records)
+                    .ok()
+                    .and_then(|r| r.checked_mul(stride))
+                    .filter(|&n| n <= inline.len())
+                    .ok_or_else(|| inconsistent("frontier segments"))?;
+                segments.push(Segment::Memory(inline[..n].to_vec()));
+                inline = &inline[n..];
+            }
         }
     }
-    let log = TraceLog::from_parts(checkpoint.parents, checkpoint.instances)
+    if !inline.is_empty() {
+        return Err(inconsistent("frontier segments"));
+    }
+    let spill = SpillDir::in_store(dir, meta.next_file, meta.files())?;
+    let visited = FingerprintSet::restore(&checkpoint.fingerprints, &meta.runs, &spill).map_err(
+        |e| match e {
+            RestoreError::Store(e) => ResumeError::Store(e),
+            RestoreError::Invalid(why) => ResumeError::Inconsistent(why),
+        },
+    )?;
+    let frames = meta
+        .log_frames
+        .iter()
+        .map(|f| Frame {
+            name: f.file.clone(),
+            start: f.start,
+            count: f.count,
+        })
+        .collect();
+    let store = LogStore::restore(frames, checkpoint.parents, checkpoint.instances)
         .map_err(ResumeError::Inconsistent)?;
+    let log = TraceLog::from_store(store, &spill).map_err(|e| match e {
+        state_store::log::LogError::Store(e) => ResumeError::Store(e),
+        state_store::log::LogError::Invalid(why) => ResumeError::Inconsistent(why),
+    })?;
+    let frontier_states: u64 = meta.frontier.iter().map(|s| s.records).sum();
+    if meta.level_base + frontier_states != log.len() {
+        return Err(inconsistent("trace log length"));
+    }
+    if visited.len() != log.len() {
+        return Err(inconsistent("one fingerprint per logged state"));
+    }
     let seconds = meta.seconds;
     Ok(Resume {
         meta,
         visited,
         log,
-        frontier: checkpoint.frontier,
+        frontier: segments,
         seconds,
+        spill: Some(spill),
     })
 }
 
@@ -119,11 +210,29 @@ impl Engine<'_> {
     pub(super) fn save(
         &self,
         cp: &Checkpointing,
-        frontier: &[u32],
+        frontier: &Queue,
         level_base: u64,
         depth: u32,
     ) -> Result<(), StoreError> {
-        let (parents, instances) = self.log.parts();
+        let (frames, parents, instances) = self.log.store().parts();
+        let words = self.layout.words as usize;
+        let mut inline = Vec::new();
+        let mut segments = Vec::new();
+        for s in frontier.segments() {
+            segments.push(match s {
+                Segment::Memory(m) => {
+                    inline.extend_from_slice(m);
+                    SegmentRef {
+                        file: None,
+                        records: (m.len() / words) as u64,
+                    }
+                }
+                Segment::Disk { name, records } => SegmentRef {
+                    file: Some(name.clone()),
+                    records: *records,
+                },
+            });
+        }
         let meta = Meta {
             format: FORMAT,
             identity: cp.identity.clone(),
@@ -133,30 +242,49 @@ impl Engine<'_> {
             reached: self.reached,
             words: self.layout.words,
             seconds: cp.seconds_before + self.started.elapsed().as_secs_f64(),
+            runs: self.visited.runs().map(|(n, _)| n.to_string()).collect(),
+            frontier: segments,
+            log_frames: frames
+                .iter()
+                .map(|f| FrameRef {
+                    file: f.name.clone(),
+                    start: f.start,
+                    count: f.count,
+                })
+                .collect(),
+            next_file: self.spill.next_number(),
         };
-        let fingerprints = self.visited.fingerprints();
+        let fingerprints = self.visited.memory.fingerprints();
         assert_eq!(
-            fingerprints.len(),
-            parents.len(),
+            fingerprints.len() as u64 + self.visited.disk_len(),
+            self.log.len(),
             "one fingerprint per logged state"
         );
+        let named = meta.files();
         let checkpoint = Checkpoint {
             meta: serde_json::to_vec(&meta).unwrap_or_default(),
             fingerprints,
-            frontier: frontier.to_vec(),
+            frontier: inline,
             parents: parents.to_vec(),
             instances: instances.to_vec(),
         };
-        checkpoint.save(&cp.dir)
+        checkpoint.save(&cp.dir)?;
+        self.spill.checkpoint_committed(named);
+        Ok(())
     }
 
     /// Puts the engine back in the state a checkpoint recorded; returns
     /// (frontier, level base, depth).
-    pub(super) fn restore(&mut self, r: Resume) -> (Vec<u32>, u64, u32) {
+    pub(super) fn restore(&mut self, r: Resume) -> (Queue, u64, u32) {
         self.visited = r.visited;
         self.log = r.log;
         self.generated = r.meta.generated;
         self.reached = r.meta.reached;
-        (r.frontier, r.meta.level_base, r.meta.depth)
+        let frontier = Queue::restore(
+            self.layout.words as usize,
+            self.budget.queue_words,
+            r.frontier,
+        );
+        (frontier, r.meta.level_base, r.meta.depth)
     }
 }

@@ -12,7 +12,6 @@ pub mod backend;
 pub mod checkpoint;
 pub mod progress;
 pub mod trace;
-pub mod visited;
 
 use std::time::Instant;
 
@@ -25,9 +24,10 @@ use rayon::prelude::*;
 
 use backend::{Backend, CHUNK_STATES, ChunkOut, FoundKind, LevelInput};
 use progress::Progress;
+use state_store::memory::{SHARDS, shard_of};
+use state_store::{FingerprintSet, MemoryTier, Queue, SpillDir, StoreError};
 use std::sync::atomic::Ordering::Relaxed;
 use trace::{Trace, TraceLog};
-use visited::{SHARDS, Visited};
 
 #[derive(Clone, Debug)]
 pub struct SearchConfig {
@@ -36,6 +36,9 @@ pub struct SearchConfig {
     pub max_depth: Option<u32>,
     /// Where and when to write checkpoints, if at all.
     pub checkpoint: Option<checkpoint::Checkpointing>,
+    /// `--memory`: bytes the state store keeps in memory before spilling
+    /// to disk (None: everything stays in memory).
+    pub memory: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,11 +103,14 @@ pub struct Outcome {
     pub depth: u32,
     pub seconds: f64,
     pub violation: Option<Violation>,
+    /// Of `distinct`, the fingerprints in the disk tier.
+    pub disk_fingerprints: u64,
 }
 
 impl Outcome {
     /// TLC's optimistic estimate: each of the (generated - distinct) lookups
-    /// that found a state could have matched one of `distinct` others.
+    /// that found a state could have matched one of `distinct` others —
+    /// whichever tier, memory or disk, held them.
     pub fn collision_probability(&self) -> f64 {
         let n = self.distinct as f64;
         let g = self.generated as f64;
@@ -120,7 +126,11 @@ pub fn search(
     progress: &Progress,
 ) -> Outcome {
     let start = Instant::now();
-    let mut engine = Engine::new(model, config);
+    let spill = match spill_dir(config) {
+        Ok(s) => s,
+        Err(e) => return failed_to_start(e),
+    };
+    let mut engine = Engine::new(model, config, spill);
     let mut out = engine.run(backend, progress, None);
     out.seconds = start.elapsed().as_secs_f64();
     out
@@ -132,35 +142,156 @@ pub fn resume(
     config: &SearchConfig,
     backend: &dyn Backend,
     progress: &Progress,
-    from: checkpoint::Resume,
+    mut from: checkpoint::Resume,
 ) -> Outcome {
     let start = Instant::now();
     let earlier = from.seconds;
-    let mut engine = Engine::new(model, config);
+    let Some(spill) = from.spill.take() else {
+        unreachable!("a loaded checkpoint has its directory")
+    };
+    let mut engine = Engine::new(model, config, spill);
     let mut out = engine.run(backend, progress, Some(from));
     out.seconds = earlier + start.elapsed().as_secs_f64();
     out
 }
 
-struct Engine<'m> {
+/// Where spilled files go: the store directory when checkpointing (a
+/// checkpoint names them), else a temporary directory when `--memory` may
+/// spill, else nowhere.
+fn spill_dir(config: &SearchConfig) -> Result<SpillDir, StoreError> {
+    match (&config.checkpoint, config.memory) {
+        (Some(cp), _) => SpillDir::in_store(&cp.dir, 1, Default::default()),
+        (None, Some(_)) => SpillDir::temporary(),
+        (None, None) => Ok(SpillDir::unused()),
+    }
+}
+
+fn failed_to_start(e: StoreError) -> Outcome {
+    Outcome {
+        status: Status::StoreFailed,
+        store_error: Some(e.to_string()),
+        distinct: 0,
+        generated: 0,
+        depth: 0,
+        seconds: 0.0,
+        violation: None,
+        disk_fingerprints: 0,
+    }
+}
+
+/// How a level ended.
+enum Level {
+    /// A violation; the level was not merged.
+    Found(LevelFinding),
+    /// At `--max-depth`: checked, not expanded.
+    Checked,
+    /// The next frontier.
+    Next(Queue),
+}
+
+/// Cuts a queue's segments into tiles of a fixed number of states.
+#[derive(Default)]
+struct TileReader {
+    buf: Vec<u32>,
+}
+
+impl TileReader {
+    fn next(
+        &mut self,
+        queue: &mut Queue,
+        spill: &SpillDir,
+        tile_words: usize,
+    ) -> Result<Option<Vec<u32>>, StoreError> {
+        while self.buf.len() < tile_words {
+            match queue.pop(spill)? {
+                Some(seg) if self.buf.is_empty() => self.buf = seg,
+                Some(seg) => self.buf.extend_from_slice(&seg),
+                None => break,
+            }
+        }
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        let rest = if self.buf.len() > tile_words {
+            self.buf.split_off(tile_words)
+        } else {
+            Vec::new()
+        };
+        Ok(Some(std::mem::replace(&mut self.buf, rest)))
+    }
+}
+
+/// Frontier states expanded and merged at a time: bounds the candidates
+/// held in memory. Fixed for a given `--memory`, so the order of states,
+/// and with it every trace, is the same for any number of threads.
+pub const TILE_STATES: usize = 64 * CHUNK_STATES;
+
+/// Words beside a state's in a record of the level's tentative queue:
+/// fingerprint (2), parent id (2), rule instance (1).
+const TENTATIVE_EXTRA: usize = 5;
+
+/// How `--memory` is shared out, in bytes; `None`: unlimited.
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    visited: Option<u64>,
+    queue_words: Option<usize>,
+    log: Option<u64>,
+    tile_states: usize,
+}
+
+impl Budget {
+    fn of(memory: Option<u64>) -> Budget {
+        match memory {
+            None => Budget {
+                visited: None,
+                queue_words: None,
+                log: None,
+                tile_states: TILE_STATES,
+            },
+            // Half for the visited set's memory tier, an eighth for each
+            // of the two frontier queues and the trace log's tail; the last
+            // eighth is headroom for a level's candidate lists.
+            Some(m) => Budget {
+                visited: Some(m / 2),
+                queue_words: Some((m / 8 / 4) as usize),
+                log: Some(m / 8),
+                // A tile's candidates take a few KiB per frontier state at
+                // most: a chunk per 4 MiB of budget, 4 to 64 chunks.
+                tile_states: (m / (4 << 20)).clamp(4, 64) as usize * CHUNK_STATES,
+            },
+        }
+    }
+}
+
+pub(crate) struct Engine<'m> {
     model: &'m Model,
     config: &'m SearchConfig,
     layout: Layout,
-    visited: Visited,
+    visited: FingerprintSet,
     log: TraceLog,
+    spill: SpillDir,
+    budget: Budget,
     generated: u64,
     reached: u64,
     started: Instant,
 }
 
+/// The least finding of a level so far, with the frontier state it is about.
+struct LevelFinding {
+    found: backend::Found,
+    state: Vec<u32>,
+}
+
 impl<'m> Engine<'m> {
-    fn new(model: &'m Model, config: &'m SearchConfig) -> Self {
+    fn new(model: &'m Model, config: &'m SearchConfig, spill: SpillDir) -> Self {
         Engine {
             model,
             config,
             layout: Layout::new(&model.bounds),
-            visited: Visited::new(),
+            visited: FingerprintSet::new(),
             log: TraceLog::default(),
+            spill,
+            budget: Budget::of(config.memory),
             generated: 0,
             reached: 0,
             started: Instant::now(),
@@ -176,7 +307,14 @@ impl<'m> Engine<'m> {
             depth,
             seconds: 0.0,
             violation,
+            disk_fingerprints: self.visited.disk_len(),
         }
+    }
+
+    fn store_failed(&self, depth: u32, e: StoreError) -> Outcome {
+        let mut out = self.outcome(Status::StoreFailed, depth, None);
+        out.store_error = Some(e.to_string());
+        out
     }
 
     fn run(
@@ -185,11 +323,11 @@ impl<'m> Engine<'m> {
         progress: &Progress,
         from: Option<checkpoint::Resume>,
     ) -> Outcome {
-        let words = self.layout.words as usize;
         let (mut frontier, mut level_base, mut depth) = match from {
             Some(r) => self.restore(r),
             None => match self.initial_frontier() {
-                Ok(f) => (f, 0u64, 0u32),
+                Ok(Ok(f)) => (f, 0u64, 0u32),
+                Ok(Err(e)) => return self.store_failed(0, e),
                 Err(v) => return self.outcome(Status::Violation, 0, Some(*v)),
             },
         };
@@ -197,56 +335,58 @@ impl<'m> Engine<'m> {
         let mut last_checkpoint = Instant::now();
         while !frontier.is_empty() {
             depth += 1;
-            let count = frontier.len() / words;
+            let count = frontier.len();
             assert!(
-                count < u32::MAX as usize,
+                count < u32::MAX as u64,
                 "a level holds fewer than 2^32 states"
             );
             progress.depth.store(depth as u64, Relaxed);
-            progress.frontier.store(count as u64, Relaxed);
+            progress.frontier.store(count, Relaxed);
             progress.expanded.store(0, Relaxed);
+            let distinct_before = self.visited.len();
             let expand = self.config.max_depth.is_none_or(|m| depth < m);
-            let input = LevelInput {
-                frontier: &frontier,
-                words,
-                expand,
-                deadlock: self.config.deadlock,
+            let level = match self.level(backend, progress, &mut frontier, level_base, expand) {
+                Ok(l) => l,
+                Err(e) => return self.store_failed(depth, e),
             };
-            let chunks = backend.expand(&input, &self.visited, progress);
-            debug_assert_eq!(chunks.len(), count.div_ceil(CHUNK_STATES));
-            self.generated += chunks.iter().map(|c| c.generated).sum::<u64>();
-            self.reached |= chunks.iter().fold(0, |acc, c| acc | c.reachables);
             progress.generated.store(self.generated, Relaxed);
-            if let Some(found) = chunks
-                .iter()
-                .filter_map(|c| c.found.as_ref())
-                .min_by_key(|f| f.key)
-            {
-                let v = self.violation(
-                    found,
-                    level_base,
-                    &frontier[found.key.1 as usize * words..][..words],
-                );
-                return self.outcome(Status::Violation, depth, Some(v));
-            }
-            if !expand {
-                return self.outcome(Status::Bounded, depth, None);
-            }
-            let next = self.insert(&chunks, level_base, words);
-            level_base += count as u64;
-            debug_assert_eq!(level_base + (next.len() / words) as u64, self.log.len());
+            let next = match level {
+                Level::Found(f) => {
+                    let v = match self.violation(&f.found, level_base, &f.state) {
+                        Ok(v) => v,
+                        Err(e) => return self.store_failed(depth, e),
+                    };
+                    let mut out = self.outcome(Status::Violation, depth, Some(v));
+                    // As if the level had not been merged (the count of the
+                    // states whose successors were all seen).
+                    out.distinct = distinct_before;
+                    return out;
+                }
+                Level::Checked => return self.outcome(Status::Bounded, depth, None),
+                Level::Next(next) => next,
+            };
+            level_base += count;
+            debug_assert_eq!(level_base + next.len(), self.log.len());
+            assert_eq!(
+                self.visited.len(),
+                self.log.len(),
+                "one visited fingerprint per logged state"
+            );
             frontier = next;
+            if let Err(e) = self.keep_within_budget() {
+                return self.store_failed(depth, e);
+            }
             progress.distinct.store(self.visited.len(), Relaxed);
-            progress.visited_bytes.store(self.visited.bytes(), Relaxed);
+            progress
+                .visited_bytes
+                .store(self.visited.memory.bytes(), Relaxed);
             // A level boundary: the store is consistent, so a checkpoint here
             // resumes without losing or repeating work.
             if let Some(cp) = &self.config.checkpoint {
                 let stop = cp.stop.load(Relaxed);
                 if stop || last_checkpoint.elapsed() >= cp.every {
                     if let Err(e) = self.save(cp, &frontier, level_base, depth) {
-                        let mut out = self.outcome(Status::StoreFailed, depth, None);
-                        out.store_error = Some(e.to_string());
-                        return out;
+                        return self.store_failed(depth, e);
                     }
                     last_checkpoint = Instant::now();
                     if stop {
@@ -271,9 +411,256 @@ impl<'m> Engine<'m> {
         self.outcome(Status::Pass, depth, None)
     }
 
+    /// Spills the visited set's memory tier and the trace log's tail when
+    /// they are over their shares of `--memory`.
+    fn keep_within_budget(&mut self) -> Result<(), StoreError> {
+        if self
+            .budget
+            .visited
+            .is_some_and(|b| self.visited.memory.bytes() > b)
+        {
+            self.visited.spill(&self.spill)?;
+        }
+        if self.budget.log.is_some_and(|b| self.log.memory_bytes() > b) {
+            self.log.spill(&self.spill)?;
+        }
+        Ok(())
+    }
+
+    /// Expands one level tile by tile. Candidates new to the memory tier
+    /// are merged after each tile; when there is a disk tier they are
+    /// tentative until the level's one pass over the runs.
+    fn level(
+        &mut self,
+        backend: &dyn Backend,
+        progress: &Progress,
+        frontier: &mut Queue,
+        level_base: u64,
+        expand: bool,
+    ) -> Result<Level, StoreError> {
+        let words = self.layout.words as usize;
+        let tentative = self.visited.has_disk_tier();
+        let stride = if tentative {
+            words + TENTATIVE_EXTRA
+        } else {
+            words
+        };
+        let mut next = Queue::new(stride, self.budget.queue_words);
+        // With a disk tier, the level's new fingerprints are kept apart from
+        // the memory tier until the level's disk pass: the memory tier then
+        // holds only earlier levels' states and may spill at any tile.
+        let mut level_set = MemoryTier::new();
+        let mut finding: Option<LevelFinding> = None;
+        let mut reader = TileReader::default();
+        let mut tile_base = 0u64;
+        while let Some(tile) =
+            reader.next(frontier, &self.spill, self.budget.tile_states * words)?
+        {
+            let input = LevelInput {
+                frontier: &tile,
+                words,
+                expand,
+                deadlock: self.config.deadlock,
+            };
+            let chunks = backend.expand(&input, &self.visited.memory, progress);
+            debug_assert_eq!(chunks.len(), (tile.len() / words).div_ceil(CHUNK_STATES));
+            self.generated += chunks.iter().map(|c| c.generated).sum::<u64>();
+            self.reached |= chunks.iter().fold(0, |acc, c| acc | c.reachables);
+            progress.generated.store(self.generated, Relaxed);
+            if let Some(f) = chunks
+                .iter()
+                .filter_map(|c| c.found.as_ref())
+                .min_by_key(|f| f.key)
+            {
+                let mut found = f.clone();
+                let index = found.key.1 as usize;
+                found.key.1 += tile_base as u32;
+                if finding.as_ref().is_none_or(|old| found.key < old.found.key) {
+                    let state = tile[index * words..(index + 1) * words].to_vec();
+                    finding = Some(LevelFinding { found, state });
+                }
+            }
+            // After a finding the rest of the level is still expanded (its
+            // counts, and a finding with a shorter trace), but not merged.
+            if expand && finding.is_none() {
+                let parent_base = level_base + tile_base;
+                if tentative {
+                    self.merge_tentative(&chunks, parent_base, &mut next, &mut level_set)?;
+                    if self
+                        .budget
+                        .visited
+                        .is_some_and(|b| self.visited.memory.bytes() > b)
+                    {
+                        self.visited.spill(&self.spill)?;
+                    }
+                } else {
+                    self.merge(&chunks, parent_base, &mut next)?;
+                }
+                if self.budget.log.is_some_and(|b| self.log.memory_bytes() > b) {
+                    self.log.spill(&self.spill)?;
+                }
+            }
+            tile_base += (tile.len() / words) as u64;
+        }
+        if let Some(f) = finding {
+            return Ok(Level::Found(f));
+        }
+        if !expand {
+            return Ok(Level::Checked);
+        }
+        if tentative {
+            next = self.settle(next, level_set)?;
+        }
+        Ok(Level::Next(next))
+    }
+
+    /// Each shard keeps its new candidates, in chunk order: a shard's new
+    /// states, shard by shard, get the next slots of the frontier and the
+    /// trace log (filled in parallel).
+    fn kept(set: &mut MemoryTier, chunks: &[ChunkOut]) -> Vec<Vec<(u32, u32)>> {
+        set.shards
+            .par_iter_mut()
+            .enumerate()
+            .map(|(s, shard)| {
+                let mut new = Vec::new();
+                for (ci, c) in chunks.iter().enumerate() {
+                    let range = c.shard_starts[s] as usize..c.shard_starts[s + 1] as usize;
+                    for &k in &c.order[range] {
+                        if shard.insert(c.fps[k as usize]) {
+                            new.push((ci as u32, k));
+                        }
+                    }
+                }
+                new
+            })
+            .collect()
+    }
+
+    /// Merges a tile's candidates when there is no disk tier: a candidate
+    /// new to the memory tier is new.
+    fn merge(
+        &mut self,
+        chunks: &[ChunkOut],
+        parent_base: u64,
+        next: &mut Queue,
+    ) -> Result<(), StoreError> {
+        let words = self.layout.words as usize;
+        let kept = Self::kept(&mut self.visited.memory, chunks);
+        debug_assert_eq!(kept.len(), SHARDS);
+        let total: usize = kept.iter().map(Vec::len).sum();
+        let mut states = vec![0u32; total * words];
+        let log_start = self.log.len();
+        let (parents, instances) = self.log.extend(total);
+        let mut jobs = Vec::with_capacity(SHARDS);
+        let (mut words_rest, mut parents_rest, mut instances_rest) =
+            (&mut states[..], parents, instances);
+        for list in &kept {
+            let n = list.len();
+            let (w, wr) = words_rest.split_at_mut(n * words);
+            let (p, pr) = parents_rest.split_at_mut(n);
+            let (i, ir) = instances_rest.split_at_mut(n);
+            (words_rest, parents_rest, instances_rest) = (wr, pr, ir);
+            jobs.push((list, w, p, i));
+        }
+        jobs.into_par_iter().for_each(|(list, w, p, i)| {
+            for (j, &(ci, k)) in list.iter().enumerate() {
+                let c = &chunks[ci as usize];
+                let k = k as usize;
+                w[j * words..(j + 1) * words].copy_from_slice(&c.words[k * words..(k + 1) * words]);
+                p[j] = parent_base + c.parents[k] as u64;
+                i[j] = c.instances[k];
+                // A parent is in the level being expanded, logged earlier.
+                debug_assert!(p[j] < log_start);
+            }
+        });
+        next.push(&states, &self.spill)
+    }
+
+    /// Merges a tile's candidates when there is a disk tier: those new to
+    /// the memory tier and to the level are queued as tentative records
+    /// (state, fingerprint, parent, instance) until the level's pass over
+    /// the runs.
+    fn merge_tentative(
+        &mut self,
+        chunks: &[ChunkOut],
+        parent_base: u64,
+        next: &mut Queue,
+        level_set: &mut MemoryTier,
+    ) -> Result<(), StoreError> {
+        let words = self.layout.words as usize;
+        let stride = words + TENTATIVE_EXTRA;
+        let kept = Self::kept(level_set, chunks);
+        let total: usize = kept.iter().map(Vec::len).sum();
+        let mut records = Vec::with_capacity(total * stride);
+        for list in &kept {
+            for &(ci, k) in list {
+                let c = &chunks[ci as usize];
+                let k = k as usize;
+                let fp = c.fps[k];
+                let parent = parent_base + c.parents[k] as u64;
+                records.extend_from_slice(&c.words[k * words..(k + 1) * words]);
+                records.extend_from_slice(&[
+                    fp as u32,
+                    (fp >> 32) as u32,
+                    parent as u32,
+                    (parent >> 32) as u32,
+                    c.instances[k],
+                ]);
+            }
+        }
+        next.push(&records, &self.spill)
+    }
+
+    /// The level's pass over the disk tier: tentative states whose
+    /// fingerprint is in a run were seen in an earlier level and are
+    /// dropped; the rest join the memory tier, become the next frontier and
+    /// get trace-log entries, in order.
+    fn settle(&mut self, mut tentative: Queue, level_set: MemoryTier) -> Result<Queue, StoreError> {
+        let words = self.layout.words as usize;
+        let stride = words + TENTATIVE_EXTRA;
+        // Each table is freed as its sorted list is made.
+        let level_fps: Vec<Vec<u64>> = level_set
+            .shards
+            .into_par_iter()
+            .map(|shard| {
+                let mut v: Vec<u64> = shard.into_iter().collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        let present = self.visited.on_disk(&level_fps)?;
+        let seen_before = |fp: u64| {
+            let s = shard_of(fp);
+            level_fps[s].binary_search(&fp).is_ok_and(|i| present[s][i])
+        };
+        let mut next = Queue::new(words, self.budget.queue_words);
+        let mut states = Vec::new();
+        while let Some(seg) = tentative.pop(&self.spill)? {
+            states.clear();
+            for r in seg.chunks_exact(stride) {
+                let fp = r[words] as u64 | (r[words + 1] as u64) << 32;
+                if seen_before(fp) {
+                    continue;
+                }
+                let inserted = self.visited.memory.insert(fp);
+                assert!(inserted, "a state new to the level is in no tier");
+                let parent = r[words + 2] as u64 | (r[words + 3] as u64) << 32;
+                debug_assert!(parent < self.log.len());
+                self.log.push(parent, r[words + 4]);
+                states.extend_from_slice(&r[..words]);
+            }
+            next.push(&states, &self.spill)?;
+            if self.budget.log.is_some_and(|b| self.log.memory_bytes() > b) {
+                self.log.spill(&self.spill)?;
+            }
+        }
+        Ok(next)
+    }
+
     /// Initial states: deduplicated, those outside the constraint checked
     /// and dropped, the rest the first frontier.
-    fn initial_frontier(&mut self) -> Result<Vec<u32>, Box<Violation>> {
+    #[allow(clippy::type_complexity)]
+    fn initial_frontier(&mut self) -> Result<Result<Queue, StoreError>, Box<Violation>> {
         let mut stepper = Stepper::new(self.model);
         let error = |e: EvalError| {
             Box::new(Violation {
@@ -298,12 +685,13 @@ impl<'m> Engine<'m> {
                 continue;
             }
             self.layout.pack(s, &mut packed);
-            if self.visited.insert(fingerprint(&packed)) {
+            if self.visited.memory.insert(fingerprint(&packed)) {
                 frontier.extend_from_slice(&packed);
                 self.log.push_initial(ordinal as u32);
             }
         }
-        Ok(frontier)
+        let mut queue = Queue::new(words, self.budget.queue_words);
+        Ok(queue.push(&frontier, &self.spill).map(|()| queue))
     }
 
     fn invariant_violation(&self, index: usize, trace: Option<Trace>) -> Violation {
@@ -317,63 +705,15 @@ impl<'m> Engine<'m> {
         }
     }
 
-    /// Each shard keeps its new candidates, in chunk order; the kept states
-    /// become the next frontier and get trace-log entries.
-    fn insert(&mut self, chunks: &[ChunkOut], level_base: u64, words: usize) -> Vec<u32> {
-        let kept: Vec<Vec<(u32, u32)>> = self
-            .visited
-            .shards
-            .par_iter_mut()
-            .enumerate()
-            .map(|(s, shard)| {
-                let mut new = Vec::new();
-                for (ci, c) in chunks.iter().enumerate() {
-                    let range = c.shard_starts[s] as usize..c.shard_starts[s + 1] as usize;
-                    for &k in &c.order[range] {
-                        if shard.insert(c.fps[k as usize]) {
-                            new.push((ci as u32, k));
-                        }
-                    }
-                }
-                new
-            })
-            .collect();
-        debug_assert_eq!(kept.len(), SHARDS);
-        // Each shard's new states get a disjoint slice of the next frontier
-        // and of the trace log, in shard order, filled in parallel.
-        let total: usize = kept.iter().map(Vec::len).sum();
-        let mut next = vec![0u32; total * words];
-        let log_start = self.log.len();
-        let (parents, instances) = self.log.extend(total);
-        let mut jobs = Vec::with_capacity(SHARDS);
-        let (mut words_rest, mut parents_rest, mut instances_rest) =
-            (&mut next[..], parents, instances);
-        for list in &kept {
-            let n = list.len();
-            let (w, wr) = words_rest.split_at_mut(n * words);
-            let (p, pr) = parents_rest.split_at_mut(n);
-            let (i, ir) = instances_rest.split_at_mut(n);
-            (words_rest, parents_rest, instances_rest) = (wr, pr, ir);
-            jobs.push((list, w, p, i));
-        }
-        jobs.into_par_iter().for_each(|(list, w, p, i)| {
-            for (j, &(ci, k)) in list.iter().enumerate() {
-                let c = &chunks[ci as usize];
-                let k = k as usize;
-                w[j * words..(j + 1) * words].copy_from_slice(&c.words[k * words..(k + 1) * words]);
-                p[j] = level_base + c.parents[k] as u64;
-                i[j] = c.instances[k];
-                // A parent is in the level being expanded, logged earlier.
-                debug_assert!(p[j] < log_start);
-            }
-        });
-        next
-    }
-
-    fn violation(&self, found: &backend::Found, level_base: u64, state: &[u32]) -> Violation {
+    fn violation(
+        &self,
+        found: &backend::Found,
+        level_base: u64,
+        state: &[u32],
+    ) -> Result<Violation, StoreError> {
         let (_, index, instance) = found.key;
         let id = level_base + index as u64;
-        let (ordinal, path) = self.log.path(id);
+        let (ordinal, path) = self.log.path(id, &self.spill)?;
         let base = trace::replay(self.model, ordinal, &path);
         // The replayed state must be the one the backend expanded.
         if let Ok(t) = &base
@@ -387,7 +727,7 @@ impl<'m> Engine<'m> {
             Ok(t) => Some(t),
             Err(e) => panic!("internal error: trace replay failed: {e}"),
         };
-        match &found.what {
+        Ok(match &found.what {
             FoundKind::Invariant(i) => self.invariant_violation(*i, trace(base)),
             FoundKind::Deadlock => Violation {
                 kind: ViolationKind::Deadlock,
@@ -418,7 +758,7 @@ impl<'m> Engine<'m> {
                 full.push(instance as u64);
                 self.invariant_violation(*i, trace(trace::replay(self.model, ordinal, &full)))
             }
-        }
+        })
     }
 }
 

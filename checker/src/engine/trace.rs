@@ -11,70 +11,81 @@ use model::Model;
 use model::eval::EvalError;
 use model::step::{Fired, Stepper};
 
+use state_store::{LogStore, SpillDir, StoreError};
+
 const NO_PARENT: u64 = u64::MAX;
 
+/// The trace log: state id -> (parent id, rule instance), or (no parent,
+/// initial-state ordinal). Kept in `state-store`, which may spill it.
 #[derive(Default)]
 pub struct TraceLog {
-    parents: Vec<u64>,
-    instances: Vec<u32>,
+    store: LogStore,
 }
 
 impl TraceLog {
     pub fn push_initial(&mut self, ordinal: u32) {
-        self.parents.push(NO_PARENT);
-        self.instances.push(ordinal);
+        self.store.push(NO_PARENT, ordinal);
+    }
+
+    pub fn push(&mut self, parent: u64, instance: u32) {
+        debug_assert!(parent < self.len(), "a parent precedes its child");
+        self.store.push(parent, instance);
     }
 
     /// Appends `n` entries to be filled in (in parallel) by the caller:
     /// slices of their parents and instances.
     pub fn extend(&mut self, n: usize) -> (&mut [u64], &mut [u32]) {
-        let start = self.parents.len();
-        self.parents.resize(start + n, NO_PARENT);
-        self.instances.resize(start + n, 0);
-        (&mut self.parents[start..], &mut self.instances[start..])
+        self.store.extend(n, NO_PARENT)
     }
 
     pub fn len(&self) -> u64 {
-        self.parents.len() as u64
-    }
-
-    /// The log's two columns, for a checkpoint.
-    pub fn parts(&self) -> (&[u64], &[u32]) {
-        (&self.parents, &self.instances)
-    }
-
-    /// A log read back from a checkpoint; every parent precedes its child.
-    pub fn from_parts(parents: Vec<u64>, instances: Vec<u32>) -> Result<TraceLog, String> {
-        if parents.len() != instances.len() {
-            return Err("trace log columns differ in length".into());
-        }
-        if let Some(i) = parents
-            .iter()
-            .enumerate()
-            .position(|(i, p)| *p != NO_PARENT && *p >= i as u64)
-        {
-            return Err(format!("trace log entry {i} names a later parent"));
-        }
-        Ok(TraceLog { parents, instances })
+        self.store.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.parents.is_empty()
+        self.store.is_empty()
+    }
+
+    pub fn memory_bytes(&self) -> u64 {
+        self.store.memory_bytes()
+    }
+
+    pub fn spill(&mut self, spill: &SpillDir) -> Result<(), StoreError> {
+        self.store.spill(spill)
+    }
+
+    pub fn store(&self) -> &LogStore {
+        &self.store
+    }
+
+    /// A log read back from a checkpoint, checked: every parent precedes
+    /// its child.
+    pub fn from_store(
+        store: LogStore,
+        spill: &SpillDir,
+    ) -> Result<TraceLog, state_store::log::LogError> {
+        store.for_each(spill, |id, parent, _| {
+            if parent != NO_PARENT && parent >= id {
+                return Err(format!("trace log entry {id} names a later parent"));
+            }
+            Ok(())
+        })?;
+        Ok(TraceLog { store })
     }
 
     /// The initial-state ordinal and the rule instances that reach `id`.
-    pub fn path(&self, id: u64) -> (u64, Vec<u64>) {
+    pub fn path(&self, id: u64, spill: &SpillDir) -> Result<(u64, Vec<u64>), StoreError> {
         let mut instances = Vec::new();
-        let mut at = id as usize;
+        let mut at = id;
         loop {
-            let parent = self.parents[at];
+            let (parent, instance) = self.store.get(at, spill)?;
             if parent == NO_PARENT {
                 instances.reverse();
-                return (self.instances[at] as u64, instances);
+                return Ok((instance as u64, instances));
             }
-            assert!(parent < at as u64, "trace log parents precede children");
-            instances.push(self.instances[at] as u64);
-            at = parent as usize;
+            assert!(parent < at, "trace log parents precede children");
+            instances.push(instance as u64);
+            at = parent;
         }
     }
 }

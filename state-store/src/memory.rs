@@ -1,4 +1,4 @@
-//! The in-memory visited set: fingerprints in shards.
+//! The memory tier of the visited set: fingerprints in hash-table shards.
 //!
 //! The engine never locks it. While a level is expanded the set is only
 //! read (candidates already seen in earlier levels are dropped early);
@@ -44,19 +44,19 @@ impl BuildHasher for FpHash {
 
 pub type Shard = HashSet<u64, FpHash>;
 
-pub struct Visited {
+pub struct MemoryTier {
     pub shards: Vec<Shard>,
 }
 
-impl Default for Visited {
+impl Default for MemoryTier {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Visited {
-    pub fn new() -> Visited {
-        Visited {
+impl MemoryTier {
+    pub fn new() -> MemoryTier {
+        MemoryTier {
             shards: (0..SHARDS).map(|_| Shard::with_hasher(FpHash)).collect(),
         }
     }
@@ -77,6 +77,10 @@ impl Visited {
         self.len() == 0
     }
 
+    pub fn remove(&mut self, fp: u64) -> bool {
+        self.shards[shard_of(fp)].remove(&fp)
+    }
+
     /// Every fingerprint, shard by shard (for a checkpoint).
     pub fn fingerprints(&self) -> Vec<u64> {
         let mut out = Vec::with_capacity(self.len() as usize);
@@ -86,8 +90,19 @@ impl Visited {
         out
     }
 
-    /// Bytes held by the tables (for the progress display).
+    /// Bytes held by the tables: a slot is the fingerprint and a control
+    /// byte, and hashbrown keeps buckets a power of two above capacity.
     pub fn bytes(&self) -> u64 {
-        self.shards.iter().map(|s| s.capacity() as u64 * 9).sum()
+        self.shards
+            .iter()
+            .map(|s| {
+                let buckets = if s.capacity() == 0 {
+                    0
+                } else {
+                    (s.capacity() * 8 / 7).next_power_of_two()
+                };
+                buckets as u64 * 9
+            })
+            .sum()
     }
 }

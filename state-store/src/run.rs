@@ -1,0 +1,533 @@
+//! Runs: immutable files of sorted fingerprints, the disk tier of the
+//! visited set.
+//!
+//! ```text
+//! header   "FATHOMRN", version u32
+//! blocks   zstd(Rice-coded block of up to BLOCK_FPS fingerprints) ...
+//! index    per block: first u64, last u64, offset u64, bytes u32, count u32, crc32 u32
+//! footer   index offset u64, blocks u64, fingerprints u64, crc32 of the index u32, "FATHOMRN"
+//! ```
+//!
+//! The index (36 bytes a block, under 0.01 byte a fingerprint) is held in
+//! memory; blocks are read through bounded memory-mapped windows, always
+//! forward, so a lookup pass over a run is one sequential read that skips
+//! the blocks no candidate falls in. A run is written under a temporary
+//! name, fsynced and renamed, and never modified after.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use memmap2::{Mmap, MmapOptions};
+
+use crate::StoreError;
+use crate::codec::{decode_sorted, encode_sorted};
+
+/// Fingerprints per block: a lookup decodes whole blocks.
+pub const BLOCK_FPS: usize = 4096;
+/// Blocks mapped at once: bounds the pages a pass keeps resident.
+const WINDOW_BLOCKS: usize = 64;
+const MAGIC: &[u8; 8] = b"FATHOMRN";
+const VERSION: u32 = 1;
+const HEADER_BYTES: u64 = 12;
+const ENTRY_BYTES: usize = 36;
+const FOOTER_BYTES: u64 = 36;
+const ZSTD_LEVEL: i32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct BlockEntry {
+    first: u64,
+    last: u64,
+    offset: u64,
+    bytes: u32,
+    count: u32,
+    crc: u32,
+}
+
+impl BlockEntry {
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.first.to_le_bytes());
+        out.extend_from_slice(&self.last.to_le_bytes());
+        out.extend_from_slice(&self.offset.to_le_bytes());
+        out.extend_from_slice(&self.bytes.to_le_bytes());
+        out.extend_from_slice(&self.count.to_le_bytes());
+        out.extend_from_slice(&self.crc.to_le_bytes());
+    }
+
+    fn read(b: &[u8]) -> BlockEntry {
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or_default());
+        BlockEntry {
+            first: u64_at(0),
+            last: u64_at(8),
+            offset: u64_at(16),
+            bytes: u32_at(24),
+            count: u32_at(28),
+            crc: u32_at(32),
+        }
+    }
+}
+
+/// Writes a run from fingerprints given in strictly increasing order.
+pub struct RunWriter {
+    out: BufWriter<File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    pending: Vec<u64>,
+    index: Vec<BlockEntry>,
+    offset: u64,
+    count: u64,
+}
+
+impl RunWriter {
+    pub fn create(path: &Path) -> Result<RunWriter, StoreError> {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let tmp = path.with_file_name(format!(".{}.tmp", name.unwrap_or_default()));
+        let file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut header = Vec::with_capacity(HEADER_BYTES as usize);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&VERSION.to_le_bytes());
+        out.write_all(&header)
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        Ok(RunWriter {
+            out,
+            tmp,
+            path: path.to_path_buf(),
+            pending: Vec::with_capacity(BLOCK_FPS),
+            index: Vec::new(),
+            offset: HEADER_BYTES,
+            count: 0,
+        })
+    }
+
+    pub fn push(&mut self, fp: u64) -> Result<(), StoreError> {
+        let last = self
+            .pending
+            .last()
+            .copied()
+            .or(self.index.last().map(|e| e.last));
+        assert!(
+            last.is_none_or(|l| l < fp),
+            "a run's fingerprints are strictly increasing (a repeated fingerprint would be a lost state)"
+        );
+        self.pending.push(fp);
+        if self.pending.len() == BLOCK_FPS {
+            self.flush_block()?;
+        }
+        Ok(())
+    }
+
+    fn flush_block(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let raw = encode_sorted(&self.pending);
+        let packed =
+            zstd::bulk::compress(&raw, ZSTD_LEVEL).map_err(|e| StoreError::io(&self.tmp, e))?;
+        self.out
+            .write_all(&packed)
+            .map_err(|e| StoreError::io(&self.tmp, e))?;
+        self.index.push(BlockEntry {
+            first: self.pending[0],
+            last: self.pending[self.pending.len() - 1],
+            offset: self.offset,
+            bytes: packed.len() as u32,
+            count: self.pending.len() as u32,
+            crc: crc32fast::hash(&packed),
+        });
+        self.offset += packed.len() as u64;
+        self.count += self.pending.len() as u64;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Writes the index and footer, makes the file durable and renames it
+    /// into place.
+    pub fn finish(mut self) -> Result<Run, StoreError> {
+        self.flush_block()?;
+        let mut tail = Vec::with_capacity(self.index.len() * ENTRY_BYTES + 36);
+        for e in &self.index {
+            e.write(&mut tail);
+        }
+        let crc = crc32fast::hash(&tail);
+        tail.extend_from_slice(&self.offset.to_le_bytes());
+        tail.extend_from_slice(&(self.index.len() as u64).to_le_bytes());
+        tail.extend_from_slice(&self.count.to_le_bytes());
+        tail.extend_from_slice(&crc.to_le_bytes());
+        tail.extend_from_slice(MAGIC);
+        let tmp = self.tmp.clone();
+        let io = |e| StoreError::io(&tmp, e);
+        self.out.write_all(&tail).map_err(io)?;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| StoreError::io(&tmp, e.into_error()))?;
+        file.sync_all().map_err(io)?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| StoreError::io(&self.path, e))?;
+        if let Some(dir) = self.path.parent() {
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| StoreError::io(dir, e))?;
+        }
+        Run::open(&self.path)
+    }
+}
+
+/// A run opened for reading: its index in memory, its blocks on disk.
+pub struct Run {
+    path: PathBuf,
+    file: File,
+    index: Vec<BlockEntry>,
+    count: u64,
+    bytes: u64,
+}
+
+#[allow(unsafe_code)]
+fn map(file: &File, offset: u64, len: usize) -> std::io::Result<Mmap> {
+    // SAFETY: a run file is written whole under a temporary name and
+    // renamed into place, then never written again (only deleted, which
+    // leaves an existing mapping valid). So the mapped bytes do not change
+    // while mapped; every block read is also checked against its CRC.
+    unsafe { MmapOptions::new().offset(offset).len(len).map(file) }
+}
+
+impl Run {
+    /// Opens a run, checking its header, footer and index.
+    pub fn open(path: &Path) -> Result<Run, StoreError> {
+        let corrupt = |why: &str| StoreError::corrupt(path, why.to_string());
+        let mut file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+        let bytes = file.metadata().map_err(|e| StoreError::io(path, e))?.len();
+        if bytes < HEADER_BYTES + FOOTER_BYTES {
+            return Err(corrupt("shorter than a run's header and footer"));
+        }
+        let mut head = [0u8; HEADER_BYTES as usize];
+        let mut foot = [0u8; FOOTER_BYTES as usize];
+        let io = |e| StoreError::io(path, e);
+        file.read_exact(&mut head).map_err(io)?;
+        file.seek(SeekFrom::Start(bytes - FOOTER_BYTES))
+            .map_err(io)?;
+        file.read_exact(&mut foot).map_err(io)?;
+        if &head[..8] != MAGIC || &foot[28..] != MAGIC {
+            return Err(corrupt("not a Fathom run file (truncated?)"));
+        }
+        if head[8..12] != VERSION.to_le_bytes() {
+            return Err(corrupt("unknown run format version"));
+        }
+        let u64_at = |i: usize| u64::from_le_bytes(foot[i..i + 8].try_into().unwrap_or_default());
+        let (index_at, blocks, count) = (u64_at(0), u64_at(8), u64_at(16));
+        let crc = u32::from_le_bytes(foot[24..28].try_into().unwrap_or_default());
+        if blocks
+            .checked_mul(ENTRY_BYTES as u64)
+            .and_then(|b| b.checked_add(index_at))
+            != Some(bytes - FOOTER_BYTES)
+        {
+            return Err(corrupt("index size disagrees with the file's length"));
+        }
+        let mut raw = vec![0u8; blocks as usize * ENTRY_BYTES];
+        file.seek(SeekFrom::Start(index_at)).map_err(io)?;
+        file.read_exact(&mut raw).map_err(io)?;
+        if crc32fast::hash(&raw) != crc {
+            return Err(corrupt("index checksum mismatch"));
+        }
+        let index: Vec<BlockEntry> = raw
+            .chunks_exact(ENTRY_BYTES)
+            .map(BlockEntry::read)
+            .collect();
+        let mut at = HEADER_BYTES;
+        let mut total = 0u64;
+        for (i, e) in index.iter().enumerate() {
+            let ordered = i == 0 || index[i - 1].last < e.first;
+            if e.offset != at || e.first > e.last || e.count == 0 || !ordered {
+                return Err(corrupt("inconsistent block index"));
+            }
+            at += e.bytes as u64;
+            total += e.count as u64;
+        }
+        if at != index_at || total != count {
+            return Err(corrupt("block index disagrees with the footer"));
+        }
+        Ok(Run {
+            path: path.to_path_buf(),
+            file,
+            index,
+            count,
+            bytes,
+        })
+    }
+
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The file's size in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn decode(
+        &self,
+        window: &Mmap,
+        base: u64,
+        b: usize,
+        out: &mut Vec<u64>,
+    ) -> Result<(), StoreError> {
+        let e = &self.index[b];
+        let start = (e.offset - base) as usize;
+        let packed = &window[start..start + e.bytes as usize];
+        if crc32fast::hash(packed) != e.crc {
+            return Err(StoreError::corrupt(
+                &self.path,
+                format!("block {b} checksum mismatch"),
+            ));
+        }
+        let raw = zstd::bulk::decompress(packed, 13 + 9 * e.count as usize + 16).map_err(|_| {
+            StoreError::corrupt(&self.path, format!("block {b} does not decompress"))
+        })?;
+        decode_sorted(&raw, out)
+            .filter(|_| {
+                out.len() == e.count as usize
+                    && out.first() == Some(&e.first)
+                    && out.last() == Some(&e.last)
+            })
+            .ok_or_else(|| StoreError::corrupt(&self.path, format!("block {b} is malformed")))
+    }
+
+    /// Maps blocks `b0..b1` (a bounded window).
+    fn window(&self, b0: usize, b1: usize) -> Result<(Mmap, u64), StoreError> {
+        let base = self.index[b0].offset;
+        let end = self.index[b1 - 1].offset + self.index[b1 - 1].bytes as u64;
+        let m = map(&self.file, base, (end - base) as usize)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        Ok((m, base))
+    }
+
+    /// Marks `present[i]` for each `sorted[i]` (strictly increasing) that
+    /// is in this run. Reads only the blocks the candidates fall in, in
+    /// file order.
+    pub fn mark_present(&self, sorted: &[u64], present: &mut [bool]) -> Result<(), StoreError> {
+        assert_eq!(sorted.len(), present.len());
+        debug_assert!(sorted.windows(2).all(|w| w[0] < w[1]));
+        let (Some(&lo), Some(&hi)) = (sorted.first(), sorted.last()) else {
+            return Ok(());
+        };
+        let b_start = self.index.partition_point(|e| e.last < lo);
+        let b_end = self.index.partition_point(|e| e.first <= hi);
+        let mut values = Vec::with_capacity(BLOCK_FPS);
+        let mut i = 0usize;
+        let mut w0 = b_start;
+        while w0 < b_end && i < sorted.len() {
+            let w1 = (w0 + WINDOW_BLOCKS).min(b_end);
+            let mut window: Option<(Mmap, u64)> = None;
+            for b in w0..w1 {
+                let e = self.index[b];
+                // Candidates below this block are in no block.
+                i += sorted[i..].partition_point(|&c| c < e.first);
+                let n = sorted[i..].partition_point(|&c| c <= e.last);
+                if n == 0 {
+                    continue;
+                }
+                if window.is_none() {
+                    window = Some(self.window(b, w1)?);
+                }
+                let Some((m, base)) = &window else {
+                    unreachable!()
+                };
+                self.decode(m, *base, b, &mut values)?;
+                let mut v = 0usize;
+                for k in i..i + n {
+                    v += values[v..].partition_point(|&x| x < sorted[k]);
+                    if values.get(v) == Some(&sorted[k]) {
+                        present[k] = true;
+                    }
+                }
+                i += n;
+            }
+            w0 = w1;
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with each block's fingerprints, in order.
+    pub fn for_each_block(
+        &self,
+        mut f: impl FnMut(&[u64]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut values = Vec::with_capacity(BLOCK_FPS);
+        for w0 in (0..self.index.len()).step_by(WINDOW_BLOCKS) {
+            let w1 = (w0 + WINDOW_BLOCKS).min(self.index.len());
+            let (m, base) = self.window(w0, w1)?;
+            for b in w0..w1 {
+                self.decode(&m, base, b, &mut values)?;
+                f(&values)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every fingerprint, in order (for tests and small runs).
+    pub fn to_vec(&self) -> Result<Vec<u64>, StoreError> {
+        let mut out = Vec::with_capacity(self.count as usize);
+        self.for_each_block(|b| {
+            out.extend_from_slice(b);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// Reads a run's fingerprints forward, a block at a time.
+struct Cursor<'r> {
+    run: &'r Run,
+    block: usize,
+    values: Vec<u64>,
+    at: usize,
+}
+
+impl<'r> Cursor<'r> {
+    fn new(run: &'r Run) -> Cursor<'r> {
+        Cursor {
+            run,
+            block: 0,
+            values: Vec::with_capacity(BLOCK_FPS),
+            at: 0,
+        }
+    }
+
+    fn peek(&mut self) -> Result<Option<u64>, StoreError> {
+        while self.at == self.values.len() {
+            if self.block == self.run.index.len() {
+                return Ok(None);
+            }
+            let (m, base) = self.run.window(self.block, self.block + 1)?;
+            self.run.decode(&m, base, self.block, &mut self.values)?;
+            self.block += 1;
+            self.at = 0;
+        }
+        Ok(Some(self.values[self.at]))
+    }
+}
+
+/// Merges two runs (disjoint by construction) into a new run at `path`;
+/// both are read forward once.
+pub fn merge(a: &Run, b: &Run, path: &Path) -> Result<Run, StoreError> {
+    let mut w = RunWriter::create(path)?;
+    let (mut x, mut y) = (Cursor::new(a), Cursor::new(b));
+    loop {
+        let next = match (x.peek()?, y.peek()?) {
+            (None, None) => break,
+            (Some(p), None) => (p, &mut x),
+            (None, Some(q)) => (q, &mut y),
+            (Some(p), Some(q)) if p < q => (p, &mut x),
+            (Some(_), Some(q)) => (q, &mut y),
+        };
+        // `push` asserts strictly increasing: a fingerprint in both runs
+        // stops here rather than being silently counted once.
+        w.push(next.0)?;
+        next.1.at += 1;
+    }
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn write(dir: &Path, name: &str, v: &[u64]) -> Run {
+        let mut w = RunWriter::create(&dir.join(name)).expect("create");
+        for &x in v {
+            w.push(x).expect("push");
+        }
+        w.finish().expect("finish")
+    }
+
+    fn sorted(mut v: Vec<u64>) -> Vec<u64> {
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn lookups_and_merges_agree_with_a_set(
+            a in proptest::collection::vec(any::<u64>(), 0..20_000),
+            probes in proptest::collection::vec(any::<u64>(), 0..3_000),
+            split in 0usize..4,
+        ) {
+            let dir = tempfile::tempdir().expect("dir");
+            let all = sorted(a);
+            // Two disjoint runs, interleaved or not.
+            let (x, y): (Vec<u64>, Vec<u64>) = if split % 2 == 0 {
+                all.iter().partition(|v| *v % 3 == 0)
+            } else {
+                let cut = all.len() / (split + 1);
+                (all[..cut].to_vec(), all[cut..].to_vec())
+            };
+            let rx = write(dir.path(), "x", &x);
+            let ry = write(dir.path(), "y", &y);
+            prop_assert_eq!(rx.to_vec().expect("read"), x.clone());
+            // Probes: some present, some not.
+            let mut cands: Vec<u64> = probes;
+            cands.extend(all.iter().step_by(7).copied());
+            let cands = sorted(cands);
+            let mut present = vec![false; cands.len()];
+            rx.mark_present(&cands, &mut present).expect("x");
+            ry.mark_present(&cands, &mut present).expect("y");
+            let set: std::collections::BTreeSet<u64> = all.iter().copied().collect();
+            for (c, p) in cands.iter().zip(&present) {
+                prop_assert_eq!(*p, set.contains(c), "candidate {}", c);
+            }
+            let m = merge(&rx, &ry, &dir.path().join("m")).expect("merge");
+            prop_assert_eq!(m.to_vec().expect("read"), all);
+        }
+    }
+
+    #[test]
+    fn empty_run_opens_and_finds_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let r = write(dir.path(), "e", &[]);
+        assert!(r.is_empty());
+        let mut present = vec![false; 2];
+        r.mark_present(&[1, 2], &mut present).expect("lookup");
+        assert_eq!(present, [false, false]);
+    }
+
+    #[test]
+    fn damage_is_reported_not_read() {
+        let dir = tempfile::tempdir().expect("dir");
+        let v: Vec<u64> = (1..20_000u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+            .collect();
+        let v = sorted(v);
+        write(dir.path(), "r", &v);
+        let path = dir.path().join("r");
+        let good = std::fs::read(&path).expect("read");
+        // A flipped byte in a block: opening works, reading that block fails.
+        let mut bad = good.clone();
+        bad[HEADER_BYTES as usize + 5] ^= 0x10;
+        std::fs::write(&path, &bad).expect("write");
+        let r = Run::open(&path).expect("index intact");
+        assert!(matches!(r.to_vec(), Err(StoreError::Corrupt { .. })));
+        // Truncated, or a flipped index byte: refused at open.
+        for bad in [good[..good.len() - 10].to_vec(), {
+            let mut b = good.clone();
+            let at = b.len() - FOOTER_BYTES as usize - 3;
+            b[at] ^= 1;
+            b
+        }] {
+            std::fs::write(&path, &bad).expect("write");
+            assert!(matches!(Run::open(&path), Err(StoreError::Corrupt { .. })));
+        }
+    }
+}

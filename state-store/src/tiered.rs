@@ -1,0 +1,229 @@
+//! The visited set in tiers: a memory tier of hash-table shards, and on
+//! disk a few sorted runs.
+//!
+//! Delayed duplicate detection: during a level the search consults only
+//! the memory tier. Once per level, the level's new candidates, sorted
+//! shard by shard, are merged against every run in one forward pass
+//! ([`FingerprintSet::on_disk`]), and those found there are dropped. When
+//! the memory tier outgrows its budget it is written out as a new run
+//! ([`FingerprintSet::spill`]), and runs of similar size are merged, so
+//! there are O(log n) of them. No lookup in the search loop touches disk.
+
+use rayon::prelude::*;
+
+use crate::StoreError;
+use crate::memory::{MemoryTier, SHARDS};
+use crate::run::{Run, RunWriter, merge};
+use crate::spill::SpillDir;
+
+pub struct FingerprintSet {
+    pub memory: MemoryTier,
+    /// Oldest (largest) first; with their file names.
+    runs: Vec<(String, Run)>,
+    disk_len: u64,
+}
+
+impl Default for FingerprintSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FingerprintSet {
+    pub fn new() -> FingerprintSet {
+        FingerprintSet {
+            memory: MemoryTier::new(),
+            runs: Vec::new(),
+            disk_len: 0,
+        }
+    }
+
+    /// Fingerprints in all tiers (they are disjoint).
+    pub fn len(&self) -> u64 {
+        self.memory.len() + self.disk_len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn disk_len(&self) -> u64 {
+        self.disk_len
+    }
+
+    pub fn has_disk_tier(&self) -> bool {
+        !self.runs.is_empty()
+    }
+
+    pub fn disk_bytes(&self) -> u64 {
+        self.runs.iter().map(|(_, r)| r.bytes()).sum()
+    }
+
+    /// The runs' file names and sizes (for a checkpoint).
+    pub fn runs(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.runs.iter().map(|(n, r)| (n.as_str(), r.len()))
+    }
+
+    /// For each shard's candidates (sorted, strictly increasing), which are
+    /// in a run. Shards are checked in parallel; each reads its own range
+    /// of every run, forward.
+    pub fn on_disk(&self, shards: &[Vec<u64>]) -> Result<Vec<Vec<bool>>, StoreError> {
+        assert_eq!(shards.len(), SHARDS);
+        shards
+            .par_iter()
+            .map(|cands| {
+                let mut present = vec![false; cands.len()];
+                for (_, run) in &self.runs {
+                    run.mark_present(cands, &mut present)?;
+                }
+                Ok(present)
+            })
+            .collect()
+    }
+
+    /// Writes the memory tier out as a new run, empties it, and merges
+    /// runs of similar size. On an error the memory tier is left whole.
+    pub fn spill(&mut self, dir: &SpillDir) -> Result<(), StoreError> {
+        if self.memory.is_empty() {
+            return Ok(());
+        }
+        let (name, path) = dir.fresh("run", "fps");
+        let mut w = RunWriter::create(&path)?;
+        // Shards hold consecutive ranges of the fingerprint space (by top
+        // byte), so shard order after sorting each is global order.
+        let mut buf = Vec::new();
+        for shard in &self.memory.shards {
+            buf.clear();
+            buf.extend(shard.iter().copied());
+            buf.sort_unstable();
+            for &fp in &buf {
+                w.push(fp)?;
+            }
+        }
+        let run = w.finish()?;
+        assert_eq!(
+            run.len(),
+            self.memory.len(),
+            "a spilled run holds the whole memory tier"
+        );
+        self.disk_len += run.len();
+        self.runs.push((name, run));
+        self.memory = MemoryTier::new();
+        self.compact(dir)
+    }
+
+    fn compact(&mut self, dir: &SpillDir) -> Result<(), StoreError> {
+        while let [.., (_, a), (_, b)] = self.runs.as_slice()
+            && a.len() <= 2 * b.len()
+        {
+            let (name, path) = dir.fresh("run", "fps");
+            let merged = merge(a, b, &path)?;
+            assert_eq!(
+                merged.len(),
+                a.len() + b.len(),
+                "a merge keeps every fingerprint"
+            );
+            for _ in 0..2 {
+                if let Some((old, _)) = self.runs.pop() {
+                    dir.retire(&old);
+                }
+            }
+            self.runs.push((name, merged));
+        }
+        Ok(())
+    }
+
+    /// The set a checkpoint recorded: its memory tier's fingerprints and
+    /// its runs (opened and checked). Fails on a repeated or zero
+    /// fingerprint in the memory tier.
+    pub fn restore(
+        memory: &[u64],
+        runs: &[String],
+        dir: &SpillDir,
+    ) -> Result<FingerprintSet, RestoreError> {
+        let mut set = FingerprintSet::new();
+        for &fp in memory {
+            if fp == 0 || !set.memory.insert(fp) {
+                return Err(RestoreError::Invalid(
+                    "a fingerprint is zero or repeated".into(),
+                ));
+            }
+        }
+        for name in runs {
+            let run = Run::open(&dir.path().join(name))?;
+            set.disk_len += run.len();
+            set.runs.push((name.clone(), run));
+        }
+        Ok(set)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn tiers_together_behave_as_one_set() {
+        let dir = SpillDir::temporary().expect("dir");
+        let mut set = FingerprintSet::new();
+        let mut model = HashSet::new();
+        let mut x = 0x1234_5678_9abc_def1u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // A small space, so that repeats happen across tiers.
+            (x % 200_000).wrapping_mul(0x0100_0000_0000_0001) % (u64::MAX - 1) + 1
+        };
+        for round in 0..12 {
+            // A "level": candidates new to the memory tier, then checked on disk.
+            let mut fresh: Vec<u64> = Vec::new();
+            for _ in 0..20_000 {
+                let fp = next();
+                if set.memory.insert(fp) {
+                    fresh.push(fp);
+                }
+            }
+            let mut shards = vec![Vec::new(); SHARDS];
+            for &fp in &fresh {
+                shards[crate::memory::shard_of(fp)].push(fp);
+            }
+            for s in &mut shards {
+                s.sort_unstable();
+            }
+            let present = set.on_disk(&shards).expect("lookup");
+            for (s, p) in shards.iter().zip(&present) {
+                for (fp, on_disk) in s.iter().zip(p) {
+                    assert_eq!(!on_disk, model.insert(*fp), "fingerprint {fp:x}");
+                    if *on_disk {
+                        set.memory.remove(*fp);
+                    }
+                }
+            }
+            assert_eq!(set.len(), model.len() as u64);
+            if round % 2 == 1 {
+                set.spill(&dir).expect("spill");
+                assert!(set.memory.is_empty());
+            }
+        }
+        assert!(set.runs.len() <= 4, "{} runs", set.runs.len());
+        let mut all = Vec::new();
+        for (_, r) in &set.runs {
+            all.extend(r.to_vec().expect("read"));
+        }
+        all.extend(set.memory.fingerprints());
+        all.sort_unstable();
+        let mut expect: Vec<u64> = model.into_iter().collect();
+        expect.sort_unstable();
+        assert_eq!(all, expect);
+    }
+}
