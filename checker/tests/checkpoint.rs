@@ -1,8 +1,9 @@
 //! Checkpoints end to end: runs killed with SIGKILL at many points and then
 //! resumed report exactly the counts of an uninterrupted run; SIGTERM
-//! checkpoints and exits 5; a corrupted or foreign checkpoint is a clear
-//! error, never a wrong count. TwoPhase with 7 RMs: TLC reports 296448
-//! distinct states, 2744706 generated, depth 23.
+//! checkpoints and exits 5; a full disk stops with a resumable store; a
+//! corrupted or foreign checkpoint is a clear error, never a wrong count.
+//! TwoPhase with 7 RMs: TLC reports 296448 distinct states, 2744706
+//! generated, depth 23.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -226,4 +227,39 @@ fn corrupt_or_foreign_checkpoints_are_refused() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no checkpoint"));
+}
+
+/// A full disk while writing a checkpoint: the write fails with ENOSPC
+/// (the checkpoint's temporary file is made a link to /dev/full), the run
+/// stops with exit 4 and a message, the previous checkpoint is intact and
+/// resumes to TLC's counts once there is space again.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_stops_with_a_resumable_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&store).expect("store dir");
+    let full = store.join(".gen-5.fps.tmp");
+    std::os::unix::fs::symlink("/dev/full", &full).expect("symlink");
+    let out = check_n7(&["--checkpoint-every", "0s", "--memory", "1M"], &store)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains("previous checkpoint"), "{err}");
+    std::fs::remove_file(&full).expect("space again");
+    let out = resume_n7_with(&store, &["--memory", "1M"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(counts(&out), TLC_N7);
 }
