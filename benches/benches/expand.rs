@@ -65,8 +65,8 @@ fn bench(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("search_1_thread", |b| {
         b.iter(|| {
-            let o =
-                pool.install(|| engine::search(&model, &config, &backend, &Progress::default()));
+            let o = pool
+                .install(|| engine::search::<u64>(&model, &config, &backend, &Progress::default()));
             assert_eq!(o.distinct, 8832, "TLC's count for 5 RMs");
             o.generated
         })

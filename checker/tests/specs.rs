@@ -3,10 +3,10 @@
 //! independent checker that its `source` names (TLC, Rumur or SPIN).
 //!
 //! Each run is done on 1 and on 3 threads; both must give the same counts
-//! and the same trace. Each is done once more with a memory budget of 1 KiB,
-//! which spills every part of the state store to disk at every level (runs
-//! of the visited set, frontier segments, trace-log frames): the counts and
-//! the violation must not change. Every trace is re-executed here step by
+//! and the same trace. Each is done once more with 128-bit fingerprints and
+//! a memory budget of 1 KiB, which spills every part of the state store to
+//! disk at every level (runs of the visited set, frontier segments,
+//! trace-log frames): the counts and the violation must not change. Every trace is re-executed here step by
 //! step through the reference evaluator, and its last state must show the
 //! violation.
 
@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use checker::backend::cpu::CpuBackend;
+use checker::engine::backend::Fingerprint;
 use checker::engine::progress::Progress;
 use checker::engine::trace::Action;
 use checker::engine::{self, Outcome, SearchConfig, Status, ViolationKind};
@@ -73,12 +74,16 @@ fn config(args: &[String]) -> SearchConfig {
 }
 
 fn search(model: &Model, config: &SearchConfig, threads: usize) -> Outcome {
+    search_with::<u64>(model, config, threads)
+}
+
+fn search_with<F: Fingerprint>(model: &Model, config: &SearchConfig, threads: usize) -> Outcome {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .expect("thread pool");
     let backend = CpuBackend::new(model);
-    pool.install(|| engine::search(model, config, &backend, &Progress::default()))
+    pool.install(|| engine::search::<F>(model, config, &backend, &Progress::default()))
 }
 
 /// Re-executes a trace: each step's instance, fired from the previous
@@ -230,8 +235,9 @@ fn spec_suite() {
                 labels(&many),
                 "{what}: same trace on 1 and 3 threads"
             );
-            // Everything spilled: same answers, traces rebuilt from disk.
-            let tiny = search(
+            // Everything spilled, 128-bit fingerprints: same answers,
+            // traces rebuilt from disk.
+            let tiny = search_with::<u128>(
                 &model,
                 &SearchConfig {
                     memory: Some(1024),
@@ -242,7 +248,7 @@ fn spec_suite() {
             assert_eq!(
                 (tiny.status, tiny.distinct, tiny.generated, tiny.depth),
                 (one.status, one.distinct, one.generated, one.depth),
-                "{what}: --memory 1K vs in memory"
+                "{what}: --memory 1K --fingerprint 128 vs in memory"
             );
             let violation = |o: &Outcome| {
                 o.violation.as_ref().map(|v| {

@@ -51,6 +51,27 @@ pub fn fingerprint(words: &[u32]) -> u64 {
     if fp == 0 { 1 } else { fp }
 }
 
+const SEED_C: u32 = 0x3c6e_f372;
+const SEED_D: u32 = 0xa54f_f53a;
+
+/// The 128-bit fingerprint (`--fingerprint 128`): the 64-bit fingerprint
+/// in the high half, so shards and order agree with it, and two more lanes
+/// with their own seeds (and the word rotated otherwise) in the low half.
+pub fn fingerprint128(words: &[u32]) -> u128 {
+    let mut c = SEED_C;
+    let mut d = SEED_D;
+    for &w in words {
+        c = round(c, w.rotate_left(8) ^ 0x68e3_1da4);
+        d = round(d, w.rotate_left(24) ^ 0xb529_7a4d);
+    }
+    let n = words.len() as u32;
+    c = fmix(c ^ n.wrapping_mul(0x1656_67b1));
+    d = fmix(d ^ n.wrapping_mul(0x9e37_79b1));
+    let lo =
+        (u64::from(d.wrapping_add(c).rotate_left(11) ^ c) << 32) | u64::from(c.wrapping_add(d));
+    (u128::from(fingerprint(words)) << 64) | u128::from(lo)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +84,18 @@ mod tests {
         for x in 0..300u32 {
             for y in 0..300u32 {
                 assert!(seen.insert(fingerprint(&[x, y])));
+            }
+        }
+    }
+
+    #[test]
+    fn wide_fingerprints_extend_the_narrow_ones() {
+        let mut seen = HashSet::new();
+        for x in 0..200u32 {
+            for y in 0..200u32 {
+                let w = fingerprint128(&[x, y]);
+                assert_eq!((w >> 64) as u64, fingerprint(&[x, y]));
+                assert!(seen.insert(w as u64), "low halves differ too");
             }
         }
     }

@@ -5,7 +5,9 @@
 //! bits verbatim, with `k` chosen from the block's mean gap. Fingerprints
 //! are uniform hashes, so gaps are close to geometric and this is within a
 //! bit or two of their entropy: about 39 bits a fingerprint at 10^8
-//! fingerprints, where a plain `u64` costs 64.
+//! fingerprints, where a plain `u64` costs 64. Values are `u128`, so both
+//! fingerprint widths share the code; a block's first value takes `width`
+//! bytes (8 or 16).
 
 /// Appends bits to a byte vector, least significant bit first.
 struct BitWriter {
@@ -35,13 +37,14 @@ impl BitWriter {
         }
     }
 
-    fn put_wide(&mut self, v: u64, n: u32) {
-        if n > 32 {
-            self.put(v & 0xffff_ffff, 32);
-            self.put(v >> 32, n - 32);
-        } else {
-            self.put(v, n);
+    /// Writes the low `n` bits of `v` (n <= 128).
+    fn put_wide(&mut self, mut v: u128, mut n: u32) {
+        while n > 32 {
+            self.put((v & 0xffff_ffff) as u64, 32);
+            v >>= 32;
+            n -= 32;
         }
+        self.put(v as u64, n);
     }
 
     fn finish(mut self) -> Vec<u8> {
@@ -91,13 +94,14 @@ impl<'a> BitReader<'a> {
         Some(v)
     }
 
-    fn get_wide(&mut self, n: u32) -> Option<u64> {
-        if n > 32 {
-            let lo = self.get(32)?;
-            Some(lo | (self.get(n - 32)? << 32))
-        } else {
-            self.get(n)
+    fn get_wide(&mut self, n: u32) -> Option<u128> {
+        let mut v = 0u128;
+        let mut at = 0;
+        while n - at > 32 {
+            v |= (self.get(32)? as u128) << at;
+            at += 32;
         }
+        Some(v | (self.get(n - at)? as u128) << at)
     }
 
     /// Counts one bits up to the next zero bit (consumed).
@@ -123,34 +127,39 @@ impl<'a> BitReader<'a> {
     }
 }
 
-/// Encodes a strictly increasing, non-empty block of fingerprints.
-pub fn encode_sorted(values: &[u64]) -> Vec<u8> {
+/// Encodes a strictly increasing, non-empty block of fingerprints whose
+/// values fit in `width` bytes (8 or 16).
+pub fn encode_sorted(values: &[u128], width: usize) -> Vec<u8> {
     assert!(!values.is_empty(), "a block holds at least one fingerprint");
+    assert!(width == 8 || width == 16);
     let n = values.len();
     let first = values[0];
     let last = values[n - 1];
     let k = if n > 1 {
-        let mean = (last - first) / (n as u64 - 1);
+        let mean = (last - first) / (n as u128 - 1);
         // Near floor(log2(mean * ln 2)), the Golomb parameter for geometric
         // gaps; the neighbour that costs fewest bits for this block wins.
-        let scaled = (mean as u128 * 693 / 1000) as u64;
-        let k0 = 63u32.saturating_sub(scaled.max(1).leading_zeros());
-        let cost = |k: u32| -> u64 {
+        let k0 = ((mean as f64) * std::f64::consts::LN_2)
+            .max(1.0)
+            .log2()
+            .floor() as u32;
+        let k0 = k0.min(126);
+        let cost = |k: u32| -> u128 {
             values
                 .windows(2)
-                .map(|p| ((p[1] - p[0] - 1) >> k) + 1 + k as u64)
+                .map(|p| ((p[1] - p[0] - 1) >> k) + 1 + k as u128)
                 .sum()
         };
-        [k0.saturating_sub(1), k0, (k0 + 1).min(63)]
+        [k0.saturating_sub(1), k0, k0 + 1]
             .into_iter()
             .min_by_key(|&k| cost(k))
             .unwrap_or(k0)
     } else {
         0
     };
-    let mut head = Vec::with_capacity(13 + n * 5);
+    let mut head = Vec::with_capacity(5 + width + n * (width / 8) * 5);
     head.extend_from_slice(&(n as u32).to_le_bytes());
-    head.extend_from_slice(&first.to_le_bytes());
+    head.extend_from_slice(&first.to_le_bytes()[..width]);
     head.push(k as u8);
     let mut w = BitWriter::new(head);
     for pair in values.windows(2) {
@@ -165,31 +174,39 @@ pub fn encode_sorted(values: &[u64]) -> Vec<u8> {
         }
         // q ones, then a zero.
         w.put((1u64 << q) - 1, q as u32 + 1);
-        w.put_wide(gap & ((1u64 << k) - 1), k);
+        w.put_wide(gap & ((1u128 << k) - 1), k);
     }
     w.finish()
 }
 
 /// Decodes a block written by [`encode_sorted`]; None if it is malformed.
-pub fn decode_sorted(bytes: &[u8], out: &mut Vec<u64>) -> Option<()> {
+pub fn decode_sorted(bytes: &[u8], width: usize, out: &mut Vec<u128>) -> Option<()> {
     out.clear();
-    if bytes.len() < 13 {
+    let head = 4 + width + 1;
+    if bytes.len() < head {
         return None;
     }
     let n = u32::from_le_bytes(bytes[0..4].try_into().ok()?) as usize;
-    let mut v = u64::from_le_bytes(bytes[4..12].try_into().ok()?);
-    let k = bytes[12] as u32;
-    if n == 0 || k > 63 {
+    let mut first = [0u8; 16];
+    first[..width].copy_from_slice(&bytes[4..4 + width]);
+    let mut v = u128::from_le_bytes(first);
+    let k = bytes[4 + width] as u32;
+    if n == 0 || k > 127 {
         return None;
     }
+    let max = if width == 8 {
+        u64::MAX as u128
+    } else {
+        u128::MAX
+    };
     out.reserve(n);
     out.push(v);
-    let mut r = BitReader::new(&bytes[13..]);
+    let mut r = BitReader::new(&bytes[head..]);
     for _ in 1..n {
-        let q = r.unary()?;
+        let q = r.unary()? as u128;
         let low = r.get_wide(k)?;
         let gap = q.checked_shl(k).filter(|g| g >> k == q)? | low;
-        v = v.checked_add(gap)?.checked_add(1)?;
+        v = v.checked_add(gap)?.checked_add(1).filter(|&v| v <= max)?;
         out.push(v);
     }
     Some(())
@@ -228,13 +245,29 @@ mod tests {
         v
     }
 
+    fn wide(v: &[u64]) -> Vec<u128> {
+        v.iter().map(|&x| x as u128).collect()
+    }
+
+    fn round_trip(v: &[u128], width: usize) -> Option<Vec<u128>> {
+        let mut back = Vec::new();
+        decode_sorted(&encode_sorted(v, width), width, &mut back)?;
+        Some(back)
+    }
+
     proptest! {
         #[test]
         fn blocks_round_trip(v in proptest::collection::vec(any::<u64>(), 1..600)) {
-            let v = sorted(v);
-            let mut back = Vec::new();
-            prop_assert!(decode_sorted(&encode_sorted(&v), &mut back).is_some());
-            prop_assert_eq!(back, v);
+            let v = wide(&sorted(v));
+            prop_assert_eq!(round_trip(&v, 8), Some(v));
+        }
+
+        #[test]
+        fn wide_blocks_round_trip(v in proptest::collection::vec(any::<u128>(), 1..600)) {
+            let mut v = v;
+            v.sort_unstable();
+            v.dedup();
+            prop_assert_eq!(round_trip(&v, 16), Some(v));
         }
 
         #[test]
@@ -244,9 +277,8 @@ mod tests {
                 let next = v[v.len() - 1] + 1 + g * g * g;
                 v.push(next);
             }
-            let mut back = Vec::new();
-            prop_assert!(decode_sorted(&encode_sorted(&v), &mut back).is_some());
-            prop_assert_eq!(back, v);
+            let v = wide(&v);
+            prop_assert_eq!(round_trip(&v, 8), Some(v));
         }
 
         #[test]
@@ -268,10 +300,12 @@ mod tests {
             vec![0, 1, 2, 3],
             vec![1, 1 << 63, u64::MAX - 1, u64::MAX],
         ] {
-            let mut back = Vec::new();
-            assert!(decode_sorted(&encode_sorted(&v), &mut back).is_some());
-            assert_eq!(back, v);
+            let v = wide(&v);
+            assert_eq!(round_trip(&v, 8), Some(v.clone()));
+            assert_eq!(round_trip(&v, 16), Some(v));
         }
+        let v = vec![1, u128::MAX >> 1, u128::MAX];
+        assert_eq!(round_trip(&v, 16), Some(v));
     }
 
     #[test]
@@ -291,7 +325,7 @@ mod tests {
                 })
                 .collect(),
         );
-        let bits = encode_sorted(&v).len() as f64 * 8.0 / v.len() as f64;
+        let bits = encode_sorted(&wide(&v), 8).len() as f64 * 8.0 / v.len() as f64;
         let entropy = (std::f64::consts::E * (span as f64 / v.len() as f64)).log2();
         assert!(
             bits < entropy + 0.2,

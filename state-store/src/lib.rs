@@ -9,6 +9,7 @@
 //! - [`Queue`] (`queue`): a frontier that spills zstd segments past a budget.
 //! - [`LogStore`] (`log`): the trace log's columns, spilled in frames.
 //! - [`SpillDir`] (`spill`): the directory of spilled files and when they go.
+//! - [`Fp`] (`fp`): 64- and 128-bit fingerprints; everything above is generic over it.
 //! - [`Checkpoint`] (`checkpoint`, `file`): generations of checksummed files
 //!   written atomically.
 //!
@@ -18,6 +19,7 @@
 mod checkpoint;
 mod codec;
 mod file;
+pub mod fp;
 pub mod log;
 pub mod memory;
 pub mod queue;
@@ -27,6 +29,7 @@ pub mod tiered;
 
 pub use checkpoint::Checkpoint;
 pub use file::{read_checked, write_atomic};
+pub use fp::Fp;
 pub use log::LogStore;
 pub use memory::MemoryTier;
 pub use queue::Queue;

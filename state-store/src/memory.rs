@@ -9,11 +9,13 @@
 use hashbrown::HashSet;
 use std::hash::{BuildHasher, Hasher};
 
+use crate::fp::Fp;
+
 /// Shards are chosen by the fingerprint's top byte.
 pub const SHARDS: usize = 256;
 
-pub fn shard_of(fp: u64) -> usize {
-    (fp >> 56) as usize
+pub fn shard_of<F: Fp>(fp: F) -> usize {
+    fp.shard()
 }
 
 /// Fingerprints are hashes already: the table's hash is a cheap remix, so
@@ -28,10 +30,13 @@ impl Hasher for FpHasher {
         self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(8)
     }
     fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 fingerprints are hashed")
+        unreachable!("only u64 and u128 fingerprints are hashed")
     }
     fn write_u64(&mut self, v: u64) {
         self.0 = v;
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = (v >> 64) as u64 ^ v as u64;
     }
 }
 
@@ -42,31 +47,31 @@ impl BuildHasher for FpHash {
     }
 }
 
-pub type Shard = HashSet<u64, FpHash>;
+pub type Shard<F> = HashSet<F, FpHash>;
 
-pub struct MemoryTier {
-    pub shards: Vec<Shard>,
+pub struct MemoryTier<F: Fp = u64> {
+    pub shards: Vec<Shard<F>>,
 }
 
-impl Default for MemoryTier {
+impl<F: Fp> Default for MemoryTier<F> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl MemoryTier {
-    pub fn new() -> MemoryTier {
+impl<F: Fp> MemoryTier<F> {
+    pub fn new() -> MemoryTier<F> {
         MemoryTier {
             shards: (0..SHARDS).map(|_| Shard::with_hasher(FpHash)).collect(),
         }
     }
 
-    pub fn contains(&self, fp: u64) -> bool {
-        self.shards[shard_of(fp)].contains(&fp)
+    pub fn contains(&self, fp: F) -> bool {
+        self.shards[fp.shard()].contains(&fp)
     }
 
-    pub fn insert(&mut self, fp: u64) -> bool {
-        self.shards[shard_of(fp)].insert(fp)
+    pub fn insert(&mut self, fp: F) -> bool {
+        self.shards[fp.shard()].insert(fp)
     }
 
     pub fn len(&self) -> u64 {
@@ -77,12 +82,12 @@ impl MemoryTier {
         self.len() == 0
     }
 
-    pub fn remove(&mut self, fp: u64) -> bool {
-        self.shards[shard_of(fp)].remove(&fp)
+    pub fn remove(&mut self, fp: F) -> bool {
+        self.shards[fp.shard()].remove(&fp)
     }
 
     /// Every fingerprint, shard by shard (for a checkpoint).
-    pub fn fingerprints(&self) -> Vec<u64> {
+    pub fn fingerprints(&self) -> Vec<F> {
         let mut out = Vec::with_capacity(self.len() as usize);
         for s in &self.shards {
             out.extend(s.iter().copied());
@@ -101,7 +106,7 @@ impl MemoryTier {
                 } else {
                     (s.capacity() * 8 / 7).next_power_of_two()
                 };
-                buckets as u64 * 9
+                buckets as u64 * (F::BITS as u64 / 8 + 1)
             })
             .sum()
     }

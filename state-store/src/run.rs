@@ -2,13 +2,13 @@
 //! visited set.
 //!
 //! ```text
-//! header   "FATHOMRN", version u32
+//! header   "FATHOMRN", version u32, fingerprint bytes u32 (8 or 16)
 //! blocks   zstd(Rice-coded block of up to BLOCK_FPS fingerprints) ...
-//! index    per block: first u64, last u64, offset u64, bytes u32, count u32, crc32 u32
+//! index    per block: first u128, last u128, offset u64, bytes u32, count u32, crc32 u32
 //! footer   index offset u64, blocks u64, fingerprints u64, crc32 of the index u32, "FATHOMRN"
 //! ```
 //!
-//! The index (36 bytes a block, under 0.01 byte a fingerprint) is held in
+//! The index (52 bytes a block, about 0.01 byte a fingerprint) is held in
 //! memory; blocks are read through bounded memory-mapped windows, always
 //! forward, so a lookup pass over a run is one sequential read that skips
 //! the blocks no candidate falls in. A run is written under a temporary
@@ -22,6 +22,7 @@ use memmap2::{Mmap, MmapOptions};
 
 use crate::StoreError;
 use crate::codec::{decode_sorted, encode_sorted};
+use crate::fp::Fp;
 
 /// Fingerprints per block: a lookup decodes whole blocks.
 pub const BLOCK_FPS: usize = 4096;
@@ -29,15 +30,15 @@ pub const BLOCK_FPS: usize = 4096;
 const WINDOW_BLOCKS: usize = 64;
 const MAGIC: &[u8; 8] = b"FATHOMRN";
 const VERSION: u32 = 1;
-const HEADER_BYTES: u64 = 12;
-const ENTRY_BYTES: usize = 36;
+const HEADER_BYTES: u64 = 16;
+const ENTRY_BYTES: usize = 52;
 const FOOTER_BYTES: u64 = 36;
 const ZSTD_LEVEL: i32 = 1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct BlockEntry {
-    first: u64,
-    last: u64,
+    first: u128,
+    last: u128,
     offset: u64,
     bytes: u32,
     count: u32,
@@ -55,15 +56,16 @@ impl BlockEntry {
     }
 
     fn read(b: &[u8]) -> BlockEntry {
+        let u128_at = |i: usize| u128::from_le_bytes(b[i..i + 16].try_into().unwrap_or_default());
         let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
         let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap_or_default());
         BlockEntry {
-            first: u64_at(0),
-            last: u64_at(8),
-            offset: u64_at(16),
-            bytes: u32_at(24),
-            count: u32_at(28),
-            crc: u32_at(32),
+            first: u128_at(0),
+            last: u128_at(16),
+            offset: u64_at(32),
+            bytes: u32_at(40),
+            count: u32_at(44),
+            crc: u32_at(48),
         }
     }
 }
@@ -73,14 +75,20 @@ pub struct RunWriter {
     out: BufWriter<File>,
     tmp: PathBuf,
     path: PathBuf,
-    pending: Vec<u64>,
+    pending: Vec<u128>,
     index: Vec<BlockEntry>,
     offset: u64,
     count: u64,
+    width: usize,
 }
 
 impl RunWriter {
-    pub fn create(path: &Path) -> Result<RunWriter, StoreError> {
+    /// A run of fingerprints of type `F`.
+    pub fn create<F: Fp>(path: &Path) -> Result<RunWriter, StoreError> {
+        Self::with_width(path, F::BITS as usize / 8)
+    }
+
+    fn with_width(path: &Path, width: usize) -> Result<RunWriter, StoreError> {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let tmp = path.with_file_name(format!(".{}.tmp", name.unwrap_or_default()));
         let file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
@@ -88,6 +96,7 @@ impl RunWriter {
         let mut header = Vec::with_capacity(HEADER_BYTES as usize);
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(&VERSION.to_le_bytes());
+        header.extend_from_slice(&(width as u32).to_le_bytes());
         out.write_all(&header)
             .map_err(|e| StoreError::io(&tmp, e))?;
         Ok(RunWriter {
@@ -98,10 +107,11 @@ impl RunWriter {
             index: Vec::new(),
             offset: HEADER_BYTES,
             count: 0,
+            width,
         })
     }
 
-    pub fn push(&mut self, fp: u64) -> Result<(), StoreError> {
+    pub fn push(&mut self, fp: u128) -> Result<(), StoreError> {
         let last = self
             .pending
             .last()
@@ -122,7 +132,7 @@ impl RunWriter {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let raw = encode_sorted(&self.pending);
+        let raw = encode_sorted(&self.pending, self.width);
         let packed =
             zstd::bulk::compress(&raw, ZSTD_LEVEL).map_err(|e| StoreError::io(&self.tmp, e))?;
         self.out
@@ -182,6 +192,7 @@ pub struct Run {
     index: Vec<BlockEntry>,
     count: u64,
     bytes: u64,
+    width: usize,
 }
 
 #[allow(unsafe_code)]
@@ -215,6 +226,10 @@ impl Run {
         if head[8..12] != VERSION.to_le_bytes() {
             return Err(corrupt("unknown run format version"));
         }
+        let width = u32::from_le_bytes(head[12..16].try_into().unwrap_or_default()) as usize;
+        if width != 8 && width != 16 {
+            return Err(corrupt("unknown fingerprint width"));
+        }
         let u64_at = |i: usize| u64::from_le_bytes(foot[i..i + 8].try_into().unwrap_or_default());
         let (index_at, blocks, count) = (u64_at(0), u64_at(8), u64_at(16));
         let crc = u32::from_le_bytes(foot[24..28].try_into().unwrap_or_default());
@@ -239,7 +254,8 @@ impl Run {
         let mut total = 0u64;
         for (i, e) in index.iter().enumerate() {
             let ordered = i == 0 || index[i - 1].last < e.first;
-            if e.offset != at || e.first > e.last || e.count == 0 || !ordered {
+            let fits = width == 16 || e.last <= u64::MAX as u128;
+            if e.offset != at || e.first > e.last || e.count == 0 || !ordered || !fits {
                 return Err(corrupt("inconsistent block index"));
             }
             at += e.bytes as u64;
@@ -254,7 +270,13 @@ impl Run {
             index,
             count,
             bytes,
+            width,
         })
+    }
+
+    /// Fingerprint bytes: 8 or 16.
+    pub fn width(&self) -> usize {
+        self.width
     }
 
     pub fn len(&self) -> u64 {
@@ -279,7 +301,7 @@ impl Run {
         window: &Mmap,
         base: u64,
         b: usize,
-        out: &mut Vec<u64>,
+        out: &mut Vec<u128>,
     ) -> Result<(), StoreError> {
         let e = &self.index[b];
         let start = (e.offset - base) as usize;
@@ -290,10 +312,13 @@ impl Run {
                 format!("block {b} checksum mismatch"),
             ));
         }
-        let raw = zstd::bulk::decompress(packed, 13 + 9 * e.count as usize + 16).map_err(|_| {
+        // Rice bits per value are at most k + 1 + the quotient: under 2 x
+        // the width in bits, with the header.
+        let cap = 5 + self.width + 2 * self.width * e.count as usize + 16;
+        let raw = zstd::bulk::decompress(packed, cap).map_err(|_| {
             StoreError::corrupt(&self.path, format!("block {b} does not decompress"))
         })?;
-        decode_sorted(&raw, out)
+        decode_sorted(&raw, self.width, out)
             .filter(|_| {
                 out.len() == e.count as usize
                     && out.first() == Some(&e.first)
@@ -314,12 +339,22 @@ impl Run {
     /// Marks `present[i]` for each `sorted[i]` (strictly increasing) that
     /// is in this run. Reads only the blocks the candidates fall in, in
     /// file order.
-    pub fn mark_present(&self, sorted: &[u64], present: &mut [bool]) -> Result<(), StoreError> {
+    pub fn mark_present<F: Fp>(
+        &self,
+        sorted: &[F],
+        present: &mut [bool],
+    ) -> Result<(), StoreError> {
         assert_eq!(sorted.len(), present.len());
+        assert_eq!(
+            F::BITS as usize,
+            self.width * 8,
+            "fingerprints of the run's width"
+        );
         debug_assert!(sorted.windows(2).all(|w| w[0] < w[1]));
-        let (Some(&lo), Some(&hi)) = (sorted.first(), sorted.last()) else {
+        let (Some(lo), Some(hi)) = (sorted.first(), sorted.last()) else {
             return Ok(());
         };
+        let (lo, hi) = (lo.to_u128(), hi.to_u128());
         let b_start = self.index.partition_point(|e| e.last < lo);
         let b_end = self.index.partition_point(|e| e.first <= hi);
         let mut values = Vec::with_capacity(BLOCK_FPS);
@@ -331,8 +366,8 @@ impl Run {
             for b in w0..w1 {
                 let e = self.index[b];
                 // Candidates below this block are in no block.
-                i += sorted[i..].partition_point(|&c| c < e.first);
-                let n = sorted[i..].partition_point(|&c| c <= e.last);
+                i += sorted[i..].partition_point(|c| c.to_u128() < e.first);
+                let n = sorted[i..].partition_point(|c| c.to_u128() <= e.last);
                 if n == 0 {
                     continue;
                 }
@@ -345,8 +380,9 @@ impl Run {
                 self.decode(m, *base, b, &mut values)?;
                 let mut v = 0usize;
                 for k in i..i + n {
-                    v += values[v..].partition_point(|&x| x < sorted[k]);
-                    if values.get(v) == Some(&sorted[k]) {
+                    let c = sorted[k].to_u128();
+                    v += values[v..].partition_point(|&x| x < c);
+                    if values.get(v) == Some(&c) {
                         present[k] = true;
                     }
                 }
@@ -360,7 +396,7 @@ impl Run {
     /// Calls `f` with each block's fingerprints, in order.
     pub fn for_each_block(
         &self,
-        mut f: impl FnMut(&[u64]) -> Result<(), StoreError>,
+        mut f: impl FnMut(&[u128]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut values = Vec::with_capacity(BLOCK_FPS);
         for w0 in (0..self.index.len()).step_by(WINDOW_BLOCKS) {
@@ -375,7 +411,7 @@ impl Run {
     }
 
     /// Every fingerprint, in order (for tests and small runs).
-    pub fn to_vec(&self) -> Result<Vec<u64>, StoreError> {
+    pub fn to_vec(&self) -> Result<Vec<u128>, StoreError> {
         let mut out = Vec::with_capacity(self.count as usize);
         self.for_each_block(|b| {
             out.extend_from_slice(b);
@@ -389,7 +425,7 @@ impl Run {
 struct Cursor<'r> {
     run: &'r Run,
     block: usize,
-    values: Vec<u64>,
+    values: Vec<u128>,
     at: usize,
 }
 
@@ -403,7 +439,7 @@ impl<'r> Cursor<'r> {
         }
     }
 
-    fn peek(&mut self) -> Result<Option<u64>, StoreError> {
+    fn peek(&mut self) -> Result<Option<u128>, StoreError> {
         while self.at == self.values.len() {
             if self.block == self.run.index.len() {
                 return Ok(None);
@@ -420,7 +456,8 @@ impl<'r> Cursor<'r> {
 /// Merges two runs (disjoint by construction) into a new run at `path`;
 /// both are read forward once.
 pub fn merge(a: &Run, b: &Run, path: &Path) -> Result<Run, StoreError> {
-    let mut w = RunWriter::create(path)?;
+    assert_eq!(a.width, b.width, "runs of one fingerprint width");
+    let mut w = RunWriter::with_width(path, a.width)?;
     let (mut x, mut y) = (Cursor::new(a), Cursor::new(b));
     loop {
         let next = match (x.peek()?, y.peek()?) {
@@ -444,11 +481,15 @@ mod tests {
     use proptest::prelude::*;
 
     fn write(dir: &Path, name: &str, v: &[u64]) -> Run {
-        let mut w = RunWriter::create(&dir.join(name)).expect("create");
+        let mut w = RunWriter::create::<u64>(&dir.join(name)).expect("create");
         for &x in v {
-            w.push(x).expect("push");
+            w.push(x as u128).expect("push");
         }
         w.finish().expect("finish")
+    }
+
+    fn narrow(v: Vec<u128>) -> Vec<u64> {
+        v.into_iter().map(|x| x as u64).collect()
     }
 
     fn sorted(mut v: Vec<u64>) -> Vec<u64> {
@@ -476,7 +517,7 @@ mod tests {
             };
             let rx = write(dir.path(), "x", &x);
             let ry = write(dir.path(), "y", &y);
-            prop_assert_eq!(rx.to_vec().expect("read"), x.clone());
+            prop_assert_eq!(narrow(rx.to_vec().expect("read")), x.clone());
             // Probes: some present, some not.
             let mut cands: Vec<u64> = probes;
             cands.extend(all.iter().step_by(7).copied());
@@ -489,7 +530,38 @@ mod tests {
                 prop_assert_eq!(*p, set.contains(c), "candidate {}", c);
             }
             let m = merge(&rx, &ry, &dir.path().join("m")).expect("merge");
-            prop_assert_eq!(m.to_vec().expect("read"), all);
+            prop_assert_eq!(narrow(m.to_vec().expect("read")), all);
+        }
+    }
+
+    #[test]
+    fn wide_runs_find_and_merge() {
+        let dir = tempfile::tempdir().expect("dir");
+        let make = |name: &str, v: &[u128]| {
+            let mut w = RunWriter::create::<u128>(&dir.path().join(name)).expect("create");
+            for &x in v {
+                w.push(x).expect("push");
+            }
+            w.finish().expect("finish")
+        };
+        let a: Vec<u128> = (1..9000u128)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835) | 1)
+            .collect();
+        let mut a = a;
+        a.sort_unstable();
+        a.dedup();
+        let (x, y): (Vec<u128>, Vec<u128>) = a.iter().partition(|v| *v % 5 == 0);
+        let (rx, ry) = (make("x", &x), make("y", &y));
+        let m = merge(&rx, &ry, &dir.path().join("m")).expect("merge");
+        assert_eq!(m.to_vec().expect("read"), a);
+        let mut probes: Vec<u128> = a.iter().step_by(3).map(|v| v ^ 2).collect();
+        probes.extend(a.iter().step_by(4));
+        probes.sort_unstable();
+        probes.dedup();
+        let mut present = vec![false; probes.len()];
+        m.mark_present(&probes, &mut present).expect("lookup");
+        for (p, f) in probes.iter().zip(&present) {
+            assert_eq!(*f, a.binary_search(p).is_ok());
         }
     }
 
@@ -499,7 +571,7 @@ mod tests {
         let r = write(dir.path(), "e", &[]);
         assert!(r.is_empty());
         let mut present = vec![false; 2];
-        r.mark_present(&[1, 2], &mut present).expect("lookup");
+        r.mark_present(&[1u64, 2], &mut present).expect("lookup");
         assert_eq!(present, [false, false]);
     }
 

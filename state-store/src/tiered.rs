@@ -12,25 +12,26 @@
 use rayon::prelude::*;
 
 use crate::StoreError;
+use crate::fp::Fp;
 use crate::memory::{MemoryTier, SHARDS};
 use crate::run::{Run, RunWriter, merge};
 use crate::spill::SpillDir;
 
-pub struct FingerprintSet {
-    pub memory: MemoryTier,
+pub struct FingerprintSet<F: Fp = u64> {
+    pub memory: MemoryTier<F>,
     /// Oldest (largest) first; with their file names.
     runs: Vec<(String, Run)>,
     disk_len: u64,
 }
 
-impl Default for FingerprintSet {
+impl<F: Fp> Default for FingerprintSet<F> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl FingerprintSet {
-    pub fn new() -> FingerprintSet {
+impl<F: Fp> FingerprintSet<F> {
+    pub fn new() -> FingerprintSet<F> {
         FingerprintSet {
             memory: MemoryTier::new(),
             runs: Vec::new(),
@@ -67,7 +68,7 @@ impl FingerprintSet {
     /// For each shard's candidates (sorted, strictly increasing), which are
     /// in a run. Shards are checked in parallel; each reads its own range
     /// of every run, forward.
-    pub fn on_disk(&self, shards: &[Vec<u64>]) -> Result<Vec<Vec<bool>>, StoreError> {
+    pub fn on_disk(&self, shards: &[Vec<F>]) -> Result<Vec<Vec<bool>>, StoreError> {
         assert_eq!(shards.len(), SHARDS);
         shards
             .par_iter()
@@ -88,7 +89,7 @@ impl FingerprintSet {
             return Ok(());
         }
         let (name, path) = dir.fresh("run", "fps");
-        let mut w = RunWriter::create(&path)?;
+        let mut w = RunWriter::create::<F>(&path)?;
         // Shards hold consecutive ranges of the fingerprint space (by top
         // byte), so shard order after sorting each is global order.
         let mut buf = Vec::new();
@@ -97,7 +98,7 @@ impl FingerprintSet {
             buf.extend(shard.iter().copied());
             buf.sort_unstable();
             for &fp in &buf {
-                w.push(fp)?;
+                w.push(fp.to_u128())?;
             }
         }
         let run = w.finish()?;
@@ -137,13 +138,13 @@ impl FingerprintSet {
     /// its runs (opened and checked). Fails on a repeated or zero
     /// fingerprint in the memory tier.
     pub fn restore(
-        memory: &[u64],
+        memory: &[F],
         runs: &[String],
         dir: &SpillDir,
-    ) -> Result<FingerprintSet, RestoreError> {
+    ) -> Result<FingerprintSet<F>, RestoreError> {
         let mut set = FingerprintSet::new();
         for &fp in memory {
-            if fp == 0 || !set.memory.insert(fp) {
+            if fp == F::default() || !set.memory.insert(fp) {
                 return Err(RestoreError::Invalid(
                     "a fingerprint is zero or repeated".into(),
                 ));
@@ -151,6 +152,11 @@ impl FingerprintSet {
         }
         for name in runs {
             let run = Run::open(&dir.path().join(name))?;
+            if run.width() * 8 != F::BITS as usize {
+                return Err(RestoreError::Invalid(format!(
+                    "run {name} holds fingerprints of another width"
+                )));
+            }
             set.disk_len += run.len();
             set.runs.push((name.clone(), run));
         }
@@ -174,7 +180,7 @@ mod tests {
     #[test]
     fn tiers_together_behave_as_one_set() {
         let dir = SpillDir::temporary().expect("dir");
-        let mut set = FingerprintSet::new();
+        let mut set = FingerprintSet::<u64>::new();
         let mut model = HashSet::new();
         let mut x = 0x1234_5678_9abc_def1u64;
         let mut next = || {
@@ -218,7 +224,7 @@ mod tests {
         assert!(set.runs.len() <= 4, "{} runs", set.runs.len());
         let mut all = Vec::new();
         for (_, r) in &set.runs {
-            all.extend(r.to_vec().expect("read"));
+            all.extend(r.to_vec().expect("read").into_iter().map(|x| x as u64));
         }
         all.extend(set.memory.fingerprints());
         all.sort_unstable();

@@ -39,9 +39,9 @@ fn main() {
         };
         let path = dir.path().join("run-1.fps");
         let start = Instant::now();
-        let run = RunWriter::create(&path).and_then(|mut w| {
+        let run = RunWriter::create::<u64>(&path).and_then(|mut w| {
             for &fp in &fps {
-                w.push(fp)?;
+                w.push(fp as u128)?;
             }
             w.finish()
         });

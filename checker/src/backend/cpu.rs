@@ -3,12 +3,11 @@
 //! evaluator on unpacked states.
 
 use model::Model;
-use model::fingerprint::fingerprint;
 use model::layout::Layout;
 use model::step::{Fired, Stepper};
 use rayon::prelude::*;
 
-use crate::engine::backend::{Backend, CHUNK_STATES, ChunkOut, FoundKind, LevelInput};
+use crate::engine::backend::{Backend, CHUNK_STATES, ChunkOut, Fingerprint, FoundKind, LevelInput};
 use crate::engine::progress::Progress;
 use state_store::MemoryTier;
 
@@ -34,7 +33,7 @@ struct Worker<'m> {
     packed: Vec<u32>,
 }
 
-impl Backend for CpuBackend<'_> {
+impl<F: Fingerprint> Backend<F> for CpuBackend<'_> {
     fn name(&self) -> &'static str {
         "cpu"
     }
@@ -42,9 +41,9 @@ impl Backend for CpuBackend<'_> {
     fn expand(
         &self,
         input: &LevelInput<'_>,
-        visited: &MemoryTier,
+        visited: &MemoryTier<F>,
         progress: &Progress,
-    ) -> Vec<ChunkOut> {
+    ) -> Vec<ChunkOut<F>> {
         let words = input.words;
         input
             .frontier
@@ -78,13 +77,13 @@ impl CpuBackend<'_> {
     /// Handles the successor in `w.next` of the frontier state `parent`
     /// (packed) by the rule instance in `key`: the constraint, then a
     /// candidate unless the visited set has it.
-    fn successor(
+    fn successor<F: Fingerprint>(
         &self,
         w: &mut Worker<'_>,
         parent: &[u32],
-        visited: &MemoryTier,
+        visited: &MemoryTier<F>,
         key: (u32, u32, u32),
-        out: &mut ChunkOut,
+        out: &mut ChunkOut<F>,
     ) -> Flow {
         match w.stepper.in_constraint(&w.next) {
             Ok(true) => {}
@@ -113,7 +112,7 @@ impl CpuBackend<'_> {
         } else {
             self.layout.pack(&w.next, &mut w.packed);
         }
-        let fp = fingerprint(&w.packed);
+        let fp = F::of_state(&w.packed);
         if !visited.contains(fp) {
             out.words.extend_from_slice(&w.packed);
             out.fps.push(fp);
@@ -123,14 +122,14 @@ impl CpuBackend<'_> {
         Flow::Next
     }
 
-    fn expand_chunk(
+    fn expand_chunk<F: Fingerprint>(
         &self,
         w: &mut Worker<'_>,
         input: &LevelInput<'_>,
-        visited: &MemoryTier,
+        visited: &MemoryTier<F>,
         first: usize,
         chunk: &[u32],
-    ) -> ChunkOut {
+    ) -> ChunkOut<F> {
         let words = input.words;
         // Sized for a typical chunk, so the vectors rarely grow mid-chunk.
         let states = chunk.len() / words;

@@ -14,6 +14,7 @@ use clap::Parser;
 use model::{CompileError, Model, Source};
 
 use crate::backend::cpu::CpuBackend;
+use crate::engine::backend::Fingerprint;
 use crate::engine::progress::Progress;
 use crate::engine::{self, Outcome, SearchConfig, Status, Violation};
 use crate::report::{self, Summary, ViolationSummary};
@@ -162,9 +163,6 @@ fn refuse_unbuilt(args: &CheckArgs) -> Result<(), RunError> {
     if args.backend == BackendArg::Gpu {
         return unbuilt("--backend gpu", "the GPU backend");
     }
-    if args.fingerprint != "64" {
-        return unbuilt("--fingerprint 128", "the 128-bit visited set");
-    }
     Ok(())
 }
 
@@ -185,17 +183,6 @@ fn check(args: &CheckArgs) -> Exit {
         Ok(c) => c,
         Err(e) => return fail(sargs, e),
     };
-    let from = match &args.resume {
-        Some(dir) => {
-            let words = model::layout::Layout::new(&loaded.model.bounds).words;
-            let identity = identity(args, &loaded);
-            match engine::checkpoint::load(dir, &identity, words) {
-                Ok(r) => Some(r),
-                Err(e) => return fail(sargs, resume_error(dir, e)),
-            }
-        }
-        None => None,
-    };
     let config = SearchConfig {
         deadlock: !sargs.no_deadlock,
         max_depth: args.max_depth,
@@ -204,12 +191,18 @@ fn check(args: &CheckArgs) -> Exit {
     };
     let progress = Arc::new(Progress::default());
     let display = Display::start(progress.clone(), !sargs.quiet);
-    // `auto` is the CPU until the GPU backend exists.
-    let backend = CpuBackend::new(&loaded.model);
-    let outcome = pool.install(|| match from {
-        Some(r) => engine::resume(&loaded.model, &config, &backend, &progress, r),
-        None => engine::search(&loaded.model, &config, &backend, &progress),
-    });
+    let outcome = if args.fingerprint == "128" {
+        explore::<u128>(args, &loaded, &config, &pool, &progress)
+    } else {
+        explore::<u64>(args, &loaded, &config, &pool, &progress)
+    };
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            display.finish();
+            return fail(sargs, e);
+        }
+    };
     display.finish();
     if let Some(cp) = &config.checkpoint {
         match outcome.status {
@@ -221,14 +214,46 @@ fn check(args: &CheckArgs) -> Exit {
                 cp.dir.display()
             ),
             Status::StoreFailed => eprintln!(
-                "fathom: could not write a checkpoint: {}; the previous checkpoint in `{}` is intact and can be resumed",
+                "fathom: could not write to the store: {}; the previous checkpoint in `{}` is intact and can be resumed",
                 outcome.store_error.as_deref().unwrap_or("unknown error"),
                 cp.dir.display()
             ),
             _ => {}
         }
+    } else if outcome.status == Status::StoreFailed {
+        eprintln!(
+            "fathom: the state store failed: {}; the run stops here (no count is reported as complete)",
+            outcome.store_error.as_deref().unwrap_or("unknown error")
+        );
     }
     report_check(sargs, &loaded, &outcome)
+}
+
+/// Runs or resumes the search with fingerprints of type `F`.
+fn explore<F: Fingerprint>(
+    args: &CheckArgs,
+    loaded: &Loaded,
+    config: &SearchConfig,
+    pool: &rayon::ThreadPool,
+    progress: &Progress,
+) -> Result<Outcome, RunError> {
+    let from = match &args.resume {
+        Some(dir) => {
+            let words = model::layout::Layout::new(&loaded.model.bounds).words;
+            let identity = identity(args, loaded);
+            Some(
+                engine::checkpoint::load::<F>(dir, &identity, words)
+                    .map_err(|e| resume_error(dir, e))?,
+            )
+        }
+        None => None,
+    };
+    // `auto` is the CPU until the GPU backend exists.
+    let backend = CpuBackend::new(&loaded.model);
+    Ok(pool.install(|| match from {
+        Some(r) => engine::resume::<F>(&loaded.model, config, &backend, progress, r),
+        None => engine::search::<F>(&loaded.model, config, &backend, progress),
+    }))
 }
 
 /// The identity a checkpoint must match to be resumed: the spec's text

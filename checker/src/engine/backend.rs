@@ -7,8 +7,8 @@
 
 use super::progress::Progress;
 use model::eval::EvalError;
-use state_store::MemoryTier;
-use state_store::memory::{SHARDS, shard_of};
+use state_store::memory::SHARDS;
+use state_store::{Fp, MemoryTier};
 
 /// Frontier states per chunk. Fixed, so that chunking, and with it every
 /// count and trace, is the same for any number of threads.
@@ -48,12 +48,29 @@ pub enum FoundKind {
     SuccessorInvariant(usize),
 }
 
+/// A fingerprint width and the function that computes it from a packed
+/// state (the model's, shared with the GPU kernels).
+pub trait Fingerprint: Fp {
+    fn of_state(words: &[u32]) -> Self;
+}
+
+impl Fingerprint for u64 {
+    fn of_state(words: &[u32]) -> u64 {
+        model::fingerprint::fingerprint(words)
+    }
+}
+
+impl Fingerprint for u128 {
+    fn of_state(words: &[u32]) -> u128 {
+        model::fingerprint::fingerprint128(words)
+    }
+}
+
 /// The candidates and findings of one chunk of the frontier.
-#[derive(Default)]
-pub struct ChunkOut {
-    /// Candidate successors not in the visited set as of the level's start.
+pub struct ChunkOut<F: Fp = u64> {
+    /// Candidate successors not in the memory tier as of the tile's start.
     pub words: Vec<u32>,
-    pub fps: Vec<u64>,
+    pub fps: Vec<F>,
     /// Frontier index of each candidate's parent.
     pub parents: Vec<u32>,
     pub instances: Vec<u32>,
@@ -67,14 +84,18 @@ pub struct ChunkOut {
     pub reachables: u64,
 }
 
-impl ChunkOut {
-    pub fn with_capacity(candidates: usize, words: usize) -> ChunkOut {
+impl<F: Fp> ChunkOut<F> {
+    pub fn with_capacity(candidates: usize, words: usize) -> ChunkOut<F> {
         ChunkOut {
             words: Vec::with_capacity(candidates * words),
             fps: Vec::with_capacity(candidates),
             parents: Vec::with_capacity(candidates),
             instances: Vec::with_capacity(candidates),
-            ..ChunkOut::default()
+            order: Vec::new(),
+            shard_starts: Vec::new(),
+            generated: 0,
+            found: None,
+            reachables: 0,
         }
     }
 
@@ -90,7 +111,7 @@ impl ChunkOut {
         let shards = SHARDS;
         let mut starts = vec![0u32; shards + 1];
         for &fp in &self.fps {
-            starts[shard_of(fp) + 1] += 1;
+            starts[fp.shard() + 1] += 1;
         }
         for s in 0..shards {
             starts[s + 1] += starts[s];
@@ -98,7 +119,7 @@ impl ChunkOut {
         let mut next = starts.clone();
         self.order = vec![0; self.fps.len()];
         for (i, &fp) in self.fps.iter().enumerate() {
-            let s = shard_of(fp);
+            let s = fp.shard();
             self.order[next[s] as usize] = i as u32;
             next[s] += 1;
         }
@@ -106,7 +127,7 @@ impl ChunkOut {
     }
 }
 
-pub trait Backend: Sync {
+pub trait Backend<F: Fp>: Sync {
     fn name(&self) -> &'static str;
 
     /// Expands a level: one [`ChunkOut`] per [`CHUNK_STATES`] frontier
@@ -114,7 +135,7 @@ pub trait Backend: Sync {
     fn expand(
         &self,
         input: &LevelInput<'_>,
-        visited: &MemoryTier,
+        visited: &MemoryTier<F>,
         progress: &Progress,
-    ) -> Vec<ChunkOut>;
+    ) -> Vec<ChunkOut<F>>;
 }

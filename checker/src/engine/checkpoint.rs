@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 use state_store::log::Frame;
 use state_store::queue::Segment;
 use state_store::tiered::RestoreError;
-use state_store::{Checkpoint, FingerprintSet, LogStore, Queue, SpillDir, StoreError};
+use state_store::{Checkpoint, FingerprintSet, Fp, LogStore, Queue, SpillDir, StoreError};
 
 use super::Engine;
+use super::backend::Fingerprint;
 use super::trace::TraceLog;
 
 /// When and where to checkpoint.
@@ -62,6 +63,40 @@ pub struct Meta {
     /// The next spilled file's number.
     #[serde(default)]
     pub next_file: u64,
+    /// 64 or 128; `gen-N.fps` holds a 128-bit fingerprint as two u64s
+    /// (high, low).
+    #[serde(default = "sixty_four")]
+    pub fingerprint_bits: u32,
+}
+
+fn sixty_four() -> u32 {
+    64
+}
+
+/// Fingerprints as the u64 words of `gen-N.fps`.
+fn to_u64s<F: Fp>(fps: &[F]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(fps.len() * (F::WORDS / 2));
+    for fp in fps {
+        let v = fp.to_u128();
+        if F::BITS == 128 {
+            out.push((v >> 64) as u64);
+        }
+        out.push(v as u64);
+    }
+    out
+}
+
+fn from_u64s<F: Fp>(words: &[u64]) -> Option<Vec<F>> {
+    let per = F::WORDS / 2;
+    if !words.len().is_multiple_of(per) {
+        return None;
+    }
+    Some(
+        words
+            .chunks_exact(per)
+            .map(|c| F::from_u128(c.iter().fold(0u128, |acc, &w| acc << 64 | w as u128)))
+            .collect(),
+    )
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -91,9 +126,9 @@ impl Meta {
 }
 
 /// A checkpoint read back and checked, ready to continue.
-pub struct Resume {
+pub struct Resume<F: Fp = u64> {
     pub meta: Meta,
-    pub visited: FingerprintSet,
+    pub visited: FingerprintSet<F>,
     pub log: TraceLog,
     pub frontier: Vec<Segment>,
     pub seconds: f64,
@@ -118,7 +153,11 @@ pub enum ResumeError {
 const FORMAT: u32 = 2;
 
 /// Loads the checkpoint in `dir` for a search whose identity is `identity`.
-pub fn load(dir: &std::path::Path, identity: &str, words: u32) -> Result<Resume, ResumeError> {
+pub fn load<F: Fp>(
+    dir: &std::path::Path,
+    identity: &str,
+    words: u32,
+) -> Result<Resume<F>, ResumeError> {
     let checkpoint = Checkpoint::load(dir)?;
     let mut meta: Meta =
         serde_json::from_slice(&checkpoint.meta).map_err(|e| ResumeError::Meta(e.to_string()))?;
@@ -130,6 +169,12 @@ pub fn load(dir: &std::path::Path, identity: &str, words: u32) -> Result<Resume,
     }
     if meta.identity != identity {
         return Err(ResumeError::Mismatch(meta.identity.clone()));
+    }
+    if meta.fingerprint_bits != F::BITS {
+        return Err(ResumeError::Mismatch(format!(
+            "{}; fingerprint {}",
+            meta.identity, meta.fingerprint_bits
+        )));
     }
     let inconsistent = |why: &str| ResumeError::Inconsistent(why.to_string());
     let stride = words as usize;
@@ -167,12 +212,13 @@ pub fn load(dir: &std::path::Path, identity: &str, words: u32) -> Result<Resume,
         return Err(inconsistent("frontier segments"));
     }
     let spill = SpillDir::in_store(dir, meta.next_file, meta.files())?;
-    let visited = FingerprintSet::restore(&checkpoint.fingerprints, &meta.runs, &spill).map_err(
-        |e| match e {
+    let memory_fps: Vec<F> = from_u64s(&checkpoint.fingerprints)
+        .ok_or_else(|| inconsistent("fingerprint file of another width"))?;
+    let visited =
+        FingerprintSet::restore(&memory_fps, &meta.runs, &spill).map_err(|e| match e {
             RestoreError::Store(e) => ResumeError::Store(e),
             RestoreError::Invalid(why) => ResumeError::Inconsistent(why),
-        },
-    )?;
+        })?;
     let frames = meta
         .log_frames
         .iter()
@@ -206,7 +252,7 @@ pub fn load(dir: &std::path::Path, identity: &str, words: u32) -> Result<Resume,
     })
 }
 
-impl Engine<'_> {
+impl<F: Fingerprint> Engine<'_, F> {
     pub(super) fn save(
         &self,
         cp: &Checkpointing,
@@ -253,6 +299,7 @@ impl Engine<'_> {
                 })
                 .collect(),
             next_file: self.spill.next_number(),
+            fingerprint_bits: F::BITS,
         };
         let fingerprints = self.visited.memory.fingerprints();
         assert_eq!(
@@ -263,7 +310,7 @@ impl Engine<'_> {
         let named = meta.files();
         let checkpoint = Checkpoint {
             meta: serde_json::to_vec(&meta).unwrap_or_default(),
-            fingerprints,
+            fingerprints: to_u64s(&fingerprints),
             frontier: inline,
             parents: parents.to_vec(),
             instances: instances.to_vec(),
@@ -275,7 +322,7 @@ impl Engine<'_> {
 
     /// Puts the engine back in the state a checkpoint recorded; returns
     /// (frontier, level base, depth).
-    pub(super) fn restore(&mut self, r: Resume) -> (Queue, u64, u32) {
+    pub(super) fn restore(&mut self, r: Resume<F>) -> (Queue, u64, u32) {
         self.visited = r.visited;
         self.log = r.log;
         self.generated = r.meta.generated;

@@ -17,15 +17,14 @@ use std::time::Instant;
 
 use model::Model;
 use model::eval::{ErrorKind, EvalError};
-use model::fingerprint::fingerprint;
 use model::layout::Layout;
 use model::step::Stepper;
 use rayon::prelude::*;
 
-use backend::{Backend, CHUNK_STATES, ChunkOut, FoundKind, LevelInput};
+use backend::{Backend, CHUNK_STATES, ChunkOut, Fingerprint, FoundKind, LevelInput};
 use progress::Progress;
-use state_store::memory::{SHARDS, shard_of};
-use state_store::{FingerprintSet, MemoryTier, Queue, SpillDir, StoreError};
+use state_store::memory::SHARDS;
+use state_store::{FingerprintSet, Fp, MemoryTier, Queue, SpillDir, StoreError};
 use std::sync::atomic::Ordering::Relaxed;
 use trace::{Trace, TraceLog};
 
@@ -105,6 +104,8 @@ pub struct Outcome {
     pub violation: Option<Violation>,
     /// Of `distinct`, the fingerprints in the disk tier.
     pub disk_fingerprints: u64,
+    /// 64 or 128.
+    pub fingerprint_bits: u32,
 }
 
 impl Outcome {
@@ -114,21 +115,21 @@ impl Outcome {
     pub fn collision_probability(&self) -> f64 {
         let n = self.distinct as f64;
         let g = self.generated as f64;
-        (n * (g - n).max(0.0)) / 2f64.powi(64)
+        (n * (g - n).max(0.0)) / 2f64.powi(self.fingerprint_bits as i32)
     }
 }
 
 /// Runs the search on the current rayon pool.
-pub fn search(
+pub fn search<F: Fingerprint>(
     model: &Model,
     config: &SearchConfig,
-    backend: &dyn Backend,
+    backend: &dyn Backend<F>,
     progress: &Progress,
 ) -> Outcome {
     let start = Instant::now();
     let spill = match spill_dir(config) {
         Ok(s) => s,
-        Err(e) => return failed_to_start(e),
+        Err(e) => return failed_to_start(e, F::BITS),
     };
     let mut engine = Engine::new(model, config, spill);
     let mut out = engine.run(backend, progress, None);
@@ -137,12 +138,12 @@ pub fn search(
 }
 
 /// Continues a search from a checkpoint (see [`checkpoint::Resume`]).
-pub fn resume(
+pub fn resume<F: Fingerprint>(
     model: &Model,
     config: &SearchConfig,
-    backend: &dyn Backend,
+    backend: &dyn Backend<F>,
     progress: &Progress,
-    mut from: checkpoint::Resume,
+    mut from: checkpoint::Resume<F>,
 ) -> Outcome {
     let start = Instant::now();
     let earlier = from.seconds;
@@ -166,7 +167,7 @@ fn spill_dir(config: &SearchConfig) -> Result<SpillDir, StoreError> {
     }
 }
 
-fn failed_to_start(e: StoreError) -> Outcome {
+fn failed_to_start(e: StoreError, fingerprint_bits: u32) -> Outcome {
     Outcome {
         status: Status::StoreFailed,
         store_error: Some(e.to_string()),
@@ -176,6 +177,7 @@ fn failed_to_start(e: StoreError) -> Outcome {
         seconds: 0.0,
         violation: None,
         disk_fingerprints: 0,
+        fingerprint_bits,
     }
 }
 
@@ -227,8 +229,10 @@ impl TileReader {
 pub const TILE_STATES: usize = 64 * CHUNK_STATES;
 
 /// Words beside a state's in a record of the level's tentative queue:
-/// fingerprint (2), parent id (2), rule instance (1).
-const TENTATIVE_EXTRA: usize = 5;
+/// fingerprint (2 or 4), parent id (2), rule instance (1).
+const fn tentative_extra<F: Fp>() -> usize {
+    F::WORDS + 3
+}
 
 /// How `--memory` is shared out, in bytes; `None`: unlimited.
 #[derive(Clone, Copy, Debug)]
@@ -263,11 +267,11 @@ impl Budget {
     }
 }
 
-pub(crate) struct Engine<'m> {
+pub(crate) struct Engine<'m, F: Fingerprint> {
     model: &'m Model,
     config: &'m SearchConfig,
     layout: Layout,
-    visited: FingerprintSet,
+    visited: FingerprintSet<F>,
     log: TraceLog,
     spill: SpillDir,
     budget: Budget,
@@ -282,7 +286,7 @@ struct LevelFinding {
     state: Vec<u32>,
 }
 
-impl<'m> Engine<'m> {
+impl<'m, F: Fingerprint> Engine<'m, F> {
     fn new(model: &'m Model, config: &'m SearchConfig, spill: SpillDir) -> Self {
         Engine {
             model,
@@ -308,6 +312,7 @@ impl<'m> Engine<'m> {
             seconds: 0.0,
             violation,
             disk_fingerprints: self.visited.disk_len(),
+            fingerprint_bits: F::BITS,
         }
     }
 
@@ -319,9 +324,9 @@ impl<'m> Engine<'m> {
 
     fn run(
         &mut self,
-        backend: &dyn Backend,
+        backend: &dyn Backend<F>,
         progress: &Progress,
-        from: Option<checkpoint::Resume>,
+        from: Option<checkpoint::Resume<F>>,
     ) -> Outcome {
         let (mut frontier, mut level_base, mut depth) = match from {
             Some(r) => self.restore(r),
@@ -432,7 +437,7 @@ impl<'m> Engine<'m> {
     /// tentative until the level's one pass over the runs.
     fn level(
         &mut self,
-        backend: &dyn Backend,
+        backend: &dyn Backend<F>,
         progress: &Progress,
         frontier: &mut Queue,
         level_base: u64,
@@ -441,7 +446,7 @@ impl<'m> Engine<'m> {
         let words = self.layout.words as usize;
         let tentative = self.visited.has_disk_tier();
         let stride = if tentative {
-            words + TENTATIVE_EXTRA
+            words + tentative_extra::<F>()
         } else {
             words
         };
@@ -517,7 +522,7 @@ impl<'m> Engine<'m> {
     /// Each shard keeps its new candidates, in chunk order: a shard's new
     /// states, shard by shard, get the next slots of the frontier and the
     /// trace log (filled in parallel).
-    fn kept(set: &mut MemoryTier, chunks: &[ChunkOut]) -> Vec<Vec<(u32, u32)>> {
+    fn kept(set: &mut MemoryTier<F>, chunks: &[ChunkOut<F>]) -> Vec<Vec<(u32, u32)>> {
         set.shards
             .par_iter_mut()
             .enumerate()
@@ -540,7 +545,7 @@ impl<'m> Engine<'m> {
     /// new to the memory tier is new.
     fn merge(
         &mut self,
-        chunks: &[ChunkOut],
+        chunks: &[ChunkOut<F>],
         parent_base: u64,
         next: &mut Queue,
     ) -> Result<(), StoreError> {
@@ -582,13 +587,13 @@ impl<'m> Engine<'m> {
     /// the runs.
     fn merge_tentative(
         &mut self,
-        chunks: &[ChunkOut],
+        chunks: &[ChunkOut<F>],
         parent_base: u64,
         next: &mut Queue,
-        level_set: &mut MemoryTier,
+        level_set: &mut MemoryTier<F>,
     ) -> Result<(), StoreError> {
         let words = self.layout.words as usize;
-        let stride = words + TENTATIVE_EXTRA;
+        let stride = words + tentative_extra::<F>();
         let kept = Self::kept(level_set, chunks);
         let total: usize = kept.iter().map(Vec::len).sum();
         let mut records = Vec::with_capacity(total * stride);
@@ -599,13 +604,8 @@ impl<'m> Engine<'m> {
                 let fp = c.fps[k];
                 let parent = parent_base + c.parents[k] as u64;
                 records.extend_from_slice(&c.words[k * words..(k + 1) * words]);
-                records.extend_from_slice(&[
-                    fp as u32,
-                    (fp >> 32) as u32,
-                    parent as u32,
-                    (parent >> 32) as u32,
-                    c.instances[k],
-                ]);
+                fp.push_words(&mut records);
+                records.extend_from_slice(&[parent as u32, (parent >> 32) as u32, c.instances[k]]);
             }
         }
         next.push(&records, &self.spill)
@@ -615,22 +615,26 @@ impl<'m> Engine<'m> {
     /// fingerprint is in a run were seen in an earlier level and are
     /// dropped; the rest join the memory tier, become the next frontier and
     /// get trace-log entries, in order.
-    fn settle(&mut self, mut tentative: Queue, level_set: MemoryTier) -> Result<Queue, StoreError> {
+    fn settle(
+        &mut self,
+        mut tentative: Queue,
+        level_set: MemoryTier<F>,
+    ) -> Result<Queue, StoreError> {
         let words = self.layout.words as usize;
-        let stride = words + TENTATIVE_EXTRA;
+        let stride = words + tentative_extra::<F>();
         // Each table is freed as its sorted list is made.
-        let level_fps: Vec<Vec<u64>> = level_set
+        let level_fps: Vec<Vec<F>> = level_set
             .shards
             .into_par_iter()
             .map(|shard| {
-                let mut v: Vec<u64> = shard.into_iter().collect();
+                let mut v: Vec<F> = shard.into_iter().collect();
                 v.sort_unstable();
                 v
             })
             .collect();
         let present = self.visited.on_disk(&level_fps)?;
-        let seen_before = |fp: u64| {
-            let s = shard_of(fp);
+        let seen_before = |fp: F| {
+            let s = fp.shard();
             level_fps[s].binary_search(&fp).is_ok_and(|i| present[s][i])
         };
         let mut next = Queue::new(words, self.budget.queue_words);
@@ -638,15 +642,16 @@ impl<'m> Engine<'m> {
         while let Some(seg) = tentative.pop(&self.spill)? {
             states.clear();
             for r in seg.chunks_exact(stride) {
-                let fp = r[words] as u64 | (r[words + 1] as u64) << 32;
+                let fp = F::from_words(&r[words..]);
+                let at = words + F::WORDS;
                 if seen_before(fp) {
                     continue;
                 }
                 let inserted = self.visited.memory.insert(fp);
                 assert!(inserted, "a state new to the level is in no tier");
-                let parent = r[words + 2] as u64 | (r[words + 3] as u64) << 32;
+                let parent = r[at] as u64 | (r[at + 1] as u64) << 32;
                 debug_assert!(parent < self.log.len());
-                self.log.push(parent, r[words + 4]);
+                self.log.push(parent, r[at + 2]);
                 states.extend_from_slice(&r[..words]);
             }
             next.push(&states, &self.spill)?;
@@ -685,7 +690,7 @@ impl<'m> Engine<'m> {
                 continue;
             }
             self.layout.pack(s, &mut packed);
-            if self.visited.memory.insert(fingerprint(&packed)) {
+            if self.visited.memory.insert(F::of_state(&packed)) {
                 frontier.extend_from_slice(&packed);
                 self.log.push_initial(ordinal as u32);
             }
