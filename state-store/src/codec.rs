@@ -72,7 +72,19 @@ impl<'a> BitReader<'a> {
         }
     }
 
+    /// Tops the window up to at least 57 bits (fewer at the end).
     fn refill(&mut self) {
+        if self.bits <= 56
+            && let Some(word) = self.bytes.get(self.at..self.at + 8)
+        {
+            // One unaligned load instead of a byte loop.
+            let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            let take = (63 - self.bits) / 8;
+            self.acc |= (w & ((1u64 << (8 * take)) - 1)) << self.bits;
+            self.at += take as usize;
+            self.bits += 8 * take;
+            return;
+        }
         while self.bits <= 56 && self.at < self.bytes.len() {
             self.acc |= (self.bytes[self.at] as u64) << self.bits;
             self.at += 1;
@@ -80,7 +92,7 @@ impl<'a> BitReader<'a> {
         }
     }
 
-    /// Reads `n` bits (n <= 32), or None past the end.
+    /// Reads `n` bits (n <= 56), or None past the end.
     fn get(&mut self, n: u32) -> Option<u64> {
         if self.bits < n {
             self.refill();
@@ -95,6 +107,9 @@ impl<'a> BitReader<'a> {
     }
 
     fn get_wide(&mut self, n: u32) -> Option<u128> {
+        if n <= 56 {
+            return self.get(n).map(u128::from);
+        }
         let mut v = 0u128;
         let mut at = 0;
         while n - at > 32 {
@@ -117,7 +132,8 @@ impl<'a> BitReader<'a> {
             let ones = (!self.acc).trailing_zeros().min(self.bits);
             q += ones as u64;
             if ones < self.bits {
-                self.acc >>= ones + 1;
+                // ones + 1 may be 64: a plain shift would wrap in release builds.
+                self.acc = self.acc.checked_shr(ones + 1).unwrap_or(0);
                 self.bits -= ones + 1;
                 return Some(q);
             }
@@ -144,16 +160,20 @@ pub fn encode_sorted(values: &[u128], width: usize) -> Vec<u8> {
             .log2()
             .floor() as u32;
         let k0 = k0.min(126);
-        let cost = |k: u32| -> u128 {
-            values
-                .windows(2)
-                .map(|p| ((p[1] - p[0] - 1) >> k) + 1 + k as u128)
-                .sum()
-        };
-        [k0.saturating_sub(1), k0, k0 + 1]
+        // Total bits for k0 - 1, k0 and k0 + 1 in one pass over the gaps.
+        let kl = k0.saturating_sub(1);
+        let mut q = [0u128; 3];
+        for p in values.windows(2) {
+            let g = p[1] - p[0] - 1;
+            q[0] += g >> kl;
+            q[1] += g >> k0;
+            q[2] += g >> (k0 + 1);
+        }
+        let gaps = n as u128 - 1;
+        [(kl, q[0]), (k0, q[1]), (k0 + 1, q[2])]
             .into_iter()
-            .min_by_key(|&k| cost(k))
-            .unwrap_or(k0)
+            .min_by_key(|&(k, q)| q + gaps * (1 + k as u128))
+            .map_or(k0, |(k, _)| k)
     } else {
         0
     };
@@ -332,5 +352,60 @@ mod tests {
             "{bits} bits/fingerprint, entropy {entropy}"
         );
         assert!(bits < 40.0, "{bits} bits/fingerprint");
+    }
+}
+
+#[cfg(test)]
+mod wide_tests {
+    use super::*;
+
+    /// A run can cover part of the fingerprint space (a spill of states
+    /// settled in shard order): one gap then dwarfs the others and its
+    /// quotient is a unary run of hundreds of bits, whose end may fall at
+    /// any bit of the reader's 64-bit window (a regression: ending at bit
+    /// 63 once shifted by 64).
+    #[test]
+    fn long_unary_runs_at_every_alignment() {
+        for lead in 0..70u128 {
+            for shift in [36u32, 44, 52] {
+                let mut v: Vec<u128> = (1..=lead + 2).map(|i| i << shift).collect();
+                let top = v[v.len() - 1];
+                v.extend((1..50u128).map(|i| top + (1 << 62) + (i << shift)));
+                let mut back = Vec::new();
+                assert!(decode_sorted(&encode_sorted(&v, 8), 8, &mut back).is_some());
+                assert_eq!(back, v, "lead {lead} shift {shift}");
+            }
+        }
+    }
+
+    #[test]
+    fn uniform_wide_blocks_round_trip() {
+        let mut x = 0x243f_6a88_85a3_08d3u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in [2usize, 3, 100, 2794, 4096] {
+            let mut v: Vec<u128> = (0..n)
+                .map(|_| (next() as u128) << 64 | next() as u128)
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            let mut back = Vec::new();
+            let enc = encode_sorted(&v, 16);
+            assert!(decode_sorted(&enc, 16, &mut back).is_some(), "n = {n}");
+            assert_eq!(back, v, "n = {n}");
+            let mut v: Vec<u128> = (0..n).map(|_| next() as u128).collect();
+            v.sort_unstable();
+            v.dedup();
+            let enc = encode_sorted(&v, 8);
+            assert!(
+                decode_sorted(&enc, 8, &mut back).is_some(),
+                "narrow n = {n}"
+            );
+            assert_eq!(back, v, "narrow n = {n}");
+        }
     }
 }

@@ -21,6 +21,12 @@ pub trait Fp: Copy + Eq + Ord + Hash + Default + Send + Sync + Debug + 'static {
             out.push((v >> (32 * i)) as u32);
         }
     }
+    /// The fingerprints of shard `s`, as a `u128` range (inclusive).
+    fn shard_range(s: usize) -> (u128, u128) {
+        let low_bits = Self::BITS - 8;
+        let lo = (s as u128) << low_bits;
+        (lo, lo | ((1u128 << low_bits) - 1))
+    }
     fn from_words(w: &[u32]) -> Self {
         let v = (0..Self::WORDS).fold(0u128, |acc, i| acc | (w[i] as u128) << (32 * i));
         Self::from_u128(v)
@@ -76,6 +82,8 @@ mod tests {
             assert_eq!(u64::from_words(&w), v64);
         }
         assert_eq!((0xab00_0000_0000_0000u64).shard(), 0xab);
+        assert_eq!(u64::shard_range(0xab), (0xab << 56, (0xac << 56) - 1));
+        assert_eq!(u128::shard_range(255).1, u128::MAX);
         assert_eq!(((0xabu128) << 120).shard(), 0xab);
     }
 }

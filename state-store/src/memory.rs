@@ -11,12 +11,8 @@ use std::hash::{BuildHasher, Hasher};
 
 use crate::fp::Fp;
 
-/// Shards are chosen by the fingerprint's top byte.
+/// Shards are chosen by the fingerprint's top byte ([`Fp::shard`]).
 pub const SHARDS: usize = 256;
-
-pub fn shard_of<F: Fp>(fp: F) -> usize {
-    fp.shard()
-}
 
 /// Fingerprints are hashes already: the table's hash is a cheap remix, so
 /// that the bits hashbrown uses for buckets and tags vary within a shard.
@@ -84,6 +80,19 @@ impl<F: Fp> MemoryTier<F> {
 
     pub fn remove(&mut self, fp: F) -> bool {
         self.shards[fp.shard()].remove(&fp)
+    }
+
+    /// Every fingerprint in increasing order (shards are ranges of the
+    /// top byte, so sorting each and concatenating is a global sort); the
+    /// tables are freed shard by shard.
+    pub fn into_sorted(self) -> Vec<F> {
+        let mut out = Vec::with_capacity(self.len() as usize);
+        for shard in self.shards {
+            let start = out.len();
+            out.extend(shard);
+            out[start..].sort_unstable();
+        }
+        out
     }
 
     /// Every fingerprint, shard by shard (for a checkpoint).

@@ -12,7 +12,8 @@ use crate::spill::SpillDir;
 const SEGMENT_WORDS: usize = 1 << 20;
 /// Words per segment at least, so a tiny budget does not mean a file per record.
 const MIN_SEGMENT_WORDS: usize = 1 << 14;
-const ZSTD_LEVEL: i32 = 1;
+/// A fast level: spilled frontiers are read back within a level or two.
+const ZSTD_LEVEL: i32 = -3;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {

@@ -19,6 +19,7 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use memmap2::{Mmap, MmapOptions};
+use rayon::prelude::*;
 
 use crate::StoreError;
 use crate::codec::{decode_sorted, encode_sorted};
@@ -33,7 +34,44 @@ const VERSION: u32 = 1;
 const HEADER_BYTES: u64 = 16;
 const ENTRY_BYTES: usize = 52;
 const FOOTER_BYTES: u64 = 36;
-const ZSTD_LEVEL: i32 = 1;
+/// A fast zstd level: Rice-coded fingerprints are close to random bits, so
+/// stronger levels would only cost time.
+const ZSTD_LEVEL: i32 = -3;
+
+thread_local! {
+    /// zstd contexts are costly to make; blocks are small and many.
+    static ZSTD: std::cell::RefCell<Option<(zstd::bulk::Compressor<'static>, zstd::bulk::Decompressor<'static>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn with_zstd<T>(
+    f: impl FnOnce(
+        &mut zstd::bulk::Compressor<'static>,
+        &mut zstd::bulk::Decompressor<'static>,
+    ) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    ZSTD.with(|z| {
+        let mut z = z.borrow_mut();
+        if z.is_none() {
+            *z = Some((
+                zstd::bulk::Compressor::new(ZSTD_LEVEL)?,
+                zstd::bulk::Decompressor::new()?,
+            ));
+        }
+        match z.as_mut() {
+            Some((c, d)) => f(c, d),
+            None => unreachable!("made above"),
+        }
+    })
+}
+
+fn compress_block(raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    with_zstd(|c, _| c.compress(raw))
+}
+
+fn decompress_block(packed: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
+    with_zstd(|_, d| d.decompress(packed, capacity))
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct BlockEntry {
@@ -92,7 +130,7 @@ impl RunWriter {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let tmp = path.with_file_name(format!(".{}.tmp", name.unwrap_or_default()));
         let file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut out = BufWriter::with_capacity(1 << 16, file);
         let mut header = Vec::with_capacity(HEADER_BYTES as usize);
         header.extend_from_slice(MAGIC);
         header.extend_from_slice(&VERSION.to_le_bytes());
@@ -128,27 +166,67 @@ impl RunWriter {
         Ok(())
     }
 
+    /// Appends many fingerprints (strictly increasing, after those
+    /// pushed so far); whole blocks are encoded in parallel.
+    pub fn extend_sorted(&mut self, values: &[u128]) -> Result<(), StoreError> {
+        let fill = (BLOCK_FPS - self.pending.len()).min(values.len());
+        for &v in &values[..fill] {
+            self.push(v)?;
+        }
+        let rest = &values[fill..];
+        assert!(
+            rest.windows(2).all(|w| w[0] < w[1]),
+            "a run's fingerprints are strictly increasing (a repeated fingerprint would be a lost state)"
+        );
+        let whole = rest.len() / BLOCK_FPS * BLOCK_FPS;
+        if whole > 0 {
+            assert!(
+                self.index.last().is_none_or(|e| e.last < rest[0]),
+                "a run's fingerprints are strictly increasing"
+            );
+            let width = self.width;
+            let blocks: Vec<Vec<u8>> = rest[..whole]
+                .par_chunks(BLOCK_FPS)
+                .map(|b| compress_block(&encode_sorted(b, width)))
+                .collect::<Result<_, _>>()
+                .map_err(|e| StoreError::io(&self.tmp, e))?;
+            for (b, packed) in rest[..whole].chunks(BLOCK_FPS).zip(blocks) {
+                self.write_block(b, &packed)?;
+            }
+        }
+        for &v in &rest[whole..] {
+            self.push(v)?;
+        }
+        Ok(())
+    }
+
     fn flush_block(&mut self) -> Result<(), StoreError> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let raw = encode_sorted(&self.pending, self.width);
-        let packed =
-            zstd::bulk::compress(&raw, ZSTD_LEVEL).map_err(|e| StoreError::io(&self.tmp, e))?;
+        let packed = compress_block(&raw).map_err(|e| StoreError::io(&self.tmp, e))?;
+        let pending = std::mem::take(&mut self.pending);
+        self.write_block(&pending, &packed)?;
+        self.pending = pending;
+        self.pending.clear();
+        Ok(())
+    }
+
+    fn write_block(&mut self, values: &[u128], packed: &[u8]) -> Result<(), StoreError> {
         self.out
-            .write_all(&packed)
+            .write_all(packed)
             .map_err(|e| StoreError::io(&self.tmp, e))?;
         self.index.push(BlockEntry {
-            first: self.pending[0],
-            last: self.pending[self.pending.len() - 1],
+            first: values[0],
+            last: values[values.len() - 1],
             offset: self.offset,
             bytes: packed.len() as u32,
-            count: self.pending.len() as u32,
-            crc: crc32fast::hash(&packed),
+            count: values.len() as u32,
+            crc: crc32fast::hash(packed),
         });
         self.offset += packed.len() as u64;
-        self.count += self.pending.len() as u64;
-        self.pending.clear();
+        self.count += values.len() as u64;
         Ok(())
     }
 
@@ -315,7 +393,7 @@ impl Run {
         // Rice bits per value are at most k + 1 + the quotient: under 2 x
         // the width in bits, with the header.
         let cap = 5 + self.width + 2 * self.width * e.count as usize + 16;
-        let raw = zstd::bulk::decompress(packed, cap).map_err(|_| {
+        let raw = decompress_block(packed, cap).map_err(|_| {
             StoreError::corrupt(&self.path, format!("block {b} does not decompress"))
         })?;
         decode_sorted(&raw, self.width, out)
@@ -324,7 +402,21 @@ impl Run {
                     && out.first() == Some(&e.first)
                     && out.last() == Some(&e.last)
             })
-            .ok_or_else(|| StoreError::corrupt(&self.path, format!("block {b} is malformed")))
+            .ok_or_else(|| {
+                StoreError::corrupt(
+                    &self.path,
+                    format!(
+                        "block {b} is malformed {} {} {:?} {:?} {:x} {:x} raw {}",
+                        e.count,
+                        out.len(),
+                        out.first(),
+                        out.last(),
+                        e.first,
+                        e.last,
+                        raw.len()
+                    ),
+                )
+            })
     }
 
     /// Maps blocks `b0..b1` (a bounded window).
@@ -410,6 +502,65 @@ impl Run {
         Ok(())
     }
 
+    /// The fingerprints in `lo..=hi`, in order, as `F`: reads only the
+    /// blocks that overlap the range.
+    pub fn read_range<F: Fp>(&self, lo: u128, hi: u128) -> Result<Vec<F>, StoreError> {
+        assert_eq!(
+            F::BITS as usize,
+            self.width * 8,
+            "fingerprints of the run's width"
+        );
+        Ok(self
+            .read_range_raw(lo, hi)?
+            .into_iter()
+            .map(F::from_u128)
+            .collect())
+    }
+
+    fn read_range_raw(&self, lo: u128, hi: u128) -> Result<Vec<u128>, StoreError> {
+        let b0 = self.index.partition_point(|e| e.last < lo);
+        let b1 = self.index.partition_point(|e| e.first <= hi);
+        let mut out = Vec::new();
+        let mut values = Vec::with_capacity(BLOCK_FPS);
+        let mut w0 = b0;
+        while w0 < b1 {
+            let w1 = (w0 + WINDOW_BLOCKS).min(b1);
+            let (m, base) = self.window(w0, w1)?;
+            for b in w0..w1 {
+                self.decode(&m, base, b, &mut values)?;
+                out.extend(values.iter().copied().filter(|&v| lo <= v && v <= hi));
+            }
+            w0 = w1;
+        }
+        Ok(out)
+    }
+
+    /// Every fingerprint, in order, as `F`; blocks are decoded in
+    /// parallel, a window at a time.
+    pub fn read_all<F: Fp>(&self) -> Result<Vec<F>, StoreError> {
+        assert_eq!(
+            F::BITS as usize,
+            self.width * 8,
+            "fingerprints of the run's width"
+        );
+        let mut out = Vec::with_capacity(self.count as usize);
+        for w0 in (0..self.index.len()).step_by(WINDOW_BLOCKS) {
+            let w1 = (w0 + WINDOW_BLOCKS).min(self.index.len());
+            let (m, base) = self.window(w0, w1)?;
+            let parts: Vec<Vec<u128>> = (w0..w1)
+                .into_par_iter()
+                .map(|b| {
+                    let mut values = Vec::with_capacity(BLOCK_FPS);
+                    self.decode(&m, base, b, &mut values).map(|()| values)
+                })
+                .collect::<Result<_, _>>()?;
+            for p in parts {
+                out.extend(p.into_iter().map(F::from_u128));
+            }
+        }
+        Ok(out)
+    }
+
     /// Every fingerprint, in order (for tests and small runs).
     pub fn to_vec(&self) -> Result<Vec<u128>, StoreError> {
         let mut out = Vec::with_capacity(self.count as usize);
@@ -421,58 +572,54 @@ impl Run {
     }
 }
 
-/// Reads a run's fingerprints forward, a block at a time.
-struct Cursor<'r> {
-    run: &'r Run,
-    block: usize,
-    values: Vec<u128>,
-    at: usize,
-}
+/// Fingerprints merged per batch at most (4 MiB of u128s): bounds
+/// a merge's memory while its shards are merged in parallel.
+const MERGE_BATCH_FPS: u64 = 1 << 18;
 
-impl<'r> Cursor<'r> {
-    fn new(run: &'r Run) -> Cursor<'r> {
-        Cursor {
-            run,
-            block: 0,
-            values: Vec::with_capacity(BLOCK_FPS),
-            at: 0,
-        }
-    }
-
-    fn peek(&mut self) -> Result<Option<u128>, StoreError> {
-        while self.at == self.values.len() {
-            if self.block == self.run.index.len() {
-                return Ok(None);
-            }
-            let (m, base) = self.run.window(self.block, self.block + 1)?;
-            self.run.decode(&m, base, self.block, &mut self.values)?;
-            self.block += 1;
-            self.at = 0;
-        }
-        Ok(Some(self.values[self.at]))
-    }
-}
-
-/// Merges two runs (disjoint by construction) into a new run at `path`;
-/// both are read forward once.
+/// Merges two runs (disjoint by construction) into a new run at `path`.
+/// Shard ranges are independent: a batch of them is merged in parallel,
+/// each reading its range of both runs forward, and the batch's blocks are
+/// encoded in parallel.
 pub fn merge(a: &Run, b: &Run, path: &Path) -> Result<Run, StoreError> {
     assert_eq!(a.width, b.width, "runs of one fingerprint width");
     let mut w = RunWriter::with_width(path, a.width)?;
-    let (mut x, mut y) = (Cursor::new(a), Cursor::new(b));
-    loop {
-        let next = match (x.peek()?, y.peek()?) {
-            (None, None) => break,
-            (Some(p), None) => (p, &mut x),
-            (None, Some(q)) => (q, &mut y),
-            (Some(p), Some(q)) if p < q => (p, &mut x),
-            (Some(_), Some(q)) => (q, &mut y),
-        };
-        // `push` asserts strictly increasing: a fingerprint in both runs
-        // stops here rather than being silently counted once.
-        w.push(next.0)?;
-        next.1.at += 1;
+    let low_bits = a.width as u32 * 8 - 8;
+    let per_shard = (a.len() + b.len()) / 256 + 1;
+    let batch = (MERGE_BATCH_FPS / per_shard).clamp(1, 64) as usize;
+    for first in (0..256usize).step_by(batch) {
+        let merged: Vec<Vec<u128>> = (first..(first + batch).min(256))
+            .into_par_iter()
+            .map(|s| {
+                let lo = (s as u128) << low_bits;
+                let hi = lo | ((1u128 << low_bits) - 1);
+                let (x, y) = (a.read_range_raw(lo, hi)?, b.read_range_raw(lo, hi)?);
+                let mut out = Vec::with_capacity(x.len() + y.len());
+                let (mut i, mut j) = (0, 0);
+                while i < x.len() && j < y.len() {
+                    if x[i] < y[j] {
+                        out.push(x[i]);
+                        i += 1;
+                    } else {
+                        out.push(y[j]);
+                        j += 1;
+                    }
+                }
+                out.extend_from_slice(&x[i..]);
+                out.extend_from_slice(&y[j..]);
+                Ok(out)
+            })
+            .collect::<Result<_, StoreError>>()?;
+        // `extend_sorted` asserts strictly increasing: a fingerprint in
+        // both runs stops here rather than being silently counted once.
+        w.extend_sorted(&merged.concat())?;
     }
-    w.finish()
+    let run = w.finish()?;
+    assert_eq!(
+        run.len(),
+        a.len() + b.len(),
+        "a merge keeps every fingerprint"
+    );
+    Ok(run)
 }
 
 #[cfg(test)]
@@ -516,7 +663,17 @@ mod tests {
                 (all[..cut].to_vec(), all[cut..].to_vec())
             };
             let rx = write(dir.path(), "x", &x);
-            let ry = write(dir.path(), "y", &y);
+            // The other one in bulk: blocks encoded in parallel.
+            let ry = {
+                let mut w = RunWriter::create::<u64>(&dir.path().join("y")).expect("create");
+                let wide: Vec<u128> = y.iter().map(|&v| v as u128).collect();
+                let cut = wide.len() / 3;
+                w.extend_sorted(&wide[..cut]).expect("extend");
+                w.extend_sorted(&wide[cut..]).expect("extend");
+                w.finish().expect("finish")
+            };
+            prop_assert_eq!(narrow(ry.to_vec().expect("read")), y.clone());
+            prop_assert_eq!(narrow(ry.to_vec().expect("read")), ry.read_all::<u64>().expect("read"));
             prop_assert_eq!(narrow(rx.to_vec().expect("read")), x.clone());
             // Probes: some present, some not.
             let mut cands: Vec<u64> = probes;
@@ -563,6 +720,11 @@ mod tests {
         for (p, f) in probes.iter().zip(&present) {
             assert_eq!(*f, a.binary_search(p).is_ok());
         }
+        let (lo, hi) = (a[100], a[7000]);
+        assert_eq!(
+            m.read_range::<u128>(lo, hi).expect("range"),
+            a[100..=7000].to_vec()
+        );
     }
 
     #[test]

@@ -65,21 +65,39 @@ impl<F: Fp> FingerprintSet<F> {
         self.runs.iter().map(|(n, r)| (n.as_str(), r.len()))
     }
 
-    /// For each shard's candidates (sorted, strictly increasing), which are
-    /// in a run. Shards are checked in parallel; each reads its own range
-    /// of every run, forward.
-    pub fn on_disk(&self, shards: &[Vec<F>]) -> Result<Vec<Vec<bool>>, StoreError> {
-        assert_eq!(shards.len(), SHARDS);
-        shards
-            .par_iter()
-            .map(|cands| {
-                let mut present = vec![false; cands.len()];
-                for (_, run) in &self.runs {
-                    run.mark_present(cands, &mut present)?;
-                }
-                Ok(present)
-            })
-            .collect()
+    /// Marks `present[i]` for each `sorted[i]` (strictly increasing) that
+    /// is in a run. Shard ranges are checked in parallel; each reads its
+    /// own range of every run, forward.
+    pub fn mark_on_disk(&self, sorted: &[F], present: &mut [bool]) -> Result<(), StoreError> {
+        assert_eq!(sorted.len(), present.len());
+        let mut parts = Vec::with_capacity(SHARDS);
+        let (mut fps, mut flags) = (sorted, present);
+        for s in 0..SHARDS {
+            let n = fps.partition_point(|f| f.shard() <= s);
+            let (a, rest) = fps.split_at(n);
+            let (b, rest_flags) = flags.split_at_mut(n);
+            parts.push((a, b));
+            (fps, flags) = (rest, rest_flags);
+        }
+        parts.into_par_iter().try_for_each(|(cands, flags)| {
+            for (_, run) in &self.runs {
+                run.mark_present(cands, flags)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// [`Self::mark_on_disk`] for candidates already within one shard (the
+    /// caller parallelizes).
+    pub fn mark_on_disk_serial(
+        &self,
+        sorted: &[F],
+        present: &mut [bool],
+    ) -> Result<(), StoreError> {
+        for (_, run) in &self.runs {
+            run.mark_present(sorted, present)?;
+        }
+        Ok(())
     }
 
     /// Writes the memory tier out as a new run, empties it, and merges
@@ -89,19 +107,7 @@ impl<F: Fp> FingerprintSet<F> {
             return Ok(());
         }
         let (name, path) = dir.fresh("run", "fps");
-        let mut w = RunWriter::create::<F>(&path)?;
-        // Shards hold consecutive ranges of the fingerprint space (by top
-        // byte), so shard order after sorting each is global order.
-        let mut buf = Vec::new();
-        for shard in &self.memory.shards {
-            buf.clear();
-            buf.extend(shard.iter().copied());
-            buf.sort_unstable();
-            for &fp in &buf {
-                w.push(fp.to_u128())?;
-            }
-        }
-        let run = w.finish()?;
+        let run = write_tier(&self.memory, &path)?;
         assert_eq!(
             run.len(),
             self.memory.len(),
@@ -164,6 +170,27 @@ impl<F: Fp> FingerprintSet<F> {
     }
 }
 
+/// Writes a memory tier's fingerprints as a run. Shards hold consecutive
+/// ranges of the fingerprint space (by top byte), so shard order after
+/// sorting each is global order.
+pub fn write_tier<F: Fp>(tier: &MemoryTier<F>, path: &std::path::Path) -> Result<Run, StoreError> {
+    let mut w = RunWriter::create::<F>(path)?;
+    // A batch of shards sorted in parallel, then encoded in parallel.
+    for batch in tier.shards.chunks(16) {
+        let sorted: Vec<Vec<u128>> = batch
+            .par_iter()
+            .map(|shard| {
+                let mut v: Vec<u128> = shard.iter().map(|f| f.to_u128()).collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        let all: Vec<u128> = sorted.concat();
+        w.extend_sorted(&all)?;
+    }
+    w.finish()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
     #[error(transparent)]
@@ -199,20 +226,13 @@ mod tests {
                     fresh.push(fp);
                 }
             }
-            let mut shards = vec![Vec::new(); SHARDS];
-            for &fp in &fresh {
-                shards[crate::memory::shard_of(fp)].push(fp);
-            }
-            for s in &mut shards {
-                s.sort_unstable();
-            }
-            let present = set.on_disk(&shards).expect("lookup");
-            for (s, p) in shards.iter().zip(&present) {
-                for (fp, on_disk) in s.iter().zip(p) {
-                    assert_eq!(!on_disk, model.insert(*fp), "fingerprint {fp:x}");
-                    if *on_disk {
-                        set.memory.remove(*fp);
-                    }
+            fresh.sort_unstable();
+            let mut present = vec![false; fresh.len()];
+            set.mark_on_disk(&fresh, &mut present).expect("lookup");
+            for (fp, on_disk) in fresh.iter().zip(&present) {
+                assert_eq!(!on_disk, model.insert(*fp), "fingerprint {fp:x}");
+                if *on_disk {
+                    set.memory.remove(*fp);
                 }
             }
             assert_eq!(set.len(), model.len() as u64);

@@ -238,6 +238,7 @@ const fn tentative_extra<F: Fp>() -> usize {
 #[derive(Clone, Copy, Debug)]
 struct Budget {
     visited: Option<u64>,
+    level: Option<u64>,
     queue_words: Option<usize>,
     log: Option<u64>,
     tile_states: usize,
@@ -248,15 +249,18 @@ impl Budget {
         match memory {
             None => Budget {
                 visited: None,
+                level: None,
                 queue_words: None,
                 log: None,
                 tile_states: TILE_STATES,
             },
-            // Half for the visited set's memory tier, an eighth for each
-            // of the two frontier queues and the trace log's tail; the last
-            // eighth is headroom for a level's candidate lists.
+            // Three eighths for the visited set's memory tier; an eighth
+            // each for the level's tentative fingerprints, the two frontier
+            // queues and the trace log's tail; the last eighth is headroom
+            // (a period's sorted fingerprints while the level settles).
             Some(m) => Budget {
-                visited: Some(m / 2),
+                visited: Some(m / 4),
+                level: Some(m / 4),
                 queue_words: Some((m / 8 / 4) as usize),
                 log: Some(m / 8),
                 // A tile's candidates take a few KiB per frontier state at
@@ -264,6 +268,52 @@ impl Budget {
                 tile_states: (m / (4 << 20)).clamp(4, 64) as usize * CHUNK_STATES,
             },
         }
+    }
+}
+
+/// A level's tentative part: its records (state, fingerprint, parent,
+/// instance) in order, and its fingerprints in periods: the open one in
+/// memory, closed ones written as sorted runs when the open one outgrows
+/// its share of `--memory`.
+struct Tentative<F: Fp> {
+    queue: Queue,
+    set: MemoryTier<F>,
+    open_records: u64,
+    periods: Vec<Period>,
+}
+
+struct Period {
+    name: String,
+    run: state_store::run::Run,
+    records: u64,
+}
+
+impl<F: Fp> Tentative<F> {
+    fn new(words: usize, queue_words: Option<usize>) -> Tentative<F> {
+        Tentative {
+            queue: Queue::new(words + tentative_extra::<F>(), queue_words),
+            set: MemoryTier::new(),
+            open_records: 0,
+            periods: Vec::new(),
+        }
+    }
+
+    fn close_period(&mut self, spill: &SpillDir) -> Result<(), StoreError> {
+        let (name, path) = spill.fresh("run", "fps");
+        let run = state_store::tiered::write_tier(&self.set, &path)?;
+        assert_eq!(
+            run.len(),
+            self.open_records,
+            "one fingerprint per tentative state"
+        );
+        self.periods.push(Period {
+            name,
+            run,
+            records: self.open_records,
+        });
+        self.set = MemoryTier::new();
+        self.open_records = 0;
+        Ok(())
     }
 }
 
@@ -444,17 +494,15 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         expand: bool,
     ) -> Result<Level, StoreError> {
         let words = self.layout.words as usize;
-        let tentative = self.visited.has_disk_tier();
-        let stride = if tentative {
-            words + tentative_extra::<F>()
-        } else {
-            words
-        };
-        let mut next = Queue::new(stride, self.budget.queue_words);
-        // With a disk tier, the level's new fingerprints are kept apart from
-        // the memory tier until the level's disk pass: the memory tier then
-        // holds only earlier levels' states and may spill at any tile.
-        let mut level_set = MemoryTier::new();
+        let mut next = Queue::new(words, self.budget.queue_words);
+        // With a disk tier, new states are tentative until the level's pass
+        // over the runs; the memory tier then holds only settled states and
+        // may spill after any tile. A level starts so when there are runs,
+        // and switches to it when the memory tier spills mid-level.
+        let mut tentative = self
+            .visited
+            .has_disk_tier()
+            .then(|| Tentative::new(words, self.budget.queue_words));
         let mut finding: Option<LevelFinding> = None;
         let mut reader = TileReader::default();
         let mut tile_base = 0u64;
@@ -489,17 +537,24 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             // counts, and a finding with a shorter trace), but not merged.
             if expand && finding.is_none() {
                 let parent_base = level_base + tile_base;
-                if tentative {
-                    self.merge_tentative(&chunks, parent_base, &mut next, &mut level_set)?;
-                    if self
-                        .budget
-                        .visited
-                        .is_some_and(|b| self.visited.memory.bytes() > b)
-                    {
-                        self.visited.spill(&self.spill)?;
+                match &mut tentative {
+                    Some(t) => {
+                        self.merge_tentative(&chunks, parent_base, t)?;
+                        if self.budget.level.is_some_and(|b| t.set.bytes() > b) {
+                            t.close_period(&self.spill)?;
+                        }
                     }
-                } else {
-                    self.merge(&chunks, parent_base, &mut next)?;
+                    None => self.merge(&chunks, parent_base, &mut next)?,
+                }
+                if self
+                    .budget
+                    .visited
+                    .is_some_and(|b| self.visited.memory.bytes() > b)
+                {
+                    self.visited.spill(&self.spill)?;
+                    if tentative.is_none() {
+                        tentative = Some(Tentative::new(words, self.budget.queue_words));
+                    }
                 }
                 if self.budget.log.is_some_and(|b| self.log.memory_bytes() > b) {
                     self.log.spill(&self.spill)?;
@@ -513,8 +568,8 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         if !expand {
             return Ok(Level::Checked);
         }
-        if tentative {
-            next = self.settle(next, level_set)?;
+        if let Some(t) = tentative {
+            self.settle(t, &mut next)?;
         }
         Ok(Level::Next(next))
     }
@@ -589,77 +644,253 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         &mut self,
         chunks: &[ChunkOut<F>],
         parent_base: u64,
-        next: &mut Queue,
-        level_set: &mut MemoryTier<F>,
+        t: &mut Tentative<F>,
     ) -> Result<(), StoreError> {
         let words = self.layout.words as usize;
         let stride = words + tentative_extra::<F>();
-        let kept = Self::kept(level_set, chunks);
+        let kept = Self::kept(&mut t.set, chunks);
         let total: usize = kept.iter().map(Vec::len).sum();
-        let mut records = Vec::with_capacity(total * stride);
+        // Each shard's records fill their own slice, in parallel.
+        let mut records = vec![0u32; total * stride];
+        let mut slices = Vec::with_capacity(SHARDS);
+        let mut rest = &mut records[..];
         for list in &kept {
-            for &(ci, k) in list {
+            let (mine, after) = rest.split_at_mut(list.len() * stride);
+            slices.push((list, mine));
+            rest = after;
+        }
+        slices.into_par_iter().for_each(|(list, out)| {
+            let mut fp_words = Vec::with_capacity(F::WORDS);
+            for (&(ci, k), r) in list.iter().zip(out.chunks_exact_mut(stride)) {
                 let c = &chunks[ci as usize];
                 let k = k as usize;
-                let fp = c.fps[k];
                 let parent = parent_base + c.parents[k] as u64;
-                records.extend_from_slice(&c.words[k * words..(k + 1) * words]);
-                fp.push_words(&mut records);
-                records.extend_from_slice(&[parent as u32, (parent >> 32) as u32, c.instances[k]]);
+                r[..words].copy_from_slice(&c.words[k * words..(k + 1) * words]);
+                fp_words.clear();
+                c.fps[k].push_words(&mut fp_words);
+                r[words..words + F::WORDS].copy_from_slice(&fp_words);
+                r[words + F::WORDS..].copy_from_slice(&[
+                    parent as u32,
+                    (parent >> 32) as u32,
+                    c.instances[k],
+                ]);
             }
-        }
-        next.push(&records, &self.spill)
+        });
+        t.open_records += total as u64;
+        t.queue.push(&records, &self.spill)
     }
 
-    /// The level's pass over the disk tier: tentative states whose
-    /// fingerprint is in a run were seen in an earlier level and are
-    /// dropped; the rest join the memory tier, become the next frontier and
-    /// get trace-log entries, in order.
-    fn settle(
+    /// The level's pass over the disk tier. A tentative state whose
+    /// fingerprint is in a run was seen in an earlier level; one whose
+    /// fingerprint is in an earlier period was seen earlier in this level;
+    /// both are dropped. The rest join the memory tier, the next frontier
+    /// and the trace log, in order. Every read is forward.
+    fn settle(&mut self, t: Tentative<F>, next: &mut Queue) -> Result<(), StoreError> {
+        let Tentative {
+            mut queue,
+            set,
+            open_records,
+            mut periods,
+        } = t;
+        if periods.is_empty() {
+            // One period, in memory: one parallel pass over the runs.
+            let cands = set.into_sorted();
+            assert_eq!(
+                cands.len() as u64,
+                open_records,
+                "one fingerprint per tentative state"
+            );
+            let mut dropped = vec![false; cands.len()];
+            self.visited.mark_on_disk(&cands, &mut dropped)?;
+            let mut reader = TileReader::default();
+            return self.take_period(&mut queue, &mut reader, &cands, &dropped, next);
+        }
+        if open_records > 0 {
+            let mut last = Tentative::<F> {
+                queue: Queue::new(1, None),
+                set,
+                open_records,
+                periods: Vec::new(),
+            };
+            last.close_period(&self.spill)?;
+            periods.append(&mut last.periods);
+        }
+        let drops = self.dropped_by_period(&periods)?;
+        let mut reader = TileReader::default();
+        for (period, drop) in periods.iter().zip(&drops) {
+            let cands: Vec<F> = period.run.read_all()?;
+            assert_eq!(
+                cands.len() as u64,
+                period.records,
+                "one fingerprint per tentative state"
+            );
+            let drop: Vec<F> = drop.run.read_all()?;
+            let mut dropped = vec![false; cands.len()];
+            let mut i = 0;
+            for fp in drop {
+                i += cands[i..].partition_point(|&c| c < fp);
+                assert_eq!(
+                    cands.get(i),
+                    Some(&fp),
+                    "a dropped fingerprint is its period's"
+                );
+                dropped[i] = true;
+            }
+            self.take_period(&mut queue, &mut reader, &cands, &dropped, next)?;
+        }
+        assert!(queue.is_empty(), "every tentative record was settled");
+        for p in periods.iter().chain(&drops) {
+            self.spill.retire(&p.name);
+        }
+        Ok(())
+    }
+
+    /// For each period, the run of its fingerprints to drop: those on disk,
+    /// and those in an earlier period. Shards are independent (a shard is a
+    /// range of fingerprints): a batch of them is worked on in parallel,
+    /// each reading its range of every period and every run, and the
+    /// results are appended in shard order, so each output is sorted.
+    fn dropped_by_period(&self, periods: &[Period]) -> Result<Vec<Period>, StoreError> {
+        let k = periods.len();
+        let mut writers = Vec::with_capacity(k);
+        for _ in 0..k {
+            let (name, path) = self.spill.fresh("run", "fps");
+            writers.push((name, state_store::run::RunWriter::create::<F>(&path)?, 0u64));
+        }
+        let batch = rayon::current_num_threads().clamp(1, 16);
+        for first in (0..SHARDS).step_by(batch) {
+            let shards: Vec<usize> = (first..(first + batch).min(SHARDS)).collect();
+            let results = shards
+                .into_par_iter()
+                .map(|s| -> Result<Vec<Vec<F>>, StoreError> {
+                    let (lo, hi) = F::shard_range(s);
+                    let mut tagged: Vec<(F, usize)> = Vec::new();
+                    for (p, period) in periods.iter().enumerate() {
+                        tagged.extend(
+                            period
+                                .run
+                                .read_range::<F>(lo, hi)?
+                                .into_iter()
+                                .map(|f| (f, p)),
+                        );
+                    }
+                    tagged.sort_unstable();
+                    let mut unique: Vec<F> = tagged.iter().map(|t| t.0).collect();
+                    unique.dedup();
+                    let mut on_disk = vec![false; unique.len()];
+                    self.visited.mark_on_disk_serial(&unique, &mut on_disk)?;
+                    let mut dropped = vec![Vec::new(); k];
+                    let mut u = 0;
+                    for (i, &(fp, p)) in tagged.iter().enumerate() {
+                        let first_of_fp = i == 0 || tagged[i - 1].0 != fp;
+                        if first_of_fp && i > 0 {
+                            u += 1;
+                        }
+                        debug_assert_eq!(unique[u], fp);
+                        if on_disk[u] || !first_of_fp {
+                            dropped[p].push(fp);
+                        }
+                    }
+                    Ok(dropped)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            for per_period in results {
+                for (w, fps) in writers.iter_mut().zip(per_period) {
+                    w.2 += fps.len() as u64;
+                    for fp in fps {
+                        w.1.push(fp.to_u128())?;
+                    }
+                }
+            }
+        }
+        writers
+            .into_iter()
+            .map(|(name, w, records)| {
+                Ok(Period {
+                    name,
+                    run: w.finish()?,
+                    records,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds settled fingerprints to the memory tier, shard by shard in
+    /// parallel; each must be new there.
+    fn insert_settled(&mut self, fps: &[F]) {
+        let mut by_shard: Vec<Vec<F>> = vec![Vec::new(); SHARDS];
+        for &fp in fps {
+            by_shard[fp.shard()].push(fp);
+        }
+        self.visited
+            .memory
+            .shards
+            .par_iter_mut()
+            .zip(by_shard)
+            .for_each(|(shard, new)| {
+                for fp in new {
+                    let inserted = shard.insert(fp);
+                    assert!(inserted, "a state new to the level is in no tier");
+                }
+            });
+    }
+
+    /// Settles one period's records from the tentative queue: `cands` are
+    /// the period's fingerprints, sorted, `dropped` which of them go.
+    fn take_period(
         &mut self,
-        mut tentative: Queue,
-        level_set: MemoryTier<F>,
-    ) -> Result<Queue, StoreError> {
+        queue: &mut Queue,
+        reader: &mut TileReader,
+        cands: &[F],
+        dropped: &[bool],
+        next: &mut Queue,
+    ) -> Result<(), StoreError> {
         let words = self.layout.words as usize;
         let stride = words + tentative_extra::<F>();
-        // Each table is freed as its sorted list is made.
-        let level_fps: Vec<Vec<F>> = level_set
-            .shards
-            .into_par_iter()
-            .map(|shard| {
-                let mut v: Vec<F> = shard.into_iter().collect();
-                v.sort_unstable();
-                v
-            })
-            .collect();
-        let present = self.visited.on_disk(&level_fps)?;
-        let seen_before = |fp: F| {
-            let s = fp.shard();
-            level_fps[s].binary_search(&fp).is_ok_and(|i| present[s][i])
-        };
-        let mut next = Queue::new(words, self.budget.queue_words);
         let mut states = Vec::new();
-        while let Some(seg) = tentative.pop(&self.spill)? {
+        let mut left = cands.len();
+        while left > 0 {
+            let want = left.min(self.budget.tile_states) * stride;
+            let Some(chunk) = reader.next(queue, &self.spill, want)? else {
+                panic!("the tentative queue holds every record of its periods")
+            };
+            left -= chunk.len() / stride;
+            // Which records stay: lookups in parallel, in record order.
+            let keep: Vec<bool> = chunk
+                .par_chunks(stride)
+                .map(|r| {
+                    let fp = F::from_words(&r[words..]);
+                    match cands.binary_search(&fp) {
+                        Ok(i) => !dropped[i],
+                        Err(_) => panic!("a tentative state's fingerprint is in its period"),
+                    }
+                })
+                .collect();
             states.clear();
-            for r in seg.chunks_exact(stride) {
-                let fp = F::from_words(&r[words..]);
+            let mut fps = Vec::new();
+            for (r, _) in chunk.chunks_exact(stride).zip(&keep).filter(|(_, k)| **k) {
                 let at = words + F::WORDS;
-                if seen_before(fp) {
-                    continue;
-                }
-                let inserted = self.visited.memory.insert(fp);
-                assert!(inserted, "a state new to the level is in no tier");
                 let parent = r[at] as u64 | (r[at + 1] as u64) << 32;
                 debug_assert!(parent < self.log.len());
                 self.log.push(parent, r[at + 2]);
                 states.extend_from_slice(&r[..words]);
+                fps.push(F::from_words(&r[words..]));
             }
+            self.insert_settled(&fps);
             next.push(&states, &self.spill)?;
+            // Settled states may spill like any others.
+            if self
+                .budget
+                .visited
+                .is_some_and(|b| self.visited.memory.bytes() > b)
+            {
+                self.visited.spill(&self.spill)?;
+            }
             if self.budget.log.is_some_and(|b| self.log.memory_bytes() > b) {
                 self.log.spill(&self.spill)?;
             }
         }
-        Ok(next)
+        Ok(())
     }
 
     /// Initial states: deduplicated, those outside the constraint checked
