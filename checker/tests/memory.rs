@@ -13,11 +13,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// What the budget does not cover: the program and its threads (about
-/// 5 MiB), a tile's candidate successors, and the largest level's new
-/// fingerprints until the level's pass over the disk tier (about 25 bytes
-/// each; TwoPhase N=8's largest level has a few hundred thousand).
-const SLACK: u64 = 32 << 20;
+/// What the budget does not cover: the program, its threads and their
+/// zstd contexts (about 5 MiB), a tile's candidate successors (4 chunks of
+/// 1024 states at this budget), one period's sorted fingerprints while a
+/// level settles, and memory-mapped windows of run files. Measured: about
+/// 20 MiB over the budget in a release build, 19 in a debug one.
+const SLACK: u64 = 24 << 20;
 
 #[test]
 fn memory_budget_keeps_counts_and_bounds_peak_memory() {
