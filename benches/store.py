@@ -12,25 +12,15 @@ Writes results/NAME.json and results/NAME.md.
 Usage: python3 benches/store.py [--n 9] [--memory 32M] [--threads 2]
        [--repeat 3] [--bytes 1000000 10000000 100000000] [--name store]
 """
-import argparse, json, os, platform, signal, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, signal, statistics, subprocess, sys, tempfile, time
 from datetime import datetime, timezone
+
+from compare import machine  # benches/ is on the path: this script's directory
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FATHOM = os.path.join(ROOT, "target", "release", "fathom")
 BYTES = os.path.join(ROOT, "target", "release", "store_bytes")
 SPEC = os.path.join(ROOT, "specs", "two_phase.fathom")
-
-
-def machine():
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "os": platform.platform()}
 
 
 def check(args, n, threads):

@@ -39,7 +39,8 @@ fn counts(out: &std::process::Output) -> (u64, u64, u64) {
 
 const TLC_N7: (u64, u64, u64) = (296_448, 2_744_706, 23);
 
-fn check_n7(extra: &[&str], store: &Path) -> Command {
+/// `fathom check` of TwoPhase with 7 RMs, a JSON summary, no progress.
+fn n7() -> Command {
     let mut c = Command::new(bin());
     c.args([
         "check",
@@ -48,10 +49,16 @@ fn check_n7(extra: &[&str], store: &Path) -> Command {
         "N=7",
         "--json",
         "-q",
-        "--threads",
-        "2",
     ]);
-    c.args(extra).arg("--store").arg(store);
+    c
+}
+
+fn check_n7(extra: &[&str], store: &Path) -> Command {
+    let mut c = n7();
+    c.args(["--threads", "2"])
+        .args(extra)
+        .arg("--store")
+        .arg(store);
     c
 }
 
@@ -60,16 +67,7 @@ fn resume_n7(store: &Path) -> std::process::Output {
 }
 
 fn resume_n7_with(store: &Path, extra: &[&str]) -> std::process::Output {
-    Command::new(bin())
-        .args([
-            "check",
-            &spec("two_phase.fathom"),
-            "--const",
-            "N=7",
-            "--json",
-            "-q",
-            "--resume",
-        ])
+    n7().arg("--resume")
         .arg(store)
         .args(extra)
         .output()

@@ -78,10 +78,6 @@ impl<F: Fp> MemoryTier<F> {
         self.len() == 0
     }
 
-    pub fn remove(&mut self, fp: F) -> bool {
-        self.shards[fp.shard()].remove(&fp)
-    }
-
     /// Every fingerprint in increasing order (shards are ranges of the
     /// top byte, so sorting each and concatenating is a global sort); the
     /// tables are freed shard by shard.

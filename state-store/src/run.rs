@@ -402,21 +402,7 @@ impl Run {
                     && out.first() == Some(&e.first)
                     && out.last() == Some(&e.last)
             })
-            .ok_or_else(|| {
-                StoreError::corrupt(
-                    &self.path,
-                    format!(
-                        "block {b} is malformed {} {} {:?} {:?} {:x} {:x} raw {}",
-                        e.count,
-                        out.len(),
-                        out.first(),
-                        out.last(),
-                        e.first,
-                        e.last,
-                        raw.len()
-                    ),
-                )
-            })
+            .ok_or_else(|| StoreError::corrupt(&self.path, format!("block {b} is malformed")))
     }
 
     /// Maps blocks `b0..b1` (a bounded window).
@@ -485,23 +471,6 @@ impl Run {
         Ok(())
     }
 
-    /// Calls `f` with each block's fingerprints, in order.
-    pub fn for_each_block(
-        &self,
-        mut f: impl FnMut(&[u128]) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        let mut values = Vec::with_capacity(BLOCK_FPS);
-        for w0 in (0..self.index.len()).step_by(WINDOW_BLOCKS) {
-            let w1 = (w0 + WINDOW_BLOCKS).min(self.index.len());
-            let (m, base) = self.window(w0, w1)?;
-            for b in w0..w1 {
-                self.decode(&m, base, b, &mut values)?;
-                f(&values)?;
-            }
-        }
-        Ok(())
-    }
-
     /// The fingerprints in `lo..=hi`, in order, as `F`: reads only the
     /// blocks that overlap the range.
     pub fn read_range<F: Fp>(&self, lo: u128, hi: u128) -> Result<Vec<F>, StoreError> {
@@ -558,16 +527,6 @@ impl Run {
                 out.extend(p.into_iter().map(F::from_u128));
             }
         }
-        Ok(out)
-    }
-
-    /// Every fingerprint, in order (for tests and small runs).
-    pub fn to_vec(&self) -> Result<Vec<u128>, StoreError> {
-        let mut out = Vec::with_capacity(self.count as usize);
-        self.for_each_block(|b| {
-            out.extend_from_slice(b);
-            Ok(())
-        })?;
         Ok(out)
     }
 }
@@ -635,10 +594,6 @@ mod tests {
         w.finish().expect("finish")
     }
 
-    fn narrow(v: Vec<u128>) -> Vec<u64> {
-        v.into_iter().map(|x| x as u64).collect()
-    }
-
     fn sorted(mut v: Vec<u64>) -> Vec<u64> {
         v.sort_unstable();
         v.dedup();
@@ -672,9 +627,8 @@ mod tests {
                 w.extend_sorted(&wide[cut..]).expect("extend");
                 w.finish().expect("finish")
             };
-            prop_assert_eq!(narrow(ry.to_vec().expect("read")), y.clone());
-            prop_assert_eq!(narrow(ry.to_vec().expect("read")), ry.read_all::<u64>().expect("read"));
-            prop_assert_eq!(narrow(rx.to_vec().expect("read")), x.clone());
+            prop_assert_eq!(ry.read_all::<u64>().expect("read"), y.clone());
+            prop_assert_eq!(rx.read_all::<u64>().expect("read"), x.clone());
             // Probes: some present, some not.
             let mut cands: Vec<u64> = probes;
             cands.extend(all.iter().step_by(7).copied());
@@ -687,7 +641,7 @@ mod tests {
                 prop_assert_eq!(*p, set.contains(c), "candidate {}", c);
             }
             let m = merge(&rx, &ry, &dir.path().join("m")).expect("merge");
-            prop_assert_eq!(narrow(m.to_vec().expect("read")), all);
+            prop_assert_eq!(m.read_all::<u64>().expect("read"), all);
         }
     }
 
@@ -710,7 +664,7 @@ mod tests {
         let (x, y): (Vec<u128>, Vec<u128>) = a.iter().partition(|v| *v % 5 == 0);
         let (rx, ry) = (make("x", &x), make("y", &y));
         let m = merge(&rx, &ry, &dir.path().join("m")).expect("merge");
-        assert_eq!(m.to_vec().expect("read"), a);
+        assert_eq!(m.read_all::<u128>().expect("read"), a);
         let mut probes: Vec<u128> = a.iter().step_by(3).map(|v| v ^ 2).collect();
         probes.extend(a.iter().step_by(4));
         probes.sort_unstable();
@@ -752,7 +706,10 @@ mod tests {
         bad[HEADER_BYTES as usize + 5] ^= 0x10;
         std::fs::write(&path, &bad).expect("write");
         let r = Run::open(&path).expect("index intact");
-        assert!(matches!(r.to_vec(), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(
+            r.read_all::<u64>(),
+            Err(StoreError::Corrupt { .. })
+        ));
         // Truncated, or a flipped index byte: refused at open.
         for bad in [good[..good.len() - 10].to_vec(), {
             let mut b = good.clone();

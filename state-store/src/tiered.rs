@@ -218,21 +218,23 @@ mod tests {
             (x % 200_000).wrapping_mul(0x0100_0000_0000_0001) % (u64::MAX - 1) + 1
         };
         for round in 0..12 {
-            // A "level": candidates new to the memory tier, then checked on disk.
-            let mut fresh: Vec<u64> = Vec::new();
+            // A "level", as the engine runs one: candidates new to the
+            // memory tier and to the level, checked on disk, the survivors
+            // added to the memory tier.
+            let mut level = MemoryTier::<u64>::new();
             for _ in 0..20_000 {
                 let fp = next();
-                if set.memory.insert(fp) {
-                    fresh.push(fp);
+                if !set.memory.contains(fp) {
+                    level.insert(fp);
                 }
             }
-            fresh.sort_unstable();
+            let fresh = level.into_sorted();
             let mut present = vec![false; fresh.len()];
             set.mark_on_disk(&fresh, &mut present).expect("lookup");
             for (fp, on_disk) in fresh.iter().zip(&present) {
                 assert_eq!(!on_disk, model.insert(*fp), "fingerprint {fp:x}");
-                if *on_disk {
-                    set.memory.remove(*fp);
+                if !on_disk {
+                    set.memory.insert(*fp);
                 }
             }
             assert_eq!(set.len(), model.len() as u64);
@@ -244,7 +246,7 @@ mod tests {
         assert!(set.runs.len() <= 4, "{} runs", set.runs.len());
         let mut all = Vec::new();
         for (_, r) in &set.runs {
-            all.extend(r.to_vec().expect("read").into_iter().map(|x| x as u64));
+            all.extend(r.read_all::<u64>().expect("read"));
         }
         all.extend(set.memory.fingerprints());
         all.sort_unstable();

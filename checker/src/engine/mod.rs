@@ -299,21 +299,24 @@ impl<F: Fp> Tentative<F> {
     }
 
     fn close_period(&mut self, spill: &SpillDir) -> Result<(), StoreError> {
-        let (name, path) = spill.fresh("run", "fps");
-        let run = state_store::tiered::write_tier(&self.set, &path)?;
-        assert_eq!(
-            run.len(),
-            self.open_records,
-            "one fingerprint per tentative state"
-        );
-        self.periods.push(Period {
-            name,
-            run,
-            records: self.open_records,
-        });
-        self.set = MemoryTier::new();
-        self.open_records = 0;
+        let set = std::mem::take(&mut self.set);
+        let records = std::mem::take(&mut self.open_records);
+        self.periods.push(Period::write(&set, records, spill)?);
         Ok(())
+    }
+}
+
+impl Period {
+    /// Writes a period's fingerprints as a sorted run.
+    fn write<F: Fp>(
+        set: &MemoryTier<F>,
+        records: u64,
+        spill: &SpillDir,
+    ) -> Result<Period, StoreError> {
+        let (name, path) = spill.fresh("run", "fps");
+        let run = state_store::tiered::write_tier(set, &path)?;
+        assert_eq!(run.len(), records, "one fingerprint per tentative state");
+        Ok(Period { name, run, records })
     }
 }
 
@@ -467,7 +470,8 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
     }
 
     /// Spills the visited set's memory tier and the trace log's tail when
-    /// they are over their shares of `--memory`.
+    /// they are over their shares of `--memory`: at a level's end, after a
+    /// tile, after a settled chunk.
     fn keep_within_budget(&mut self) -> Result<(), StoreError> {
         if self
             .budget
@@ -546,18 +550,10 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                     }
                     None => self.merge(&chunks, parent_base, &mut next)?,
                 }
-                if self
-                    .budget
-                    .visited
-                    .is_some_and(|b| self.visited.memory.bytes() > b)
-                {
-                    self.visited.spill(&self.spill)?;
-                    if tentative.is_none() {
-                        tentative = Some(Tentative::new(words, self.budget.queue_words));
-                    }
-                }
-                if self.budget.log.is_some_and(|b| self.log.memory_bytes() > b) {
-                    self.log.spill(&self.spill)?;
+                self.keep_within_budget()?;
+                // The memory tier spilled: the rest of the level is tentative.
+                if tentative.is_none() && self.visited.has_disk_tier() {
+                    tentative = Some(Tentative::new(words, self.budget.queue_words));
                 }
             }
             tile_base += (tile.len() / words) as u64;
@@ -706,14 +702,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             return self.take_period(&mut queue, &mut reader, &cands, &dropped, next);
         }
         if open_records > 0 {
-            let mut last = Tentative::<F> {
-                queue: Queue::new(1, None),
-                set,
-                open_records,
-                periods: Vec::new(),
-            };
-            last.close_period(&self.spill)?;
-            periods.append(&mut last.periods);
+            periods.push(Period::write(&set, open_records, &self.spill)?);
         }
         let drops = self.dropped_by_period(&periods)?;
         let mut reader = TileReader::default();
@@ -879,16 +868,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             self.insert_settled(&fps);
             next.push(&states, &self.spill)?;
             // Settled states may spill like any others.
-            if self
-                .budget
-                .visited
-                .is_some_and(|b| self.visited.memory.bytes() > b)
-            {
-                self.visited.spill(&self.spill)?;
-            }
-            if self.budget.log.is_some_and(|b| self.log.memory_bytes() > b) {
-                self.log.spill(&self.spill)?;
-            }
+            self.keep_within_budget()?;
         }
         Ok(())
     }
