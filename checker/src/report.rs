@@ -19,6 +19,9 @@ pub struct Summary {
     pub consts: BTreeMap<String, i64>,
     pub result: &'static str,
     pub backend: &'static str,
+    /// The GPU that ran the check (with `backend: "gpu"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
     pub distinct: u64,
     pub generated: u64,
     pub depth: u32,

@@ -30,7 +30,14 @@ fn json_out(out: &std::process::Output) -> Value {
 #[test]
 fn pass_exits_0_with_the_summary_of_cli_md() {
     let out = fathom()
-        .args(["check", &spec("two_phase.fathom"), "--json", "-q"])
+        .args([
+            "check",
+            &spec("two_phase.fathom"),
+            "--json",
+            "-q",
+            "--backend",
+            "cpu",
+        ])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0));
@@ -288,15 +295,36 @@ fn spec_errors_exit_3_with_file_line_and_column() {
 }
 
 #[test]
-fn unbuilt_features_are_refused_with_exit_4() {
+fn gpu_without_an_adapter_exits_4_and_auto_uses_the_cpu() {
+    // WGPU_BACKEND names a backend this build leaves out: no adapter at all.
     let out = fathom()
-        .arg("check")
-        .arg(spec("two_phase.fathom"))
-        .args(["--backend", "gpu"])
+        .env("WGPU_BACKEND", "gl")
+        .args([
+            "check",
+            &spec("two_phase.fathom"),
+            "--backend",
+            "gpu",
+            "--allow-software",
+        ])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not available in this version"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--backend gpu: no GPU adapter was found"),
+        "{err}"
+    );
+    let out = fathom()
+        .env("WGPU_BACKEND", "gl")
+        .args(["check", &spec("two_phase.fathom"), "--json", "-q"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let j = json_out(&out);
+    assert_eq!(
+        (j["backend"].as_str(), j["distinct"].as_u64()),
+        (Some("cpu"), Some(288))
+    );
 }
 
 #[test]

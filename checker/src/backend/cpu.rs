@@ -7,7 +7,9 @@ use model::layout::Layout;
 use model::step::{Fired, Stepper};
 use rayon::prelude::*;
 
-use crate::engine::backend::{Backend, CHUNK_STATES, ChunkOut, Fingerprint, FoundKind, LevelInput};
+use crate::engine::backend::{
+    Backend, BackendError, CHUNK_STATES, ChunkOut, Fingerprint, FoundKind, LevelInput,
+};
 use crate::engine::progress::Progress;
 use state_store::MemoryTier;
 
@@ -43,9 +45,9 @@ impl<F: Fingerprint> Backend<F> for CpuBackend<'_> {
         input: &LevelInput<'_>,
         visited: &MemoryTier<F>,
         progress: &Progress,
-    ) -> Vec<ChunkOut<F>> {
+    ) -> Result<Vec<ChunkOut<F>>, BackendError> {
         let words = input.words;
-        input
+        Ok(input
             .frontier
             .par_chunks(CHUNK_STATES * words)
             .enumerate()
@@ -62,7 +64,7 @@ impl<F: Fingerprint> Backend<F> for CpuBackend<'_> {
                     out
                 },
             )
-            .collect()
+            .collect())
     }
 }
 
@@ -74,6 +76,27 @@ enum Flow {
 }
 
 impl CpuBackend<'_> {
+    /// Expands chunk `ci` of a tile alone, as [`Backend::expand`] would:
+    /// the GPU backend's way to explain what its kernel flagged.
+    pub fn expand_one_chunk<F: Fingerprint>(
+        &self,
+        input: &LevelInput<'_>,
+        visited: &MemoryTier<F>,
+        ci: usize,
+    ) -> ChunkOut<F> {
+        let words = input.words;
+        let mut w = Worker {
+            stepper: Stepper::new(self.model),
+            cur: vec![0; self.model.state_len as usize],
+            next: Vec::with_capacity(self.model.state_len as usize),
+            packed: vec![0; words],
+        };
+        let per = CHUNK_STATES * words;
+        let end = ((ci + 1) * per).min(input.frontier.len());
+        let chunk = &input.frontier[ci * per..end];
+        self.expand_chunk(&mut w, input, visited, ci * CHUNK_STATES, chunk)
+    }
+
     /// Handles the successor in `w.next` of the frontier state `parent`
     /// (packed) by the rule instance in `key`: the constraint, then a
     /// candidate unless the visited set has it.

@@ -1,3 +1,4 @@
 //! Backends: where a level's frontier is expanded.
 
 pub mod cpu;
+pub mod gpu;

@@ -153,24 +153,8 @@ fn thread_pool(threads: Option<u32>) -> Result<rayon::ThreadPool, RunError> {
         .map_err(|e| RunError::Environment(format!("fathom: cannot start threads: {e}")))
 }
 
-/// Flags of CLI.md whose machinery is not built yet are refused clearly.
-fn refuse_unbuilt(args: &CheckArgs) -> Result<(), RunError> {
-    let unbuilt = |flag: &str, feature: &str| {
-        Err(RunError::Environment(format!(
-            "fathom: {flag} is not available in this version: {feature} is not built yet"
-        )))
-    };
-    if args.backend == BackendArg::Gpu {
-        return unbuilt("--backend gpu", "the GPU backend");
-    }
-    Ok(())
-}
-
 fn check(args: &CheckArgs) -> Exit {
     let sargs = &args.spec;
-    if let Err(e) = refuse_unbuilt(args) {
-        return fail(sargs, e);
-    }
     let loaded = match load(sargs) {
         Ok(l) => l,
         Err(e) => return fail(sargs, e),
@@ -196,7 +180,7 @@ fn check(args: &CheckArgs) -> Exit {
     } else {
         explore::<u64>(args, &loaded, &config, &pool, &progress)
     };
-    let outcome = match outcome {
+    let (outcome, ran_on) = match outcome {
         Ok(o) => o,
         Err(e) => {
             display.finish();
@@ -220,13 +204,50 @@ fn check(args: &CheckArgs) -> Exit {
             ),
             _ => {}
         }
+    } else if outcome.status == Status::BackendFailed {
+        eprintln!(
+            "fathom: {}; the run stops at depth {} (no count is reported as complete)",
+            outcome
+                .store_error
+                .as_deref()
+                .unwrap_or("the backend failed"),
+            outcome.depth
+        );
     } else if outcome.status == Status::StoreFailed {
         eprintln!(
             "fathom: the state store failed: {}; the run stops here (no count is reported as complete)",
             outcome.store_error.as_deref().unwrap_or("unknown error")
         );
     }
-    report_check(sargs, &loaded, &outcome)
+    report_check(sargs, &loaded, &outcome, &ran_on)
+}
+
+/// Where a check ran: "cpu" or "gpu", and the device's name.
+pub struct RanOn {
+    pub backend: &'static str,
+    pub device: Option<String>,
+}
+
+/// The GPU backend for `--backend gpu|auto`, or why there is none.
+fn gpu_backend<'m>(
+    args: &CheckArgs,
+    model: &'m model::Model,
+    fp128: bool,
+) -> Result<crate::backend::gpu::GpuBackend<'m>, gpu_kernels::GpuError> {
+    use crate::backend::gpu::{GpuBackend, OnFailure};
+    let gpu = gpu_kernels::Gpu::open(args.allow_software)?;
+    let explorer = gpu_kernels::Explorer::new(
+        std::sync::Arc::new(gpu),
+        model,
+        fp128,
+        gpu_kernels::Sizing::default(),
+    )?;
+    let on_failure = if args.backend == BackendArg::Gpu {
+        OnFailure::Stop
+    } else {
+        OnFailure::UseCpu
+    };
+    Ok(GpuBackend::new(model, explorer, on_failure))
 }
 
 /// Runs or resumes the search with fingerprints of type `F`.
@@ -236,7 +257,7 @@ fn explore<F: Fingerprint>(
     config: &SearchConfig,
     pool: &rayon::ThreadPool,
     progress: &Progress,
-) -> Result<Outcome, RunError> {
+) -> Result<(Outcome, RanOn), RunError> {
     let from = match &args.resume {
         Some(dir) => {
             let words = model::layout::Layout::new(&loaded.model.bounds).words;
@@ -248,12 +269,43 @@ fn explore<F: Fingerprint>(
         }
         None => None,
     };
-    // `auto` is the CPU until the GPU backend exists.
-    let backend = CpuBackend::new(&loaded.model);
-    Ok(pool.install(|| match from {
-        Some(r) => engine::resume::<F>(&loaded.model, config, &backend, progress, r),
-        None => engine::search::<F>(&loaded.model, config, &backend, progress),
-    }))
+    let gpu = match args.backend {
+        BackendArg::Cpu => None,
+        BackendArg::Gpu => Some(
+            gpu_backend(args, &loaded.model, F::BITS == 128)
+                .map_err(|e| RunError::Environment(format!("fathom: --backend gpu: {e}")))?,
+        ),
+        // No GPU, or one that cannot run this spec: the CPU, saying why
+        // only when there was a GPU to use.
+        BackendArg::Auto => match gpu_backend(args, &loaded.model, F::BITS == 128) {
+            Ok(b) => Some(b),
+            Err(gpu_kernels::GpuError::NoAdapter(_)) => None,
+            Err(e) => {
+                eprintln!("fathom: {e}; using the CPU backend");
+                None
+            }
+        },
+    };
+    let cpu = CpuBackend::new(&loaded.model);
+    let backend: &dyn engine::backend::Backend<F> = match &gpu {
+        Some(g) => g,
+        None => &cpu,
+    };
+    let outcome = pool.install(|| match from {
+        Some(r) => engine::resume::<F>(&loaded.model, config, backend, progress, r),
+        None => engine::search::<F>(&loaded.model, config, backend, progress),
+    });
+    let ran_on = match &gpu {
+        Some(g) if !g.fell_back() => RanOn {
+            backend: "gpu",
+            device: Some(g.device.clone()),
+        },
+        _ => RanOn {
+            backend: "cpu",
+            device: None,
+        },
+    };
+    Ok((outcome, ran_on))
 }
 
 /// The identity a checkpoint must match to be resumed: the spec's text
@@ -323,14 +375,14 @@ fn resume_error(dir: &std::path::Path, e: engine::checkpoint::ResumeError) -> Ru
     }
 }
 
-fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome) -> Exit {
+fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -> Exit {
     let spec = args.spec.display().to_string();
     let result = match o.status {
         Status::Pass => "pass",
         Status::Violation => "violation",
         Status::Bounded => "bounded",
         Status::Stopped => "stopped",
-        Status::StoreFailed => "error",
+        Status::StoreFailed | Status::BackendFailed => "error",
     };
     let rate = if o.seconds > 0.0 {
         o.distinct as f64 / o.seconds
@@ -342,7 +394,8 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome) -> Exit {
             spec: spec.clone(),
             consts: loaded.consts.clone(),
             result,
-            backend: "cpu",
+            backend: ran_on.backend,
+            device: ran_on.device.clone(),
             distinct: o.distinct,
             generated: o.generated,
             depth: o.depth,
@@ -375,9 +428,13 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome) -> Exit {
             o.distinct, o.generated, o.depth
         );
         println!(
-            "time: {:.2}s ({} distinct states/s) on cpu",
+            "time: {:.2}s ({} distinct states/s) on {}",
             o.seconds,
-            ui::human(rate)
+            ui::human(rate),
+            match &ran_on.device {
+                Some(d) => format!("{} ({d})", ran_on.backend),
+                None => ran_on.backend.to_string(),
+            }
         );
         println!(
             "fingerprint collision probability: {:.1e}",
@@ -392,7 +449,7 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome) -> Exit {
     }
     match o.status {
         Status::Stopped => Exit::Stopped,
-        Status::StoreFailed => Exit::Environment,
+        Status::StoreFailed | Status::BackendFailed => Exit::Environment,
         _ => Exit::Pass,
     }
 }

@@ -127,15 +127,22 @@ impl<F: Fp> ChunkOut<F> {
     }
 }
 
+/// A backend that cannot go on (a lost GPU): the run stops with this
+/// message, at the last complete level.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BackendError(pub String);
+
 pub trait Backend<F: Fp>: Sync {
     fn name(&self) -> &'static str;
 
-    /// Expands a level: one [`ChunkOut`] per [`CHUNK_STATES`] frontier
-    /// states, in frontier order. `visited` is read-only here.
+    /// Expands a tile of a level: one [`ChunkOut`] per [`CHUNK_STATES`]
+    /// frontier states, in frontier order. `visited` is read-only here;
+    /// candidates it holds must not be returned.
     fn expand(
         &self,
         input: &LevelInput<'_>,
         visited: &MemoryTier<F>,
         progress: &Progress,
-    ) -> Vec<ChunkOut<F>>;
+    ) -> Result<Vec<ChunkOut<F>>, BackendError>;
 }

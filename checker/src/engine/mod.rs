@@ -90,12 +90,15 @@ pub enum Status {
     Stopped,
     /// A checkpoint could not be written; the previous one is intact.
     StoreFailed,
+    /// The backend failed (a lost GPU with `--backend gpu`); the store is
+    /// as the last complete level left it.
+    BackendFailed,
 }
 
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub status: Status,
-    /// Why the store failed (with `Status::StoreFailed`).
+    /// Why the store or the backend failed (`StoreFailed`, `BackendFailed`).
     pub store_error: Option<String>,
     pub distinct: u64,
     pub generated: u64,
@@ -182,6 +185,18 @@ fn failed_to_start(e: StoreError, fingerprint_bits: u32) -> Outcome {
 }
 
 /// How a level ended.
+/// Why a level could not be completed.
+enum LevelError {
+    Store(StoreError),
+    Backend(backend::BackendError),
+}
+
+impl From<StoreError> for LevelError {
+    fn from(e: StoreError) -> Self {
+        LevelError::Store(e)
+    }
+}
+
 enum Level {
     /// A violation; the level was not merged.
     Found(LevelFinding),
@@ -405,7 +420,12 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             let expand = self.config.max_depth.is_none_or(|m| depth < m);
             let level = match self.level(backend, progress, &mut frontier, level_base, expand) {
                 Ok(l) => l,
-                Err(e) => return self.store_failed(depth, e),
+                Err(LevelError::Store(e)) => return self.store_failed(depth, e),
+                Err(LevelError::Backend(e)) => {
+                    let mut out = self.outcome(Status::BackendFailed, depth - 1, None);
+                    out.store_error = Some(e.0);
+                    return out;
+                }
             };
             progress.generated.store(self.generated, Relaxed);
             let next = match level {
@@ -496,7 +516,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         frontier: &mut Queue,
         level_base: u64,
         expand: bool,
-    ) -> Result<Level, StoreError> {
+    ) -> Result<Level, LevelError> {
         let words = self.layout.words as usize;
         let mut next = Queue::new(words, self.budget.queue_words);
         // With a disk tier, new states are tentative until the level's pass
@@ -519,7 +539,9 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 expand,
                 deadlock: self.config.deadlock,
             };
-            let chunks = backend.expand(&input, &self.visited.memory, progress);
+            let chunks = backend
+                .expand(&input, &self.visited.memory, progress)
+                .map_err(LevelError::Backend)?;
             debug_assert_eq!(chunks.len(), (tile.len() / words).div_ceil(CHUNK_STATES));
             self.generated += chunks.iter().map(|c| c.generated).sum::<u64>();
             self.reached |= chunks.iter().fold(0, |acc, c| acc | c.reachables);

@@ -1,0 +1,191 @@
+//! What the spec-suite tests share: the expect files, search configs from
+//! their args, and re-execution of traces through the reference evaluator.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use checker::backend::cpu::CpuBackend;
+use checker::engine::backend::Fingerprint;
+use checker::engine::progress::Progress;
+use checker::engine::trace::Action;
+use checker::engine::{self, Outcome, SearchConfig, Status, ViolationKind};
+use model::Model;
+use model::step::{Fired, Stepper};
+use serde::Deserialize;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub source: String,
+    pub run: Vec<Run>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Run {
+    #[serde(default)]
+    pub consts: HashMap<String, i64>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    pub result: String,
+    pub distinct: Option<u64>,
+    pub generated: Option<u64>,
+    pub depth: Option<u32>,
+    pub violation: Option<ExpectViolation>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectViolation {
+    pub kind: String,
+    pub name: Option<String>,
+    pub trace_length: Option<usize>,
+}
+
+pub fn specs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs")
+}
+
+pub fn config(args: &[String]) -> SearchConfig {
+    let mut c = SearchConfig {
+        deadlock: true,
+        max_depth: None,
+        checkpoint: None,
+        memory: None,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--no-deadlock" => c.deadlock = false,
+            "--max-depth" => c.max_depth = it.next().and_then(|v| v.parse().ok()),
+            other => panic!("unsupported arg in expect file: {other}"),
+        }
+    }
+    c
+}
+
+pub fn search(model: &Model, config: &SearchConfig, threads: usize) -> Outcome {
+    search_with::<u64>(model, config, threads)
+}
+
+pub fn search_with<F: Fingerprint>(
+    model: &Model,
+    config: &SearchConfig,
+    threads: usize,
+) -> Outcome {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    let backend = CpuBackend::new(model);
+    pool.install(|| engine::search::<F>(model, config, &backend, &Progress::default()))
+}
+
+/// Re-executes a trace: each step's instance, fired from the previous
+/// state, is enabled and gives the next state; the last state violates.
+pub fn verify_trace(model: &Model, o: &Outcome) {
+    let Some(v) = &o.violation else { return };
+    let Some(t) = &v.trace else {
+        assert_eq!(
+            v.kind,
+            ViolationKind::Unreachable,
+            "only unreachable violations have no trace"
+        );
+        return;
+    };
+    let mut stepper = Stepper::new(model);
+    let initial = stepper.initial_states().expect("initial states");
+    let mut next = Vec::new();
+    for (i, st) in t.states.iter().enumerate() {
+        match &st.action {
+            Action::Init { ordinal } => {
+                assert_eq!(i, 0, "only the first state is initial");
+                assert_eq!(initial[*ordinal as usize], st.slots);
+            }
+            Action::Rule { instance } => {
+                let prev = &t.states[i - 1].slots;
+                assert_eq!(
+                    stepper.fire(*instance, prev, &mut next),
+                    Ok(Fired::Enabled),
+                    "step {i} enabled"
+                );
+                assert_eq!(next, st.slots, "step {i} gives the next state");
+            }
+        }
+    }
+    let last = &t.states.last().expect("a trace has a state").slots;
+    match v.kind {
+        ViolationKind::Invariant => {
+            let failed = stepper
+                .check_invariants(last)
+                .expect("invariants evaluate")
+                .expect("last state violates");
+            assert_eq!(model.invariants[failed.0].name, v.name);
+        }
+        ViolationKind::Deadlock => {
+            for i in 0..model.instance_count() {
+                assert_eq!(
+                    stepper.fire(i, last, &mut next),
+                    Ok(Fired::Disabled),
+                    "deadlocked state enables nothing"
+                );
+            }
+        }
+        ViolationKind::Assert | ViolationKind::Range | ViolationKind::Eval => {
+            let f = t
+                .failing_step
+                .as_ref()
+                .expect("an error trace ends with its failing step");
+            let e = stepper
+                .fire(f.instance, last, &mut next)
+                .expect_err("the failing step fails again");
+            assert_eq!(e.kind.as_str(), v.kind.as_str());
+        }
+        ViolationKind::Unreachable => unreachable!("no trace"),
+    }
+}
+
+pub fn result_name(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "pass",
+        Status::Violation => "violation",
+        Status::Bounded => "bounded",
+        Status::Stopped => "stopped",
+        Status::StoreFailed | Status::BackendFailed => "error",
+    }
+}
+
+/// Every expect file of specs/, parsed, with its spec's path.
+pub fn expect_files() -> Vec<(String, Expect)> {
+    let mut expects: Vec<PathBuf> = std::fs::read_dir(specs_dir())
+        .expect("specs/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".expect.toml"))
+        .collect();
+    expects.sort();
+    assert!(expects.len() >= 4, "the suite has its specs");
+    expects
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).expect("read expect file");
+            let expect: Expect =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (
+                path.to_string_lossy().replace(".expect.toml", ".fathom"),
+                expect,
+            )
+        })
+        .collect()
+}
+
+/// (kind, name, trace length) of an outcome's violation.
+pub fn violation_key(o: &Outcome) -> Option<(ViolationKind, String, Option<usize>)> {
+    o.violation.as_ref().map(|v| {
+        (
+            v.kind,
+            v.name.clone(),
+            v.trace.as_ref().map(|t| t.states.len()),
+        )
+    })
+}

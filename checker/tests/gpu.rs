@@ -1,0 +1,115 @@
+//! The GPU backend against the CPU backend, the oracle: every run of the
+//! spec suite (specs/*.expect.toml, whose counts come from TLC, Rumur or
+//! SPIN) is checked on the GPU — lavapipe in CI — and must give the CPU's
+//! result, distinct and generated counts, depth and violation (kind, name,
+//! trace length), with a trace that re-executes. Each run is done twice:
+//! with a visited table that holds the run, and with a 4 KiB table and
+//! 128-bit fingerprints under `--memory 1K` (the table fills and is cleared
+//! again and again, probes run out, and every store tier spills).
+//!
+//! On a passing run no chunk may fall back to the CPU: the kernel did the
+//! expanding.
+//!
+//! Without any Vulkan adapter the suite says so and stops, unless
+//! FATHOM_GPU_TESTS=required (CI sets it), where that is a failure.
+
+use std::sync::Arc;
+
+use checker::backend::gpu::{GpuBackend, OnFailure};
+use checker::engine::backend::Fingerprint;
+use checker::engine::progress::Progress;
+use checker::engine::{self, Outcome, SearchConfig, Status};
+use gpu_kernels::{Explorer, Gpu, Sizing};
+use model::{Model, Source};
+
+mod common;
+use common::*;
+
+fn open_gpu() -> Option<Arc<Gpu>> {
+    match Gpu::open(true) {
+        Ok(g) => Some(Arc::new(g)),
+        Err(e) if std::env::var("FATHOM_GPU_TESTS").as_deref() != Ok("required") => {
+            eprintln!("GPU tests not run: {e} (install mesa-vulkan-drivers for lavapipe)");
+            None
+        }
+        Err(e) => panic!("FATHOM_GPU_TESTS=required but {e}"),
+    }
+}
+
+fn gpu_search<F: Fingerprint>(
+    gpu: &Arc<Gpu>,
+    model: &Model,
+    config: &SearchConfig,
+    table_bytes: u64,
+) -> (Outcome, u64) {
+    let explorer = Explorer::new(
+        gpu.clone(),
+        model,
+        F::BITS == 128,
+        Sizing {
+            table_bytes: Some(table_bytes),
+            output_bytes: 8 << 20,
+        },
+    )
+    .expect("the kernel builds for every spec");
+    let backend = GpuBackend::new(model, explorer, OnFailure::Stop);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("thread pool");
+    let o = pool.install(|| engine::search::<F>(model, config, &backend, &Progress::default()));
+    (o, backend.cpu_reruns())
+}
+
+#[test]
+fn gpu_backend_gives_the_cpus_answers() {
+    let Some(gpu) = open_gpu() else { return };
+    eprintln!("GPU tests on {}", gpu.name);
+    let mut runs = 0;
+    for (spec, expect) in expect_files() {
+        let source = Source::new(
+            spec.clone(),
+            std::fs::read_to_string(&spec).expect("spec beside its expect file"),
+        );
+        for run in &expect.run {
+            let model =
+                model::compile(&source, &run.consts).unwrap_or_else(|e| panic!("{spec}: {e:?}"));
+            let cfg = config(&run.args);
+            let what = format!("{spec} {:?} {:?}", run.consts, run.args);
+            let cpu = search(&model, &cfg, 1);
+            let roomy = gpu_search::<u64>(&gpu, &model, &cfg, 16 << 20);
+            let tiny = gpu_search::<u128>(
+                &gpu,
+                &model,
+                &SearchConfig {
+                    memory: Some(1024),
+                    ..cfg.clone()
+                },
+                4096,
+            );
+            for ((o, reruns), name) in [
+                (&roomy, "16 MiB table"),
+                (&tiny, "4 KiB table, --memory 1K, 128-bit"),
+            ] {
+                assert_eq!(result_name(o.status), run.result, "{what} ({name}): result");
+                assert_eq!(
+                    (o.status, o.distinct, o.generated, o.depth),
+                    (cpu.status, cpu.distinct, cpu.generated, cpu.depth),
+                    "{what} ({name}): GPU vs CPU"
+                );
+                assert_eq!(
+                    violation_key(o),
+                    violation_key(&cpu),
+                    "{what} ({name}): violation"
+                );
+                if o.status == Status::Pass {
+                    assert_eq!(*reruns, 0, "{what} ({name}): no chunk left the GPU");
+                }
+                verify_trace(&model, o);
+            }
+            runs += 1;
+        }
+    }
+    assert!(runs >= 10, "the suite's runs were checked");
+    println!("{runs} spec runs checked on the GPU");
+}
