@@ -7,8 +7,9 @@
 //! 128-bit fingerprints under `--memory 1K` (the table fills and is cleared
 //! again and again, probes run out, and every store tier spills).
 //!
-//! On a passing run no chunk may fall back to the CPU: the kernel did the
-//! expanding.
+//! Traces are the CPU's, step for step: among a dispatch's duplicates the
+//! host keeps the CPU's choice of parent. On a passing run no chunk may
+//! fall back to the CPU: the kernel did the expanding.
 //!
 //! Without any Vulkan adapter the suite says so and stops, unless
 //! FATHOM_GPU_TESTS=required (CI sets it), where that is a failure.
@@ -48,7 +49,7 @@ fn gpu_search<F: Fingerprint>(
         F::BITS == 128,
         Sizing {
             table_bytes: Some(table_bytes),
-            output_bytes: 8 << 20,
+            output_bytes: Some(8 << 20),
         },
     )
     .expect("the kernel builds for every spec");

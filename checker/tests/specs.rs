@@ -10,7 +10,7 @@
 //! step through the reference evaluator, and its last state must show the
 //! violation.
 
-use checker::engine::{Outcome, SearchConfig};
+use checker::engine::SearchConfig;
 use model::Source;
 
 mod common;
@@ -68,15 +68,9 @@ fn spec_suite() {
                 (many.status, many.distinct, many.generated, many.depth),
                 "{what}: 1 vs 3 threads"
             );
-            let labels = |o: &Outcome| {
-                o.violation
-                    .as_ref()
-                    .and_then(|v| v.trace.as_ref())
-                    .map(|t| t.states.iter().map(|s| s.label.clone()).collect::<Vec<_>>())
-            };
             assert_eq!(
-                labels(&one),
-                labels(&many),
+                trace_labels(&one),
+                trace_labels(&many),
                 "{what}: same trace on 1 and 3 threads"
             );
             // Everything spilled, 128-bit fingerprints: same answers,

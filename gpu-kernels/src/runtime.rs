@@ -218,7 +218,7 @@ struct Params {
     table_mask: u32,
     buf_shift: u32,
     cap: u32,
-    table_on: u32,
+    epoch: u32,
 }
 
 /// One spec's kernel on one device, with its buffers.
@@ -248,22 +248,14 @@ pub struct Explorer {
 }
 
 /// How to size an [`Explorer`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Sizing {
     /// Bytes of the visited table; `None`: as much as the bindings allow,
     /// up to 4 GiB (64 MiB on a software adapter).
     pub table_bytes: Option<u64>,
-    /// Bytes of each output buffer per dispatch (bounds the dispatch).
-    pub output_bytes: u64,
-}
-
-impl Default for Sizing {
-    fn default() -> Self {
-        Sizing {
-            table_bytes: None,
-            output_bytes: 64 << 20,
-        }
-    }
+    /// Bytes of each output buffer per dispatch (bounds the dispatch);
+    /// `None`: 256 MiB (64 MiB on a software adapter), within the limits.
+    pub output_bytes: Option<u64>,
 }
 
 impl Explorer {
@@ -286,7 +278,8 @@ impl Explorer {
         let max_buffers = storage_max
             .saturating_sub(FIXED_STORAGE_BINDINGS)
             .clamp(1, 8);
-        let slot_bytes = fp_words * 4;
+        // The fingerprint's words and the epoch that inserted it.
+        let slot_bytes = (fp_words + 1) * 4;
         let per_buffer_slots = prev_pow2(binding / slot_bytes);
         let want = sizing
             .table_bytes
@@ -310,7 +303,10 @@ impl Explorer {
         let words = u64::from(kernel.words);
         let meta = u64::from(kernel.meta_words);
         let per_state = u64::from(kernel.instances.max(1)) * words.max(meta) * 4;
-        let out_cap = sizing.output_bytes.min(binding);
+        let out_cap = sizing
+            .output_bytes
+            .unwrap_or(if gpu.software { 64 << 20 } else { 256 << 20 })
+            .min(binding);
         if per_state > out_cap {
             return Err(GpuError::Unsupported(Unsupported::Other(format!(
                 "one state's successors need {per_state} bytes of output, past the device's {out_cap}"
@@ -501,7 +497,8 @@ impl Explorer {
             table_mask: (self.table_slots - 1) as u32,
             buf_shift: self.buf_shift,
             cap: n * self.kernel.instances.max(1),
-            table_on: 1,
+            // Never 0, which marks a slot whose epoch is not written yet.
+            epoch: (self.dispatches % u64::from(u32::MAX)) as u32 + 1,
         };
         let q = &self.gpu.queue;
         q.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));

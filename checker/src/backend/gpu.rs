@@ -161,6 +161,11 @@ impl<F: Fingerprint> Backend<F> for GpuBackend<'_> {
         "gpu"
     }
 
+    /// 256K states a call: dispatches amortize their round trips.
+    fn tile_chunks(&self) -> usize {
+        256
+    }
+
     fn expand(
         &self,
         input: &LevelInput<'_>,

@@ -530,9 +530,12 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         let mut finding: Option<LevelFinding> = None;
         let mut reader = TileReader::default();
         let mut tile_base = 0u64;
-        while let Some(tile) =
-            reader.next(frontier, &self.spill, self.budget.tile_states * words)?
-        {
+        // Tiles change no count or trace: candidates merge in frontier order.
+        let tile_states = match self.config.memory {
+            None => backend.tile_chunks().max(1) * CHUNK_STATES,
+            Some(_) => self.budget.tile_states,
+        };
+        while let Some(tile) = reader.next(frontier, &self.spill, tile_states * words)? {
             let input = LevelInput {
                 frontier: &tile,
                 words,

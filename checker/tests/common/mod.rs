@@ -189,3 +189,11 @@ pub fn violation_key(o: &Outcome) -> Option<(ViolationKind, String, Option<usize
         )
     })
 }
+
+/// The labels of a violation's trace, step by step.
+pub fn trace_labels(o: &Outcome) -> Option<Vec<String>> {
+    o.violation
+        .as_ref()
+        .and_then(|v| v.trace.as_ref())
+        .map(|t| t.states.iter().map(|s| s.label.clone()).collect())
+}

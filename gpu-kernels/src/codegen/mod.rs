@@ -243,6 +243,7 @@ pub fn generate(model: &Model, opts: Options) -> Result<Kernel, Unsupported> {
     );
     let _ = writeln!(w, "const W: u32 = {words}u;");
     let _ = writeln!(w, "const FPW: u32 = {fp_words}u;");
+    let _ = writeln!(w, "const SW: u32 = {}u;", fp_words + 1);
     let _ = writeln!(w, "const MW: u32 = {}u;", fp_words + 2);
     src.push_str(include_str!("prelude.wgsl"));
     let w = &mut src;
@@ -318,7 +319,7 @@ fn bindings(buffers: u32) -> String {
     table_mask: u32,
     buf_shift: u32,
     cap: u32,
-    table_on: u32,
+    epoch: u32,
 }
 @group(0) @binding(0) var<storage, read> frontier: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out_words: array<u32>;
@@ -342,8 +343,12 @@ var<workgroup> wg_base: u32;
 
 /// Table access by buffer number, and the insert.
 ///
-/// A slot is FPW words, all zero when empty. The first word is claimed with
-/// a 32-bit compare-exchange; the claimer then stores the others. A thread
+/// A slot is FPW fingerprint words and the epoch (dispatch number) that
+/// inserted it, all zero when empty. The first word is claimed with a 32-bit
+/// compare-exchange; the claimer then stores the others, the epoch last. A
+/// fingerprint found with the current epoch is reported again: among a
+/// dispatch's duplicates the host keeps the least (parent, instance), as
+/// the CPU does, so traces are the CPU's. A thread
 /// that finds its first word claimed waits briefly for the others (each
 /// written once, from zero: WGSL atomics are relaxed, so each is awaited on
 /// its own) and compares. Fingerprints with a zero word, a full probe
@@ -385,12 +390,13 @@ fn insert() -> bool {
     let in_buf = (1u << params.buf_shift) - 1u;
     for (var p = 0u; p < 64u; p++) {
         let b = h >> params.buf_shift;
-        let j = (h & in_buf) * FPW;
+        let j = (h & in_buf) * SW;
         var tries = 0u;
         loop {
             let r = t_cas(b, j, fpw[0]);
             if (r.y != 0u) {
                 for (var k = 1u; k < FPW; k++) { t_store(b, j + k, fpw[k]); }
+                t_store(b, j + FPW, params.epoch);
                 atomicAdd(&counters[1], 1u);
                 return true;
             }
@@ -409,7 +415,9 @@ fn insert() -> bool {
                     if (v == 0u) { atomicAdd(&counters[5], 1u); return true; }
                     if (v != fpw[k]) { same = false; }
                 }
-                if (same) { return false; }
+                // Inserted by this dispatch (or being inserted): reported
+                // too, so the host keeps the CPU's choice of parent.
+                if (same) { return t_load(b, j + FPW) == params.epoch || t_load(b, j + FPW) == 0u; }
             }
             break;
         }
@@ -437,7 +445,7 @@ fn successor() -> u32 {
     pack();
     if (err != 0u) { return 2u; }
     fingerprint();
-    if (params.table_on == 0u || insert()) { return 1u; }
+    if (insert()) { return 1u; }
     return 0u;
 }
 
