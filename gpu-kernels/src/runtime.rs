@@ -536,10 +536,12 @@ impl Explorer {
             )));
         }
         let count = counters[0] as u64;
-        assert!(
-            count <= u64::from(params.cap),
-            "candidates within the output's capacity"
-        );
+        if count > u64::from(params.cap) {
+            return Err(GpuError::Device(format!(
+                "the kernel counted {count} candidates, past its capacity {}",
+                params.cap
+            )));
+        }
         self.inserted += u64::from(counters[1]);
         self.stats.candidates += count;
         self.stats.table_inserts += u64::from(counters[1]);
