@@ -16,9 +16,11 @@ use serde_json::Value;
 /// What the budget does not cover: the program, its threads and their
 /// zstd contexts (about 5 MiB), a tile's candidate successors (4 chunks of
 /// 1024 states at this budget), one period's sorted fingerprints while a
-/// level settles, and memory-mapped windows of run files. Measured: about
-/// 20 MiB over the budget in a release build, 19 in a debug one.
-const SLACK: u64 = 24 << 20;
+/// level settles, memory-mapped windows of run files, and the binary's own
+/// pages (with wgpu linked, a debug build's start-up relocations alone touch
+/// several MiB). Measured: about 17 MiB over the budget in a release build,
+/// 25 in a debug one.
+const SLACK: u64 = 28 << 20;
 
 #[test]
 fn memory_budget_keeps_counts_and_bounds_peak_memory() {
@@ -69,7 +71,7 @@ fn memory_budget_keeps_counts_and_bounds_peak_memory() {
         .expect("peak RSS is reported on Linux");
     assert!(
         peak <= budget + SLACK,
-        "peak RSS {} MiB over the budget of {} MiB plus {} MiB",
+        "peak RSS {} MiB, past the budget of {} MiB plus {} MiB",
         peak >> 20,
         budget >> 20,
         SLACK >> 20

@@ -382,8 +382,9 @@ impl Explorer {
                 U::STORAGE | U::COPY_DST,
             )?);
         }
+        // Candidates' words and metadata come back together: one map.
         let staging_bytes =
-            (cap * words.max(meta) * 4).max(u64::from(dispatch_states) * 4 + COUNTERS as u64 * 4);
+            (cap * (words + meta) * 4).max(u64::from(dispatch_states) * 4 + COUNTERS as u64 * 4);
         let staging = gpu.buffer("staging", staging_bytes, U::MAP_READ | U::COPY_DST)?;
 
         let mut entries = vec![
@@ -553,12 +554,12 @@ impl Explorer {
             let m = count * u64::from(self.kernel.meta_words) * 4;
             let mut enc = self.gpu.device.create_command_encoder(&Default::default());
             enc.copy_buffer_to_buffer(&self.out_words, 0, &self.staging, 0, w);
+            enc.copy_buffer_to_buffer(&self.out_meta, 0, &self.staging, w, m);
             q.submit([enc.finish()]);
-            out.words.extend(self.gpu.read(&self.staging, w)?);
-            let mut enc = self.gpu.device.create_command_encoder(&Default::default());
-            enc.copy_buffer_to_buffer(&self.out_meta, 0, &self.staging, 0, m);
-            q.submit([enc.finish()]);
-            out.meta.extend(self.gpu.read(&self.staging, m)?);
+            let both = self.gpu.read(&self.staging, w + m)?;
+            let (ws, ms) = both.split_at((w / 4) as usize);
+            out.words.extend_from_slice(ws);
+            out.meta.extend_from_slice(ms);
         }
         self.gpu.check()
     }
