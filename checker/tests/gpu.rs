@@ -21,7 +21,7 @@ use checker::engine::backend::Fingerprint;
 use checker::engine::progress::Progress;
 use checker::engine::{self, Outcome, SearchConfig, Status};
 use gpu_kernels::{Explorer, Gpu, Sizing};
-use model::{Model, Source};
+use model::Model;
 
 mod common;
 use common::*;
@@ -67,50 +67,46 @@ fn gpu_backend_gives_the_cpus_answers() {
     let Some(gpu) = open_gpu() else { return };
     eprintln!("GPU tests on {}", gpu.name);
     let mut runs = 0;
-    for (spec, expect) in expect_files() {
-        let source = Source::new(
-            spec.clone(),
-            std::fs::read_to_string(&spec).expect("spec beside its expect file"),
+    each_run(|spec, _, run, model, cfg| {
+        let what = format!("{spec} {:?} {:?}", run.consts, run.args);
+        let cpu = search(model, cfg, 1);
+        let roomy = gpu_search::<u64>(&gpu, model, cfg, 16 << 20);
+        let tiny = gpu_search::<u128>(
+            &gpu,
+            model,
+            &SearchConfig {
+                memory: Some(1024),
+                ..cfg.clone()
+            },
+            4096,
         );
-        for run in &expect.run {
-            let model =
-                model::compile(&source, &run.consts).unwrap_or_else(|e| panic!("{spec}: {e:?}"));
-            let cfg = config(&run.args);
-            let what = format!("{spec} {:?} {:?}", run.consts, run.args);
-            let cpu = search(&model, &cfg, 1);
-            let roomy = gpu_search::<u64>(&gpu, &model, &cfg, 16 << 20);
-            let tiny = gpu_search::<u128>(
-                &gpu,
-                &model,
-                &SearchConfig {
-                    memory: Some(1024),
-                    ..cfg.clone()
-                },
-                4096,
+        for ((o, reruns), name) in [
+            (&roomy, "16 MiB table"),
+            (&tiny, "4 KiB table, --memory 1K, 128-bit"),
+        ] {
+            assert_eq!(result_name(o.status), run.result, "{what} ({name}): result");
+            assert_eq!(
+                (o.status, o.distinct, o.generated, o.depth),
+                (cpu.status, cpu.distinct, cpu.generated, cpu.depth),
+                "{what} ({name}): GPU vs CPU"
             );
-            for ((o, reruns), name) in [
-                (&roomy, "16 MiB table"),
-                (&tiny, "4 KiB table, --memory 1K, 128-bit"),
-            ] {
-                assert_eq!(result_name(o.status), run.result, "{what} ({name}): result");
-                assert_eq!(
-                    (o.status, o.distinct, o.generated, o.depth),
-                    (cpu.status, cpu.distinct, cpu.generated, cpu.depth),
-                    "{what} ({name}): GPU vs CPU"
-                );
-                assert_eq!(
-                    violation_key(o),
-                    violation_key(&cpu),
-                    "{what} ({name}): violation"
-                );
-                if o.status == Status::Pass {
-                    assert_eq!(*reruns, 0, "{what} ({name}): no chunk left the GPU");
-                }
-                verify_trace(&model, o);
+            assert_eq!(
+                violation_key(o),
+                violation_key(&cpu),
+                "{what} ({name}): violation"
+            );
+            assert_eq!(
+                trace_labels(o),
+                trace_labels(&cpu),
+                "{what} ({name}): the CPU's trace, step for step"
+            );
+            if o.status == Status::Pass {
+                assert_eq!(*reruns, 0, "{what} ({name}): no chunk left the GPU");
             }
-            runs += 1;
+            verify_trace(model, o);
         }
-    }
+        runs += 1;
+    });
     assert!(runs >= 10, "the suite's runs were checked");
     println!("{runs} spec runs checked on the GPU");
 }

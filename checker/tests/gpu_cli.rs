@@ -9,14 +9,9 @@
 
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::PathBuf;
 
-fn spec(name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "specs", name]
-        .iter()
-        .collect();
-    p.display().to_string()
-}
+mod common;
+use common::spec_path as spec;
 
 fn have_gpu() -> bool {
     match gpu_kernels::Gpu::open(true) {

@@ -11,7 +11,6 @@
 //! violation.
 
 use checker::engine::SearchConfig;
-use model::Source;
 
 mod common;
 use common::*;
@@ -19,88 +18,79 @@ use common::*;
 #[test]
 fn spec_suite() {
     let mut runs = 0;
-    for (spec, expect) in expect_files() {
+    each_run(|spec, expect, run, model, cfg| {
         assert!(
             !expect.source.trim().is_empty(),
             "{spec}: says where its counts come from"
         );
-        let source = Source::new(
-            spec.clone(),
-            std::fs::read_to_string(&spec).expect("spec beside its expect file"),
-        );
-        for run in &expect.run {
-            let model =
-                model::compile(&source, &run.consts).unwrap_or_else(|e| panic!("{spec}: {e:?}"));
-            let cfg = config(&run.args);
-            let one = search(&model, &cfg, 1);
-            let many = search(&model, &cfg, 3);
-            let what = format!("{spec} {:?} {:?}", run.consts, run.args);
-            assert_eq!(result_name(one.status), run.result, "{what}: result");
-            if let Some(d) = run.distinct {
-                assert_eq!(one.distinct, d, "{what}: distinct");
-            }
-            if let Some(g) = run.generated {
-                assert_eq!(one.generated, g, "{what}: generated");
-            }
-            if let Some(d) = run.depth {
-                assert_eq!(one.depth, d, "{what}: depth");
-            }
-            match (&run.violation, &one.violation) {
-                (None, None) => {}
-                (Some(e), Some(v)) => {
-                    assert_eq!(v.kind.as_str(), e.kind, "{what}: violation kind");
-                    if let Some(n) = &e.name {
-                        assert_eq!(&v.name, n, "{what}: violation name");
-                    }
-                    if let Some(l) = e.trace_length {
-                        assert_eq!(
-                            v.trace.as_ref().map(|t| t.states.len()),
-                            Some(l),
-                            "{what}: trace length"
-                        );
-                    }
-                }
-                (e, v) => panic!("{what}: expected violation {e:?}, got {v:?}"),
-            }
-            // Thread count changes nothing.
-            assert_eq!(
-                (one.status, one.distinct, one.generated, one.depth),
-                (many.status, many.distinct, many.generated, many.depth),
-                "{what}: 1 vs 3 threads"
-            );
-            assert_eq!(
-                trace_labels(&one),
-                trace_labels(&many),
-                "{what}: same trace on 1 and 3 threads"
-            );
-            // Everything spilled, 128-bit fingerprints: same answers,
-            // traces rebuilt from disk.
-            let tiny = search_with::<u128>(
-                &model,
-                &SearchConfig {
-                    memory: Some(1024),
-                    ..cfg.clone()
-                },
-                2,
-            );
-            assert_eq!(
-                (tiny.status, tiny.distinct, tiny.generated, tiny.depth),
-                (one.status, one.distinct, one.generated, one.depth),
-                "{what}: --memory 1K --fingerprint 128 vs in memory"
-            );
-            assert_eq!(
-                violation_key(&tiny),
-                violation_key(&one),
-                "{what}: --memory 1K violation"
-            );
-            if one.distinct > 64 {
-                assert!(tiny.disk_fingerprints > 0, "{what}: the disk tier was used");
-            }
-            verify_trace(&model, &one);
-            verify_trace(&model, &many);
-            verify_trace(&model, &tiny);
-            runs += 1;
+        let one = search(model, cfg, 1);
+        let many = search(model, cfg, 3);
+        let what = format!("{spec} {:?} {:?}", run.consts, run.args);
+        assert_eq!(result_name(one.status), run.result, "{what}: result");
+        if let Some(d) = run.distinct {
+            assert_eq!(one.distinct, d, "{what}: distinct");
         }
-    }
+        if let Some(g) = run.generated {
+            assert_eq!(one.generated, g, "{what}: generated");
+        }
+        if let Some(d) = run.depth {
+            assert_eq!(one.depth, d, "{what}: depth");
+        }
+        match (&run.violation, &one.violation) {
+            (None, None) => {}
+            (Some(e), Some(v)) => {
+                assert_eq!(v.kind.as_str(), e.kind, "{what}: violation kind");
+                if let Some(n) = &e.name {
+                    assert_eq!(&v.name, n, "{what}: violation name");
+                }
+                if let Some(l) = e.trace_length {
+                    assert_eq!(
+                        v.trace.as_ref().map(|t| t.states.len()),
+                        Some(l),
+                        "{what}: trace length"
+                    );
+                }
+            }
+            (e, v) => panic!("{what}: expected violation {e:?}, got {v:?}"),
+        }
+        // Thread count changes nothing.
+        assert_eq!(
+            (one.status, one.distinct, one.generated, one.depth),
+            (many.status, many.distinct, many.generated, many.depth),
+            "{what}: 1 vs 3 threads"
+        );
+        assert_eq!(
+            trace_labels(&one),
+            trace_labels(&many),
+            "{what}: same trace on 1 and 3 threads"
+        );
+        // Everything spilled, 128-bit fingerprints: same answers,
+        // traces rebuilt from disk.
+        let tiny = search_with::<u128>(
+            model,
+            &SearchConfig {
+                memory: Some(1024),
+                ..cfg.clone()
+            },
+            2,
+        );
+        assert_eq!(
+            (tiny.status, tiny.distinct, tiny.generated, tiny.depth),
+            (one.status, one.distinct, one.generated, one.depth),
+            "{what}: --memory 1K --fingerprint 128 vs in memory"
+        );
+        assert_eq!(
+            violation_key(&tiny),
+            violation_key(&one),
+            "{what}: --memory 1K violation"
+        );
+        if one.distinct > 64 {
+            assert!(tiny.disk_fingerprints > 0, "{what}: the disk tier was used");
+        }
+        verify_trace(model, &one);
+        verify_trace(model, &many);
+        verify_trace(model, &tiny);
+        runs += 1;
+    });
     println!("{runs} spec runs checked");
 }

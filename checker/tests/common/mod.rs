@@ -197,3 +197,27 @@ pub fn trace_labels(o: &Outcome) -> Option<Vec<String>> {
         .and_then(|v| v.trace.as_ref())
         .map(|t| t.states.iter().map(|s| s.label.clone()).collect())
 }
+
+/// Calls `f` on every run of every expect file: the spec's path, the run,
+/// its compiled model and its search config.
+pub fn each_run(mut f: impl FnMut(&str, &Expect, &Run, &Model, &SearchConfig)) {
+    for (spec, expect) in expect_files() {
+        let source = model::Source::new(
+            spec.clone(),
+            std::fs::read_to_string(&spec).expect("spec beside its expect file"),
+        );
+        for run in &expect.run {
+            let model =
+                model::compile(&source, &run.consts).unwrap_or_else(|e| panic!("{spec}: {e:?}"));
+            f(&spec, &expect, run, &model, &config(&run.args));
+        }
+    }
+}
+
+/// The path of `specs/NAME`, as a string for a command line.
+pub fn spec_path(name: &str) -> String {
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "specs", name]
+        .iter()
+        .collect();
+    p.display().to_string()
+}

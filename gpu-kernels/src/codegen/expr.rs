@@ -126,9 +126,8 @@ impl Gen<'_> {
                 stride,
                 ..
             } => {
-                let i = self.int(index, sp)?;
-                let k = self.bind_tmp(&format!("elem({i}, {}, {count}i)", lit(*lo)?));
-                self.bind_tmp(&format!("s[{offset}i + {k} * {stride}i]"))
+                let at = self.element(index, *lo, *count, *stride, &format!("{offset}i"), sp)?;
+                self.bind_tmp(&format!("s[{at}]"))
             }
             Expr::Read(place) => {
                 let (arr, off) = self.place(place, sp)?;
@@ -485,6 +484,22 @@ impl Gen<'_> {
         Ok((arr, off))
     }
 
+    /// The offset of element `index` (range-checked against `lo..lo+count`)
+    /// of an array at `base` whose elements take `stride` slots.
+    fn element(
+        &mut self,
+        index: &Expr,
+        lo: i64,
+        count: u32,
+        stride: u32,
+        base: &str,
+        sp: u32,
+    ) -> R<String> {
+        let i = self.int(index, sp)?;
+        let k = self.bind_tmp(&format!("elem({i}, {}, {count}i)", lit(lo)?));
+        Ok(self.bind_tmp(&format!("{base} + {k} * {stride}i")))
+    }
+
     /// One step from offset `base` of `arr`; returns the new offset.
     fn step(&mut self, step: &Step, arr: &str, base: &str, sp: u32) -> R<String> {
         Ok(match step {
@@ -495,11 +510,7 @@ impl Gen<'_> {
                 count,
                 stride,
                 ..
-            } => {
-                let i = self.int(index, sp)?;
-                let k = self.bind_tmp(&format!("elem({i}, {}, {count}i)", lit(*lo)?));
-                self.bind_tmp(&format!("{base} + {k} * {stride}i"))
-            }
+            } => self.element(index, *lo, *count, *stride, base, sp)?,
             Step::SeqIndex { index, stride, .. } => {
                 let i = self.int(index, sp)?;
                 let b = self.bind_tmp(base);
