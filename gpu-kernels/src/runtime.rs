@@ -125,26 +125,35 @@ impl Gpu {
         self.device.destroy();
     }
 
+    /// Runs `make` inside error scopes: what wgpu refuses (validation, out
+    /// of memory) comes back as `Err(message)` instead of an uncaptured error.
+    fn scoped<T>(&self, make: impl FnOnce(&wgpu::Device) -> T) -> Result<T, String> {
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let invalid = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let made = make(&self.device);
+        let invalid = pollster::block_on(invalid.pop());
+        let oom = pollster::block_on(oom.pop());
+        match invalid.or(oom) {
+            Some(e) => Err(e.to_string()),
+            None => Ok(made),
+        }
+    }
+
     fn buffer(
         &self,
         label: &str,
         size: u64,
         usage: wgpu::BufferUsages,
     ) -> Result<wgpu::Buffer, GpuError> {
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let vscope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let b = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: size.max(16).next_multiple_of(16),
-            usage,
-            mapped_at_creation: false,
-        });
-        let invalid = pollster::block_on(vscope.pop());
-        let oom = pollster::block_on(scope.pop());
-        if let Some(e) = invalid.or(oom) {
-            return Err(GpuError::Alloc(format!("{label} ({size} bytes): {e}")));
-        }
-        Ok(b)
+        self.scoped(|d| {
+            d.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(16).next_multiple_of(16),
+                usage,
+                mapped_at_creation: false,
+            })
+        })
+        .map_err(|e| GpuError::Alloc(format!("{label} ({size} bytes): {e}")))
     }
 
     /// Waits for the queue and maps `buf[..bytes]`, reading it as u32s.
@@ -194,7 +203,7 @@ pub struct TileOut {
 
 pub const NEEDS_CPU: u32 = 1 << 31;
 
-/// What the device did, for tests and the curious.
+/// What the device did: the tests read it to see the table fill and clear.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
     pub dispatches: u64,
@@ -241,8 +250,7 @@ pub struct Explorer {
     buf_shift: u32,
     /// Table inserts since it was last cleared.
     inserted: u64,
-    dispatches: u64,
-    pub stats: Stats,
+    stats: Stats,
     /// Fault injection: make the device lost before this dispatch.
     lose_at: Option<u64>,
 }
@@ -286,12 +294,11 @@ impl Explorer {
             .unwrap_or(if gpu.software { 64 << 20 } else { 4 << 30 });
         let want_slots = prev_pow2((want / slot_bytes).max(64));
         let buffer_slots = want_slots.min(per_buffer_slots);
-        let buffers = (want_slots / buffer_slots).clamp(1, u64::from(max_buffers)) as u32;
+        // A power of two of buffers, so the kernel's masks work (fewer than
+        // asked for when the bindings run out).
+        let buffers =
+            prev_pow2((want_slots / buffer_slots).clamp(1, u64::from(max_buffers))) as u32;
         let table_slots = buffer_slots * u64::from(buffers);
-        // Fewer buffers than asked for, when the bindings run out: still a
-        // power of two, so the kernel's masks work.
-        let buffers = prev_pow2(u64::from(buffers)) as u32;
-        let table_slots = table_slots.min(buffer_slots * u64::from(buffers));
 
         let kernel = codegen::generate(
             model,
@@ -319,37 +326,9 @@ impl Explorer {
         let dispatch_states = (out_cap / per_state).clamp(1, most) as u32;
         let cap = u64::from(dispatch_states) * u64::from(kernel.instances.max(1));
 
-        let shader = {
-            let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
-            let m = gpu
-                .device
-                .create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some("fathom expand"),
-                    source: wgpu::ShaderSource::Wgsl(kernel.source.as_str().into()),
-                });
-            if let Some(e) = pollster::block_on(scope.pop()) {
-                return Err(GpuError::Device(format!(
-                    "the generated shader was refused: {e}"
-                )));
-            }
-            m
-        };
-        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let pipeline = gpu
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("fathom expand"),
-                layout: None,
-                module: &shader,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(GpuError::Device(format!(
-                "the expand pipeline was refused: {e}"
-            )));
-        }
+            .scoped(|d| pipeline(d, "fathom expand", &kernel.source))
+            .map_err(|e| GpuError::Device(format!("the expand kernel was refused: {e}")))?;
 
         use wgpu::BufferUsages as U;
         let frontier = gpu.buffer(
@@ -398,15 +377,15 @@ impl Explorer {
         for (b, t) in tables.iter().enumerate() {
             entries.push(entry(6 + b as u32, t));
         }
-        let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("fathom expand"),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(GpuError::Device(format!("binding the buffers failed: {e}")));
-        }
+        let bind_group = gpu
+            .scoped(|d| {
+                d.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("fathom expand"),
+                    layout: &pipeline.get_bind_group_layout(0),
+                    entries: &entries,
+                })
+            })
+            .map_err(|e| GpuError::Device(format!("binding the buffers failed: {e}")))?;
         gpu.check()?;
         Ok(Explorer {
             gpu,
@@ -425,7 +404,6 @@ impl Explorer {
             table_slots,
             buf_shift: buffer_slots.trailing_zeros(),
             inserted: 0,
-            dispatches: 0,
             stats: Stats::default(),
             lose_at,
         })
@@ -435,12 +413,9 @@ impl Explorer {
         &self.gpu.name
     }
 
-    pub fn software(&self) -> bool {
-        self.gpu.software
-    }
-
-    pub fn table_slots(&self) -> u64 {
-        self.table_slots
+    /// What the device has done so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
     }
 
     /// Expands `states` (packed, `words` each; frontier indexes `first..`),
@@ -471,9 +446,8 @@ impl Explorer {
         deadlock: bool,
         out: &mut TileOut,
     ) -> Result<(), GpuError> {
-        self.dispatches += 1;
         self.stats.dispatches += 1;
-        if self.lose_at.is_some_and(|n| self.dispatches >= n) {
+        if self.lose_at.is_some_and(|n| self.stats.dispatches >= n) {
             self.gpu.destroy();
         }
         self.gpu.check()?;
@@ -499,7 +473,7 @@ impl Explorer {
             buf_shift: self.buf_shift,
             cap: n * self.kernel.instances.max(1),
             // Never 0, which marks a slot whose epoch is not written yet.
-            epoch: (self.dispatches % u64::from(u32::MAX)) as u32 + 1,
+            epoch: (self.stats.dispatches % u64::from(u32::MAX)) as u32 + 1,
         };
         let q = &self.gpu.queue;
         q.write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
@@ -573,22 +547,9 @@ impl Explorer {
         fp128: bool,
     ) -> Result<Vec<u32>, GpuError> {
         let source = codegen::fingerprint_kernel(words, fp128);
-        let module = gpu
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("fathom fingerprints"),
-                source: wgpu::ShaderSource::Wgsl(source.as_str().into()),
-            });
         let pipeline = gpu
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("fathom fingerprints"),
-                layout: None,
-                module: &module,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            });
+            .scoped(|d| pipeline(d, "fathom fingerprints", &source))
+            .map_err(|e| GpuError::Device(format!("the fingerprint kernel was refused: {e}")))?;
         let n = states.len() as u64 / u64::from(words);
         let fpw = if fp128 { 4 } else { 2 };
         use wgpu::BufferUsages as U;
@@ -617,6 +578,22 @@ impl Explorer {
         gpu.queue.submit([enc.finish()]);
         gpu.read(&staging, n * fpw * 4)
     }
+}
+
+/// A compute pipeline of WGSL `source`'s `main`, its layout from the shader.
+fn pipeline(device: &wgpu::Device, label: &str, source: &str) -> wgpu::ComputePipeline {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    })
 }
 
 fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {

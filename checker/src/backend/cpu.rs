@@ -52,12 +52,7 @@ impl<F: Fingerprint> Backend<F> for CpuBackend<'_> {
             .par_chunks(CHUNK_STATES * words)
             .enumerate()
             .map_init(
-                || Worker {
-                    stepper: Stepper::new(self.model),
-                    cur: vec![0; self.model.state_len as usize],
-                    next: Vec::with_capacity(self.model.state_len as usize),
-                    packed: vec![0; words],
-                },
+                || Worker::new(self.model, words),
                 |w, (ci, chunk)| {
                     let out = self.expand_chunk(w, input, visited, ci * CHUNK_STATES, chunk);
                     progress.chunk_done((chunk.len() / words) as u64, out.generated);
@@ -65,6 +60,17 @@ impl<F: Fingerprint> Backend<F> for CpuBackend<'_> {
                 },
             )
             .collect())
+    }
+}
+
+impl<'m> Worker<'m> {
+    fn new(model: &'m Model, words: usize) -> Self {
+        Worker {
+            stepper: Stepper::new(model),
+            cur: vec![0; model.state_len as usize],
+            next: Vec::with_capacity(model.state_len as usize),
+            packed: vec![0; words],
+        }
     }
 }
 
@@ -85,12 +91,7 @@ impl CpuBackend<'_> {
         ci: usize,
     ) -> ChunkOut<F> {
         let words = input.words;
-        let mut w = Worker {
-            stepper: Stepper::new(self.model),
-            cur: vec![0; self.model.state_len as usize],
-            next: Vec::with_capacity(self.model.state_len as usize),
-            packed: vec![0; words],
-        };
+        let mut w = Worker::new(self.model, words);
         let per = CHUNK_STATES * words;
         let end = ((ci + 1) * per).min(input.frontier.len());
         let chunk = &input.frontier[ci * per..end];

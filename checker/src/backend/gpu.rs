@@ -64,6 +64,14 @@ impl<'m> GpuBackend<'m> {
         self.reruns.load(Relaxed)
     }
 
+    /// What the device has done, while it still runs the search.
+    pub fn device_stats(&self) -> Option<gpu_kernels::runtime::Stats> {
+        match self.state.lock().as_deref() {
+            Ok(State::Running(ex)) => Some(ex.stats()),
+            _ => None,
+        }
+    }
+
     /// Whether the device failed and the CPU took over.
     pub fn fell_back(&self) -> bool {
         matches!(self.state.lock().as_deref(), Ok(State::Fallen) | Err(_))
@@ -125,11 +133,8 @@ impl<'m> GpuBackend<'m> {
                 }
                 let mine = &order[starts[ci]..starts[ci + 1]];
                 let mut c = ChunkOut::with_capacity(mine.len(), words);
-                let mut fp_words = Vec::with_capacity(4);
                 for (i, &k) in mine.iter().enumerate() {
-                    fp_words.clear();
-                    fp_words.extend_from_slice(&out.meta[k * mw + 2..(k + 1) * mw]);
-                    let fp = fp_of::<F>(&fp_words);
+                    let fp = fp_of::<F>(&out.meta[k * mw + 2..(k + 1) * mw]);
                     let state = &out.words[k * words..(k + 1) * words];
                     // All of them in debug builds, a chunk's first in release.
                     if (cfg!(debug_assertions) || i == 0) && fp != F::of_state(state) {

@@ -199,7 +199,7 @@ fn check(args: &CheckArgs) -> Exit {
             ),
             Status::StoreFailed => eprintln!(
                 "fathom: could not write to the store: {}; the previous checkpoint in `{}` is intact and can be resumed",
-                outcome.store_error.as_deref().unwrap_or("unknown error"),
+                outcome.error.as_deref().unwrap_or("unknown error"),
                 cp.dir.display()
             ),
             _ => {}
@@ -207,16 +207,13 @@ fn check(args: &CheckArgs) -> Exit {
     } else if outcome.status == Status::BackendFailed {
         eprintln!(
             "fathom: {}; the run stops at depth {} (no count is reported as complete)",
-            outcome
-                .store_error
-                .as_deref()
-                .unwrap_or("the backend failed"),
+            outcome.error.as_deref().unwrap_or("the backend failed"),
             outcome.depth
         );
     } else if outcome.status == Status::StoreFailed {
         eprintln!(
             "fathom: the state store failed: {}; the run stops here (no count is reported as complete)",
-            outcome.store_error.as_deref().unwrap_or("unknown error")
+            outcome.error.as_deref().unwrap_or("unknown error")
         );
     }
     report_check(sargs, &loaded, &outcome, &ran_on)

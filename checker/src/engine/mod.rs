@@ -99,7 +99,7 @@ pub enum Status {
 pub struct Outcome {
     pub status: Status,
     /// Why the store or the backend failed (`StoreFailed`, `BackendFailed`).
-    pub store_error: Option<String>,
+    pub error: Option<String>,
     pub distinct: u64,
     pub generated: u64,
     pub depth: u32,
@@ -173,7 +173,7 @@ fn spill_dir(config: &SearchConfig) -> Result<SpillDir, StoreError> {
 fn failed_to_start(e: StoreError, fingerprint_bits: u32) -> Outcome {
     Outcome {
         status: Status::StoreFailed,
-        store_error: Some(e.to_string()),
+        error: Some(e.to_string()),
         distinct: 0,
         generated: 0,
         depth: 0,
@@ -184,7 +184,6 @@ fn failed_to_start(e: StoreError, fingerprint_bits: u32) -> Outcome {
     }
 }
 
-/// How a level ended.
 /// Why a level could not be completed.
 enum LevelError {
     Store(StoreError),
@@ -197,6 +196,7 @@ impl From<StoreError> for LevelError {
     }
 }
 
+/// How a level ended.
 enum Level {
     /// A violation; the level was not merged.
     Found(LevelFinding),
@@ -373,7 +373,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
     fn outcome(&self, status: Status, depth: u32, violation: Option<Violation>) -> Outcome {
         Outcome {
             status,
-            store_error: None,
+            error: None,
             distinct: self.visited.len(),
             generated: self.generated,
             depth,
@@ -386,7 +386,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
 
     fn store_failed(&self, depth: u32, e: StoreError) -> Outcome {
         let mut out = self.outcome(Status::StoreFailed, depth, None);
-        out.store_error = Some(e.to_string());
+        out.error = Some(e.to_string());
         out
     }
 
@@ -423,7 +423,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 Err(LevelError::Store(e)) => return self.store_failed(depth, e),
                 Err(LevelError::Backend(e)) => {
                     let mut out = self.outcome(Status::BackendFailed, depth - 1, None);
-                    out.store_error = Some(e.0);
+                    out.error = Some(e.0);
                     return out;
                 }
             };

@@ -56,7 +56,6 @@ pub struct Kernel {
     pub meta_words: u32,
     /// Rule instances per state: at most this many candidates per state.
     pub instances: u32,
-    pub table_buffers: u32,
 }
 
 pub(crate) struct Gen<'m> {
@@ -265,7 +264,6 @@ pub fn generate(model: &Model, opts: Options) -> Result<Kernel, Unsupported> {
         fp_words,
         meta_words: fp_words + 2,
         instances,
-        table_buffers: buffers,
     })
 }
 
