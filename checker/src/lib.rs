@@ -12,3 +12,4 @@ pub mod report;
 pub mod rss;
 pub mod simulate;
 pub mod ui;
+pub mod validate;

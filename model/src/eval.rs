@@ -876,6 +876,7 @@ impl<'m> Evaluator<'m> {
                 state[off] = len as i64 - 1;
                 self.wrote(off, 1 + len * n);
             }
+            Stmt::Send { lowered, .. } => self.exec(lowered, state)?,
             Stmt::Clear { place, filler } => {
                 let (_, off) = self.resolve(place, state)?;
                 state[off..off + filler.len()].copy_from_slice(filler);

@@ -807,6 +807,15 @@ pub enum Stmt {
         place: Place,
         filler: Vec<i64>,
     },
+    /// A message sent to process instance `dst` (a process id): `lowered`
+    /// is what the send does to the network variable, which is all the
+    /// checker runs; the emitter turns `dst` and `msg` into a real send.
+    Send {
+        dst: Expr,
+        msg: Expr,
+        lowered: Vec<Stmt>,
+        span: Span,
+    },
     /// Fails with `kind` (an `assert`, or a range check such as a send past
     /// the network's capacity) unless `cond` holds.
     Assert {
@@ -883,6 +892,22 @@ pub struct Process {
     pub vars: Vec<usize>,
     /// Model rule numbers of its steps, with their kinds.
     pub rules: Vec<(usize, StepKind)>,
+    /// Its `on` handlers, as an implementation receives a message.
+    pub handlers: Vec<Handler>,
+}
+
+/// An `on` handler seen from the receiving side. Its model rule's
+/// parameters are (self, source, the message's fields in order); its guard
+/// is "the message is in flight" and `guard`, and its body starts with
+/// `consume` statements that take the message out of the network.
+#[derive(Clone, Debug)]
+pub struct Handler {
+    pub rule: usize,
+    /// The message's variant of `Msg`.
+    pub tag: u32,
+    /// The handler's own guard (`when ...`), without the in-flight test.
+    pub guard: Option<Expr>,
+    pub consume: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,9 +24,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Random walks through SPEC with the same checks
     Simulate(SimulateArgs),
-    /// Write a runnable implementation of SPEC (not available yet)
+    /// Write a runnable implementation of SPEC (a Rust crate; one binary per node)
     Emit(EmitArgs),
-    /// Check an implementation's logs against SPEC (not available yet)
+    /// Check an implementation's step logs against SPEC
     Validate(ValidateArgs),
 }
 
@@ -123,18 +123,38 @@ pub struct SimulateArgs {
 
 #[derive(Args, Debug)]
 pub struct EmitArgs {
+    /// The spec file (NAME.fathom); it must have passed `fathom check`
     pub spec: PathBuf,
+    /// The directory to write the crate into (created if needed)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Override a `const` of the spec, e.g. `--const N=5` (repeatable)
     #[arg(long = "const", value_name = "NAME=VALUE", value_parser = parse_const)]
     pub consts: Vec<(String, i64)>,
+    /// Emit without a passing check (prints a warning)
+    #[arg(long)]
+    pub force: bool,
+    /// The check that emit runs does not report deadlocks
+    #[arg(long)]
+    pub no_deadlock: bool,
+    /// Print one JSON object on stdout (files written, how the check was found)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
+    /// The spec the implementation was emitted from
     pub spec: PathBuf,
+    /// Step logs of the nodes (`DIR/log.jsonl`), one per node
     #[arg(required = true)]
     pub logs: Vec<PathBuf>,
+    /// Override a `const` of the spec, e.g. `--const N=5` (repeatable)
+    #[arg(long = "const", value_name = "NAME=VALUE", value_parser = parse_const)]
+    pub consts: Vec<(String, i64)>,
+    /// Print one JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `NAME=VALUE`, VALUE an integer (or `true`/`false`).

@@ -3,6 +3,8 @@
 //! place ([`Exit`]).
 
 pub mod defs;
+mod emit;
+mod validate;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
@@ -70,15 +72,10 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Check(args) => check(&args),
         Command::Simulate(args) => simulate(&args),
-        Command::Emit(_) => not_yet("`fathom emit`", "the emitter"),
-        Command::Validate(_) => not_yet("`fathom validate`", "log validation"),
+        Command::Emit(args) => emit::run(&args),
+        Command::Validate(args) => validate::run(&args),
     };
     ExitCode::from(exit as u8)
-}
-
-fn not_yet(what: &str, feature: &str) -> Exit {
-    eprintln!("fathom: {what} is not available in this version: {feature} is not built yet");
-    Exit::Environment
 }
 
 /// A spec loaded and compiled, with what the reports need.
@@ -89,7 +86,10 @@ struct Loaded {
 }
 
 fn load(args: &SpecArgs) -> Result<Loaded, RunError> {
-    let path = &args.spec;
+    load_spec(&args.spec, &args.consts)
+}
+
+fn load_spec(path: &Path, consts: &[(String, i64)]) -> Result<Loaded, RunError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         let msg = format!("fathom: cannot read spec `{}`: {e}", path.display());
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -99,7 +99,7 @@ fn load(args: &SpecArgs) -> Result<Loaded, RunError> {
         }
     })?;
     let source = Source::new(path.display().to_string(), text);
-    let overrides: HashMap<String, i64> = args.consts.iter().cloned().collect();
+    let overrides: HashMap<String, i64> = consts.iter().cloned().collect();
     match model::compile(&source, &overrides) {
         Ok(model) => {
             let consts = model.consts.iter().cloned().collect();
@@ -188,6 +188,9 @@ fn check(args: &CheckArgs) -> Exit {
         }
     };
     display.finish();
+    if args.max_depth.is_none() {
+        emit::record_pass(&loaded, config.deadlock, &outcome);
+    }
     if let Some(cp) = &config.checkpoint {
         match outcome.status {
             Status::Stopped => eprintln!(

@@ -798,6 +798,7 @@ impl Gen<'_> {
                 self.line(format!("{arr}[{off}] = {n} - 1i;"));
                 self.close();
             }
+            Stmt::Send { lowered, .. } => self.stmts(lowered, sp)?,
             Stmt::Clear { place, filler } => {
                 let (arr, off) = self.place(place, sp)?;
                 let off = self.bind_tmp(&off);

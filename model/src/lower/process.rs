@@ -536,6 +536,7 @@ impl<'a> Lowerer<'a> {
             count: ctx.count,
             vars: ctx.vars.values().copied().collect(),
             rules: Vec::new(),
+            handlers: Vec::new(),
         };
         out.vars.sort();
         for r in &decl.rules {
@@ -560,8 +561,10 @@ impl<'a> Lowerer<'a> {
             }
         }
         for h in &decl.handlers {
-            if let Ok(rule) = self.lower_handler(p, decl, h) {
+            if let Ok((rule, mut handler)) = self.lower_handler(p, decl, h) {
+                handler.rule = rules.len();
                 out.rules.push((rules.len(), StepKind::Receive));
+                out.handlers.push(handler);
                 rules.push(rule);
             }
         }
@@ -580,7 +583,14 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn lower_handler(&mut self, p: usize, decl: &ast::ProcessDecl, h: &ast::OnDecl) -> L<Rule> {
+    /// An `on` handler as a model rule, and as the emitter sees it (its
+    /// `rule` number is the caller's to fill in).
+    fn lower_handler(
+        &mut self,
+        p: usize,
+        decl: &ast::ProcessDecl,
+        h: &ast::OnDecl,
+    ) -> L<(Rule, ir::Handler)> {
         self.require_network(h.span)?;
         let Some(net) = self.network.as_ref() else {
             unreachable!("checked above")
@@ -685,8 +695,20 @@ impl<'a> Lowerer<'a> {
         let lowered = self.lower_rule_with(&rule_decl, name, params, Some(present));
         self.current = None;
         let mut rule = lowered?;
+        // `lower_rule_with` made the guard `present && when`, or `present`.
+        let own = match (&h.guard, &rule.guard) {
+            (Some(_), Some(Expr::And(_, g))) => Some((**g).clone()),
+            (Some(_), _) => unreachable!("a handler's guard is `present && when`"),
+            (None, _) => None,
+        };
+        let handler = ir::Handler {
+            rule: usize::MAX,
+            tag: tag as u32,
+            guard: own,
+            consume: consume.len(),
+        };
         rule.body.splice(0..0, consume);
-        Ok(rule)
+        Ok((rule, handler))
     }
 
     fn envelope(src: Expr, dst: Expr, msg: Expr) -> Expr {
@@ -963,7 +985,13 @@ impl<'a> Lowerer<'a> {
         let pid_ty = self.pid_ty();
         let (d, dty) = self.expr(dest, Some(&pid_ty))?;
         self.expect_ty(&dty, &pid_ty, dest.span)?;
-        Ok(self.send_to(self.self_pid(cur), d, m, span))
+        let lowered = self.send_to(self.self_pid(cur), d.clone(), m.clone(), span);
+        Ok(vec![Stmt::Send {
+            dst: d,
+            msg: m,
+            lowered,
+            span,
+        }])
     }
 
     pub(crate) fn lower_broadcast(
@@ -982,7 +1010,13 @@ impl<'a> Lowerer<'a> {
         let mut out = Vec::new();
         for k in 0..self.processes[p].count {
             let dst = Expr::Int((self.processes[p].first_pid + k) as i64);
-            out.extend(self.send_to(self.self_pid(cur), dst, m.clone(), span));
+            let lowered = self.send_to(self.self_pid(cur), dst.clone(), m.clone(), span);
+            out.push(Stmt::Send {
+                dst,
+                msg: m.clone(),
+                lowered,
+                span,
+            });
         }
         Ok(out)
     }
@@ -1001,7 +1035,13 @@ impl<'a> Lowerer<'a> {
             steps: vec![],
             len: 1,
         });
-        Ok(self.send_to(self.self_pid(cur), src, m, span))
+        let lowered = self.send_to(self.self_pid(cur), src.clone(), m.clone(), span);
+        Ok(vec![Stmt::Send {
+            dst: src,
+            msg: m,
+            lowered,
+            span,
+        }])
     }
 
     /// The network's own rules: losing a message, crashing a process.

@@ -17,6 +17,11 @@ pub(crate) fn model(m: &mut Model) {
         }
         stmts(&mut r.body, &types);
     }
+    for h in m.processes.iter_mut().flat_map(|p| &mut p.handlers) {
+        if let Some(g) = &mut h.guard {
+            expr(g, &types);
+        }
+    }
     stmts(&mut m.init_values, &types);
     for p in m
         .invariants
@@ -67,6 +72,13 @@ fn stmts(list: &mut [Stmt], types: &Types) {
             }
             Stmt::Clear { place, .. } => place_steps(place, types),
             Stmt::Assert { cond, .. } => expr(cond, types),
+            Stmt::Send {
+                dst, msg, lowered, ..
+            } => {
+                expr(dst, types);
+                expr(msg, types);
+                stmts(lowered, types);
+            }
             Stmt::SetBit { index, .. } => expr(index, types),
         }
     }

@@ -1,0 +1,102 @@
+//! `fathom validate SPEC LOG...`: whether an emitted implementation's step
+//! logs are a behavior of the spec (`crate::validate`). Exit 0 when they
+//! are, 1 with the first step that is not, 3 for a spec error, 4 for a log
+//! that cannot be read.
+
+use super::defs::ValidateArgs;
+use super::{Exit, RunError, load_spec};
+use crate::validate::{self, Invalid};
+
+pub(super) fn run(args: &ValidateArgs) -> Exit {
+    let loaded = match load_spec(&args.spec, &args.consts) {
+        Ok(l) => l,
+        Err(e) => {
+            eprint!("{e}");
+            if !e.to_string().ends_with('\n') {
+                eprintln!();
+            }
+            return e.exit();
+        }
+    };
+    let mut texts = Vec::new();
+    for path in &args.logs {
+        match std::fs::read_to_string(path) {
+            Ok(t) => texts.push(t),
+            Err(e) => {
+                let e = RunError::Environment(format!(
+                    "fathom validate: cannot read `{}`: {e}",
+                    path.display()
+                ));
+                eprintln!("{e}");
+                return e.exit();
+            }
+        }
+    }
+    let result = validate::parse(&texts).and_then(|logs| validate::validate(&loaded.model, &logs));
+    let spec = args.spec.display().to_string();
+    let describe = |x: &Invalid| -> String {
+        let mut where_ = String::new();
+        if let Some(at) = x.at {
+            where_ = format!("{}:{}", args.logs[at.log].display(), at.line);
+        }
+        let mut who = Vec::new();
+        if let Some(p) = x.position {
+            who.push(format!("step {p} of the merged run"));
+        }
+        if let Some(n) = &x.node {
+            who.push(format!("node {n}"));
+        }
+        if let Some(r) = &x.rule {
+            who.push(format!("`{r}`"));
+        }
+        format!(
+            "{where_}{}{}: {}",
+            if where_.is_empty() { "" } else { ": " },
+            who.join(", "),
+            x.reason
+        )
+    };
+    match result {
+        Ok(v) => {
+            if args.json {
+                let rules: serde_json::Map<String, serde_json::Value> = v
+                    .rules
+                    .iter()
+                    .map(|(k, n)| (k.clone(), (*n).into()))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({"spec": spec, "consts": loaded.consts, "result": "valid",
+                        "steps": v.steps, "nodes": v.nodes, "rules": rules, "invalid": null})
+                );
+            } else {
+                println!(
+                    "valid: {} steps of {} node(s) are a behavior of `{}`",
+                    v.steps, v.nodes, loaded.model.name
+                );
+                for (rule, n) in &v.rules {
+                    println!("  {n:>6}  {rule}");
+                }
+            }
+            Exit::Pass
+        }
+        Err(x) => {
+            let text = describe(&x);
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"spec": spec, "consts": loaded.consts, "result": "invalid",
+                        "invalid": {
+                            "log": x.at.map(|a| args.logs[a.log].display().to_string()),
+                            "line": x.at.map(|a| a.line), "position": x.position,
+                            "node": x.node, "rule": x.rule, "reason": x.reason}})
+                );
+            }
+            eprintln!(
+                "fathom validate: not a behavior of `{}`: {text}",
+                loaded.model.name
+            );
+            Exit::Violation
+        }
+    }
+}

@@ -1,0 +1,402 @@
+//! Whether the step logs of an emitted implementation's nodes are a
+//! behavior of the spec.
+//!
+//! Each node logs its steps (JSON lines, written by the emitted runtime):
+//! the rule and its arguments, the message it handled (sender and
+//! sequence number), the messages it sent, its variables after the step,
+//! and a vector clock. Validation
+//! 1. checks each log on its own: one node, its clock entry counting
+//!    1, 2, 3, ... (no step missing);
+//! 2. matches every receipt to the send it names (same message, sent to
+//!    this node, and before it by the clocks);
+//! 3. orders all steps by the sum of their clocks (a linear extension of
+//!    happened-before: if a happened before b, a's sum is smaller) and
+//!    replays them from the initial state through the model's own
+//!    `step::Stepper`: each must be an enabled instance of its rule, leave
+//!    the node's variables as logged, and keep every invariant.
+//!
+//! One order suffices for emitted code: a step reads only its own node's
+//! variables and the messages delivered to it (the emitter refuses
+//! anything else), so steps of different nodes that the clocks leave
+//! unordered commute, except through a bag's or fifo's `capacity`, which
+//! this order may judge more strictly than another would.
+
+use std::collections::HashMap;
+
+use model::ir::Model;
+use model::step::{Fired, Stepper};
+use serde::Deserialize;
+
+/// One logged step, as the runtime writes it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct LoggedStep {
+    pub node: String,
+    pub pid: usize,
+    pub clock: Vec<u64>,
+    pub rule: String,
+    pub args: Vec<i64>,
+    pub recv: Option<Received>,
+    pub sent: Vec<Sent>,
+    pub state: Vec<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Received {
+    pub from: usize,
+    pub seq: u64,
+    pub msg: Vec<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Sent {
+    pub to: usize,
+    pub seq: u64,
+    pub msg: Vec<i64>,
+}
+
+/// Where a step is: the log (its index among the inputs) and the line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At {
+    pub log: usize,
+    pub line: usize,
+}
+
+/// The first step that is not a behavior of the spec, and why.
+#[derive(Clone, Debug)]
+pub struct Invalid {
+    pub at: Option<At>,
+    pub node: Option<String>,
+    pub rule: Option<String>,
+    /// Position in the merged order (1-based), when replay got there.
+    pub position: Option<usize>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Valid {
+    pub steps: usize,
+    pub nodes: usize,
+    /// Steps per rule name.
+    pub rules: Vec<(String, usize)>,
+}
+
+fn invalid(at: Option<At>, step: Option<&LoggedStep>, reason: String) -> Invalid {
+    Invalid {
+        at,
+        node: step.map(|s| s.node.clone()),
+        rule: step.map(|s| s.rule.clone()),
+        position: None,
+        reason,
+    }
+}
+
+/// Parses the logs' lines; a line that does not parse is invalid.
+pub fn parse(logs: &[String]) -> Result<Vec<Vec<LoggedStep>>, Invalid> {
+    let mut out = Vec::new();
+    for (log, text) in logs.iter().enumerate() {
+        let mut steps = Vec::new();
+        let count = text.lines().count();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<LoggedStep>(line) {
+                Ok(s) => steps.push(s),
+                // A torn last line: the node died writing it, before its
+                // fsync, so the step never took effect (the runtime says so).
+                Err(_) if i + 1 == count && !text.ends_with('\n') => {}
+                Err(e) => {
+                    return Err(invalid(
+                        Some(At { log, line: i + 1 }),
+                        None,
+                        format!("not a step record: {e}"),
+                    ));
+                }
+            }
+        }
+        out.push(steps);
+    }
+    Ok(out)
+}
+
+fn before_or_equal(a: &[u64], b: &[u64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x <= y)
+}
+
+/// Validates parsed logs against the model.
+pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
+    let nodes = node_names(m);
+    let n = nodes.len();
+    // 1. Each log alone.
+    let mut pid_of_log = Vec::new();
+    for (log, steps) in logs.iter().enumerate() {
+        let Some(first) = steps.first() else {
+            pid_of_log.push(usize::MAX);
+            continue;
+        };
+        for (i, s) in steps.iter().enumerate() {
+            let at = Some(At { log, line: i + 1 });
+            if s.pid >= n || nodes[s.pid] != s.node {
+                return Err(invalid(
+                    at,
+                    Some(s),
+                    format!("no node `{}` with id {} in the spec", s.node, s.pid),
+                ));
+            }
+            if s.pid != first.pid {
+                return Err(invalid(
+                    at,
+                    Some(s),
+                    format!(
+                        "a log of node `{}` holds a step of `{}`",
+                        first.node, s.node
+                    ),
+                ));
+            }
+            if s.clock.len() != n {
+                return Err(invalid(
+                    at,
+                    Some(s),
+                    format!(
+                        "a vector clock of {} entries; the spec has {n} nodes",
+                        s.clock.len()
+                    ),
+                ));
+            }
+            if s.clock[s.pid] != i as u64 + 1 {
+                return Err(invalid(
+                    at,
+                    Some(s),
+                    format!(
+                        "the node's own clock entry is {}, expected {} (a step is missing or repeated)",
+                        s.clock[s.pid],
+                        i + 1
+                    ),
+                ));
+            }
+        }
+        if pid_of_log.contains(&first.pid) {
+            return Err(invalid(
+                Some(At { log, line: 1 }),
+                Some(first),
+                format!("two logs of node `{}`", first.node),
+            ));
+        }
+        pid_of_log.push(first.pid);
+    }
+    // 2. Every receipt matches its send.
+    let mut sends: HashMap<(usize, usize, u64), (&LoggedStep, &Sent)> = HashMap::new();
+    for steps in logs {
+        for s in steps {
+            for m in &s.sent {
+                if sends.insert((s.pid, m.to, m.seq), (s, m)).is_some() {
+                    return Err(invalid(
+                        None,
+                        Some(s),
+                        format!("message {} to node {} sent twice", m.seq, m.to),
+                    ));
+                }
+            }
+        }
+    }
+    for (log, steps) in logs.iter().enumerate() {
+        for (i, s) in steps.iter().enumerate() {
+            let Some(r) = &s.recv else { continue };
+            let at = Some(At { log, line: i + 1 });
+            let Some((sender, sent)) = sends.get(&(r.from, s.pid, r.seq)) else {
+                return Err(invalid(
+                    at,
+                    Some(s),
+                    format!(
+                        "received message {} from node {}, which no log shows sent",
+                        r.seq, r.from
+                    ),
+                ));
+            };
+            if sent.msg != r.msg {
+                return Err(invalid(
+                    at,
+                    Some(s),
+                    format!(
+                        "received message {} from node {} differs from the one sent",
+                        r.seq, r.from
+                    ),
+                ));
+            }
+            if !before_or_equal(&sender.clock, &s.clock) {
+                return Err(invalid(
+                    at,
+                    Some(s),
+                    "handled a message its clock says was not yet sent".into(),
+                ));
+            }
+        }
+    }
+    // 3. One merged order, replayed through the model.
+    let mut order: Vec<(u64, usize, usize, usize)> = Vec::new();
+    for (log, steps) in logs.iter().enumerate() {
+        for (i, s) in steps.iter().enumerate() {
+            order.push((s.clock.iter().sum(), s.pid, log, i));
+        }
+    }
+    order.sort_unstable();
+    let mut stepper = Stepper::new(m);
+    let initial = stepper.initial_states().map_err(|e| {
+        invalid(
+            None,
+            None,
+            format!("the initial state fails to evaluate: {}", e.message),
+        )
+    })?;
+    let [state] = initial.as_slice() else {
+        return Err(invalid(
+            None,
+            None,
+            format!(
+                "the spec has {} initial states; an implementation starts in one",
+                initial.len()
+            ),
+        ));
+    };
+    let mut state = state.clone();
+    let mut next = Vec::new();
+    let mut rules: HashMap<String, usize> = HashMap::new();
+    for (position, &(_, pid, log, i)) in order.iter().enumerate() {
+        let s = &logs[log][i];
+        let fail = |reason: String| Invalid {
+            at: Some(At { log, line: i + 1 }),
+            node: Some(s.node.clone()),
+            rule: Some(s.rule.clone()),
+            position: Some(position + 1),
+            reason,
+        };
+        let Some(r) = m.rules.iter().position(|r| r.name == s.rule) else {
+            return Err(fail(format!("`{}` is not a step of the spec", s.rule)));
+        };
+        let rule = &m.rules[r];
+        let local = instance_of(m, rule, &s.args).map_err(fail)?;
+        if owner(m, r, &s.args) != Some(pid) {
+            return Err(fail(format!(
+                "`{}` with these arguments is not a step of node `{}`",
+                s.rule, s.node
+            )));
+        }
+        match stepper.fire_rule(rule, local, &state, &mut next) {
+            Ok(Fired::Enabled) => {}
+            Ok(Fired::Disabled) => {
+                let label = model::step::rule_label(m, rule, local);
+                return Err(fail(format!("{label} is not enabled here")));
+            }
+            Err(e) => return Err(fail(format!("the step fails to evaluate: {}", e.message))),
+        }
+        std::mem::swap(&mut state, &mut next);
+        let own = own_slots(m, pid, &state);
+        if own != s.state {
+            return Err(fail(format!(
+                "the node's variables after the step are {:?} in the log, {own:?} in the spec",
+                s.state
+            )));
+        }
+        match stepper.check_invariants(&state) {
+            Ok(None) => {}
+            Ok(Some(f)) => {
+                return Err(fail(format!(
+                    "invariant `{}` is violated after this step",
+                    m.invariants[f.0].name
+                )));
+            }
+            Err(e) => {
+                return Err(fail(format!(
+                    "an invariant fails to evaluate: {}",
+                    e.message
+                )));
+            }
+        }
+        *rules.entry(s.rule.clone()).or_default() += 1;
+    }
+    let mut rules: Vec<(String, usize)> = rules.into_iter().collect();
+    rules.sort();
+    Ok(Valid {
+        steps: order.len(),
+        nodes: logs.iter().filter(|l| !l.is_empty()).count(),
+        rules,
+    })
+}
+
+/// The node names (process ids), in order.
+pub fn node_names(m: &Model) -> Vec<String> {
+    let Some(net) = &m.network else {
+        return Vec::new();
+    };
+    let model::ir::Ty::Enum(id) = net.pid else {
+        return Vec::new();
+    };
+    m.types.enums[id as usize]
+        .variants
+        .iter()
+        .map(|v| v.name.clone())
+        .collect()
+}
+
+/// The local instance number of a rule from its parameters' flat values.
+fn instance_of(m: &Model, rule: &model::ir::Rule, args: &[i64]) -> Result<u64, String> {
+    let total: u32 = rule.params.iter().map(|p| p.len).sum();
+    if args.len() != total as usize {
+        return Err(format!(
+            "{} argument slots; `{}` takes {total}",
+            args.len(),
+            rule.name
+        ));
+    }
+    let mut at = 0usize;
+    let mut instance = 0u64;
+    for p in &rule.params {
+        let slots = &args[at..at + p.len as usize];
+        at += p.len as usize;
+        let v = m.types.value_index(&p.ty, slots).ok_or_else(|| {
+            format!(
+                "argument `{}` = {slots:?} is not a value of `{}`",
+                p.name,
+                m.types.name(&p.ty)
+            )
+        })?;
+        instance = instance * p.card + v;
+    }
+    Ok(instance)
+}
+
+/// The process id a step's arguments name as the one taking it.
+fn owner(m: &Model, rule: usize, args: &[i64]) -> Option<usize> {
+    if m.rules[rule].name == "network.Crash" {
+        return usize::try_from(*args.first()?).ok();
+    }
+    let p = m
+        .processes
+        .iter()
+        .find(|p| p.rules.iter().any(|(r, _)| *r == rule))?;
+    let k = m.types.value_index(&p.index, &args[..1])?;
+    Some(p.first_pid as usize + k as usize)
+}
+
+/// Node `pid`'s variables in a state, in the order the runtime logs them.
+fn own_slots(m: &Model, pid: usize, state: &[i64]) -> Vec<i64> {
+    let mut out = Vec::new();
+    let Some(p) = m
+        .processes
+        .iter()
+        .find(|p| (p.first_pid as usize..(p.first_pid + p.count) as usize).contains(&pid))
+    else {
+        return out;
+    };
+    let k = (pid - p.first_pid as usize) as u32;
+    for &v in &p.vars {
+        let var = &m.vars[v];
+        let model::ir::Ty::Array(_, elem) = &var.ty else {
+            continue;
+        };
+        let len = m.types.flat_len(elem);
+        let at = (var.offset + k * len) as usize;
+        out.extend_from_slice(&state[at..at + len as usize]);
+    }
+    out
+}

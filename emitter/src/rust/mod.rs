@@ -1,0 +1,388 @@
+//! The generated `spec.rs` of an emitted crate: the spec's constants and
+//! tables (nodes, messages, processes, steps), the initial state, and one
+//! module per process with a guard, a body and a parameter binder per step.
+//!
+//! A node keeps the spec's flat state layout (`model::ir`): its own
+//! process's slots are live, the rest keep their initial values and are
+//! never read (`check.rs` refuses a step that would read them). A `send`
+//! appends (destination, message slots) to `sent`; the network variable is
+//! never written, the runtime carries the messages.
+
+mod expr;
+mod values;
+
+use std::fmt::Write as _;
+
+use model::ir::{Model, Rule, StepKind, Ty};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Unsupported {
+    #[error("{0}")]
+    Other(String),
+}
+
+pub(crate) type R<T> = Result<T, Unsupported>;
+
+pub(crate) struct Gen<'m> {
+    m: &'m Model,
+    out: String,
+    depth: usize,
+    next_tmp: u32,
+    max_stack: u32,
+    max_frame: u32,
+}
+
+impl<'m> Gen<'m> {
+    fn new(m: &'m Model) -> Self {
+        Gen {
+            m,
+            out: String::new(),
+            depth: 0,
+            next_tmp: 0,
+            max_stack: 1,
+            max_frame: 1,
+        }
+    }
+
+    pub(crate) fn types(&self) -> &'m model::ir::Types {
+        &self.m.types
+    }
+
+    pub(crate) fn line(&mut self, s: impl AsRef<str>) {
+        for _ in 0..self.depth {
+            self.out.push_str("    ");
+        }
+        self.out.push_str(s.as_ref());
+        self.out.push('\n');
+    }
+
+    pub(crate) fn open(&mut self, s: impl AsRef<str>) {
+        self.line(s);
+        self.depth += 1;
+    }
+
+    pub(crate) fn reopen(&mut self, s: &str) {
+        self.depth -= 1;
+        self.line(s);
+        self.depth += 1;
+    }
+
+    pub(crate) fn close(&mut self) {
+        self.depth -= 1;
+        self.line("}");
+    }
+
+    pub(crate) fn tmp(&mut self) -> String {
+        self.next_tmp += 1;
+        format!("t{}", self.next_tmp)
+    }
+
+    pub(crate) fn stack(&mut self, top: u32) {
+        self.max_stack = self.max_stack.max(top);
+    }
+
+    pub(crate) fn frame(&mut self, top: u32) {
+        self.max_frame = self.max_frame.max(top);
+    }
+
+    /// One generated function: `head` opens it; `fill` writes its body,
+    /// which may use `stk` (allocated here, once its size is known).
+    fn function(&mut self, head: &str, fill: impl FnOnce(&mut Self) -> R<()>) -> R<()> {
+        let saved = std::mem::take(&mut self.out);
+        let depth = self.depth;
+        self.max_stack = 1;
+        let own_frame = head.starts_with("pub fn init");
+        if own_frame {
+            self.max_frame = 1;
+        }
+        self.depth = depth + 1;
+        fill(self)?;
+        let body = std::mem::replace(&mut self.out, saved);
+        self.depth = depth;
+        self.open(head);
+        self.line(format!("let mut stk = Slots::new({});", self.max_stack));
+        if own_frame {
+            self.line(format!("let mut fr = Slots::new({});", self.max_frame));
+        }
+        self.out.push_str(&body);
+        self.close();
+        Ok(())
+    }
+}
+
+/// A Rust identifier from a spec name (`on Prepared` -> `on_prepared`).
+pub(crate) fn ident(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_').to_string();
+    match out.chars().next() {
+        Some(c) if c.is_ascii_digit() => format!("n{out}"),
+        None => "x".into(),
+        _ => out,
+    }
+}
+
+fn kind_name(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Rule => "Rule",
+        StepKind::Timeout => "Timeout",
+        StepKind::Input => "Input",
+        StepKind::Receive => "Receive",
+        StepKind::Environment => "Environment",
+    }
+}
+
+/// Inclusive bounds of a one-slot parameter type (for client input).
+fn scalar_bounds(types: &model::ir::Types, ty: &Ty) -> Option<(i64, i64)> {
+    match ty {
+        Ty::Bool => Some((0, 1)),
+        Ty::Range(lo, hi) => Some((*lo, *hi)),
+        Ty::Enum(id) if !types.enums[*id as usize].has_fields() => {
+            Some((0, types.enums[*id as usize].variants.len() as i64 - 1))
+        }
+        _ => None,
+    }
+}
+
+/// The whole `spec.rs`.
+pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
+    let net = m
+        .network
+        .as_ref()
+        .ok_or_else(|| Unsupported::Other("the spec has no network".into()))?;
+    let Ty::Enum(msg_id) = net.msg else {
+        return Err(Unsupported::Other("`Msg` is not an enum".into()));
+    };
+    let Ty::Enum(pid_id) = net.pid else {
+        return Err(Unsupported::Other("the process ids are not an enum".into()));
+    };
+    let mut g = Gen::new(m);
+    g.line(format!(
+        "//! `{}` ({consts}), generated by `fathom emit` from the spec whose SHA-256 is {spec_hash}.",
+        m.name
+    ));
+    g.line("//! Regenerate rather than edit: `fathom validate` checks runs against that spec.");
+    g.line("#![allow(unused_mut, unused_variables, unused_assignments, unused_parens, unused_braces, clippy::all)]");
+    g.line("");
+    g.line("use crate::prelude::*;");
+    g.line("");
+    g.line(format!("pub const SPEC: &str = {:?};", m.name));
+    g.line(format!("pub const SPEC_SHA256: &str = {spec_hash:?};"));
+    g.line(format!("pub const STATE_LEN: usize = {};", m.state_len));
+    let msg_len = m.types.flat_len(&net.msg);
+    g.line(format!("pub const MSG_LEN: usize = {msg_len};"));
+    let order = match net.order {
+        model::ir::Order::Set => "Set",
+        model::ir::Order::Bag => "Bag",
+        model::ir::Order::Fifo => "Fifo",
+    };
+    g.line(format!("pub const ORDER: Order = Order::{order};"));
+    let nodes: Vec<String> = m.types.enums[pid_id as usize]
+        .variants
+        .iter()
+        .map(|v| format!("{:?}", v.name))
+        .collect();
+    g.line(format!(
+        "pub const NODES: &[&str] = &[{}];",
+        nodes.join(", ")
+    ));
+    let msgs: Vec<String> = m.types.enums[msg_id as usize]
+        .variants
+        .iter()
+        .map(|v| format!("{:?}", v.name))
+        .collect();
+    g.line(format!(
+        "pub const MESSAGES: &[&str] = &[{}];",
+        msgs.join(", ")
+    ));
+    g.line("");
+
+    // The initial state: every variable's default, then the initializers.
+    let mut defaults = Vec::new();
+    for v in &m.vars {
+        m.types.default_value(&v.ty, &mut defaults);
+    }
+    g.function("pub fn init(s: &mut Slots) -> Result<(), Fault> {", |g| {
+        g.frame(m.init_frame_len);
+        g.line(format!("s.0.copy_from_slice(&{defaults:?});"));
+        g.stmts(&m.init_values, 0)?;
+        g.line("Ok(())");
+        Ok(())
+    })?;
+    g.line("");
+
+    let mut tables = Vec::new();
+    for p in &m.processes {
+        let module = ident(&p.name);
+        g.open(format!("pub mod {module} {{"));
+        g.line(format!("//! `process {}`: its steps.", p.name));
+        g.line("use crate::prelude::*;");
+        let mut steps = Vec::new();
+        for &(r, kind) in &p.rules {
+            let rule = &m.rules[r];
+            let handler = p.handlers.iter().find(|h| h.rule == r);
+            steps.push(step(&mut g, m, rule, r, kind, handler, msg_id, &module)?);
+        }
+        g.close();
+        g.line("");
+        let mut vars = Vec::new();
+        for &v in &p.vars {
+            let var = &m.vars[v];
+            let Ty::Array(_, elem) = &var.ty else {
+                return Err(Unsupported::Other(format!(
+                    "`{}` is not per instance",
+                    var.name
+                )));
+            };
+            let short = var.name.split_once('.').map_or(var.name.as_str(), |x| x.1);
+            vars.push(format!(
+                "VarDef {{ name: {short:?}, offset: {}, len: {}, durable: {} }}",
+                var.offset,
+                m.types.flat_len(elem),
+                var.durable
+            ));
+        }
+        let mut index_values = Vec::new();
+        let mut v = [0i64; 1];
+        for k in 0..p.count {
+            m.types.value_at(&p.index, u64::from(k), &mut v);
+            index_values.push(v[0].to_string());
+        }
+        tables.push(format!(
+            "ProcessDef {{ name: {:?}, first_pid: {}, count: {}, index_values: &[{}], vars: &[{}], steps: &[{}] }}",
+            p.name,
+            p.first_pid,
+            p.count,
+            index_values.join(", "),
+            vars.join(", "),
+            steps.join(", ")
+        ));
+    }
+    g.open("pub const PROCESSES: &[ProcessDef] = &[");
+    for t in tables {
+        g.line(format!("{t},"));
+    }
+    g.depth -= 1;
+    g.line("];");
+    Ok(g.out)
+}
+
+/// One step's functions inside its process's module, and its `StepDef`.
+#[allow(clippy::too_many_arguments)]
+fn step(
+    g: &mut Gen,
+    m: &Model,
+    rule: &Rule,
+    index: usize,
+    kind: StepKind,
+    handler: Option<&model::ir::Handler>,
+    msg_id: u32,
+    module: &str,
+) -> R<String> {
+    let name = format!(
+        "r{index}_{}",
+        ident(rule.name.split_once('.').map_or("", |x| x.1))
+    );
+    g.line("");
+    g.line(format!(
+        "// {} (line of the spec: see `fathom emit`'s map)",
+        rule.name
+    ));
+    g.max_frame = rule.frame_len.max(1);
+    let (guard, body) = match handler {
+        Some(h) => (h.guard.as_ref(), &rule.body[h.consume..]),
+        None => (rule.guard.as_ref(), &rule.body[..]),
+    };
+    g.function(
+        &format!("pub fn {name}_guard(s: &Slots, fr: &mut Slots) -> Result<bool, Fault> {{"),
+        |g| {
+            match guard {
+                Some(e) => {
+                    let x = g.int(e, 0)?;
+                    g.line(format!("Ok({x} != 0)"));
+                }
+                None => g.line("Ok(true)"),
+            }
+            Ok(())
+        },
+    )?;
+    g.function(
+        &format!(
+            "pub fn {name}_body(s: &mut Slots, fr: &mut Slots, sent: &mut Vec<(i64, Vec<i64>)>) -> Result<(), Fault> {{"
+        ),
+        |g| {
+            g.stmts(body, 0)?;
+            g.line("Ok(())");
+            Ok(())
+        },
+    )?;
+    // Binds a local instance number: mixed radix, first parameter most significant.
+    g.function(
+        &format!("pub fn {name}_bind(fr: &mut Slots, instance: u64) {{"),
+        |g| {
+            g.line("let mut rest = instance as i64;");
+            for p in rule.params.iter().rev() {
+                let v = g.tmp();
+                g.line(format!("let {v} = rest % {};", p.card));
+                g.line(format!("rest /= {};", p.card));
+                g.value_at(&p.ty, &v, "fr", &p.local.to_string())?;
+            }
+            Ok(())
+        },
+    )
+    .map_err(|e| Unsupported::Other(format!("{}: {e}", rule.name)))?;
+    // A handler's message binder: self, source, then the message's fields.
+    let (tag, bind_msg) = match handler {
+        Some(h) => {
+            g.open(format!(
+                "pub fn {name}_bind_msg(fr: &mut Slots, me: i64, src: i64, msg: &[i64]) -> bool {{"
+            ));
+            g.line(format!("if msg[0] != {} {{ return false; }}", h.tag));
+            g.line(format!("fr[{}] = me;", rule.params[0].local));
+            g.line(format!("fr[{}] = src;", rule.params[1].local));
+            let variant = &m.types.enums[msg_id as usize].variants[h.tag as usize];
+            let base = m.types.variant_offset(msg_id, h.tag);
+            for (i, p) in rule.params[2..].iter().enumerate() {
+                let at = base + m.types.fields_offset(&variant.fields, i);
+                g.line(format!(
+                    "for j in 0..{} {{ fr[{} + j] = msg[{at} + j as usize]; }}",
+                    p.len, p.local
+                ));
+            }
+            g.line("true");
+            g.close();
+            (i64::from(h.tag), format!("Some({module}::{name}_bind_msg)"))
+        }
+        None => (-1, "None".to_string()),
+    };
+    let params: Vec<String> = rule
+        .params
+        .iter()
+        .map(|p| {
+            let (lo, hi) = scalar_bounds(&m.types, &p.ty).unwrap_or((0, -1));
+            format!(
+                "ParamDef {{ name: {:?}, local: {}, len: {}, lo: {lo}, hi: {hi} }}",
+                p.name, p.local, p.len
+            )
+        })
+        .collect();
+    let count = rule.params.first().map_or(1, |p| p.card).max(1);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "StepDef {{ name: {:?}, kind: Kind::{}, per_instance: {}, frame_len: {}, params: &[{}], tag: {tag}, \
+         guard: {module}::{name}_guard, body: {module}::{name}_body, bind: {module}::{name}_bind, bind_msg: {bind_msg} }}",
+        rule.name,
+        kind_name(kind),
+        rule.instances / count,
+        g.max_frame.max(rule.frame_len).max(1),
+        params.join(", ")
+    );
+    Ok(s)
+}
