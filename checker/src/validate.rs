@@ -6,20 +6,26 @@
 //! sequence number), the messages it sent, its variables after the step,
 //! and a vector clock. Validation
 //! 1. checks each log on its own: one node, its clock entry counting
-//!    1, 2, 3, ... (no step missing);
+//!    1, 2, 3, ... (no step missing), and no clock naming a step of
+//!    another node that no log holds;
 //! 2. matches every receipt to the send it names (same message, sent to
 //!    this node, and before it by the clocks);
-//! 3. orders all steps by the sum of their clocks (a linear extension of
-//!    happened-before: if a happened before b, a's sum is smaller) and
-//!    replays them from the initial state through the model's own
-//!    `step::Stepper`: each must be an enabled instance of its rule, leave
-//!    the node's variables as logged, and keep every invariant.
+//! 3. replays the steps from the initial state through the model's own
+//!    `step::Stepper`, in an interleaving consistent with the clocks: a
+//!    step may go once every step that happened before it has. Each step
+//!    must be an enabled instance of its rule (a handler's arguments must
+//!    be the message it logged), send exactly the messages the spec's step
+//!    sends, leave the node's variables as logged, and keep every
+//!    invariant.
 //!
-//! One order suffices for emitted code: a step reads only its own node's
-//! variables and the messages delivered to it (the emitter refuses
-//! anything else), so steps of different nodes that the clocks leave
-//! unordered commute, except through a bag's or fifo's `capacity`, which
-//! this order may judge more strictly than another would.
+//! Any one interleaving that works is enough, and step 3 finds one when
+//! one exists by firing, at each point, any step that is ready and
+//! enabled: a node's step reads only its own variables and the message it
+//! handles (the emitter refuses anything else), so firing a step of one
+//! node never disables another node's ready step. Its sends only add
+//! messages for their receivers (and count against the capacity of its
+//! own links only), its receipt only frees capacity for the sender. When
+//! no ready step is enabled, the one first by its clocks is reported.
 
 use std::collections::HashMap;
 
@@ -184,7 +190,28 @@ pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
         }
         pid_of_log.push(first.pid);
     }
-    // 2. Every receipt matches its send.
+    // No step may have happened after a step that no log holds.
+    let mut steps_of = vec![0u64; n];
+    for (log, steps) in logs.iter().enumerate() {
+        if let Some(&pid) = pid_of_log.get(log).filter(|p| **p < n) {
+            steps_of[pid] = steps.len() as u64;
+        }
+    }
+    for (log, steps) in logs.iter().enumerate() {
+        for (i, s) in steps.iter().enumerate() {
+            if let Some(j) = (0..n).find(|&j| s.clock[j] > steps_of[j]) {
+                return Err(invalid(
+                    Some(At { log, line: i + 1 }),
+                    Some(s),
+                    format!(
+                        "its clock says it happened after step {} of node `{}`, which no given log holds (is a log missing?)",
+                        s.clock[j], nodes[j]
+                    ),
+                ));
+            }
+        }
+    }
+    // 2. Every receipt matches its send, once.
     let mut sends: HashMap<(usize, usize, u64), (&LoggedStep, &Sent)> = HashMap::new();
     for steps in logs {
         for s in steps {
@@ -199,10 +226,23 @@ pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
             }
         }
     }
+    let mut received = std::collections::HashSet::new();
+    let consumes = m
+        .network
+        .as_ref()
+        .is_some_and(|net| net.order != model::ir::Order::Set && !net.duplication);
     for (log, steps) in logs.iter().enumerate() {
         for (i, s) in steps.iter().enumerate() {
             let Some(r) = &s.recv else { continue };
             let at = Some(At { log, line: i + 1 });
+            // A `set` network, or one that duplicates, may deliver a message again.
+            if consumes && !received.insert((r.from, s.pid, r.seq)) {
+                return Err(invalid(
+                    at,
+                    Some(s),
+                    format!("message {} from node {} handled twice", r.seq, r.from),
+                ));
+            }
             let Some((sender, sent)) = sends.get(&(r.from, s.pid, r.seq)) else {
                 return Err(invalid(
                     at,
@@ -232,14 +272,19 @@ pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
             }
         }
     }
-    // 3. One merged order, replayed through the model.
-    let mut order: Vec<(u64, usize, usize, usize)> = Vec::new();
-    for (log, steps) in logs.iter().enumerate() {
-        for (i, s) in steps.iter().enumerate() {
-            order.push((s.clock.iter().sum(), s.pid, log, i));
-        }
-    }
-    order.sort_unstable();
+    // 3. Replay, in an interleaving consistent with the clocks.
+    replay(m, logs, n)
+}
+
+/// A step that cannot go yet (it may once others have): why.
+struct Blocked {
+    key: (u64, usize),
+    log: usize,
+    line: usize,
+    reason: String,
+}
+
+fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invalid> {
     let mut stepper = Stepper::new(m);
     let initial = stepper.initial_states().map_err(|e| {
         invalid(
@@ -260,67 +305,217 @@ pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
     };
     let mut state = state.clone();
     let mut next = Vec::new();
+    let mut done_by_pid = vec![0u64; n];
+    let mut next_line = vec![0usize; logs.len()];
+    let total: usize = logs.iter().map(Vec::len).sum();
+    let mut replayed = 0usize;
     let mut rules: HashMap<String, usize> = HashMap::new();
-    for (position, &(_, pid, log, i)) in order.iter().enumerate() {
-        let s = &logs[log][i];
-        let fail = |reason: String| Invalid {
-            at: Some(At { log, line: i + 1 }),
+    while replayed < total {
+        let mut progressed = false;
+        let mut blocked: Option<Blocked> = None;
+        for (log, steps) in logs.iter().enumerate() {
+            while let Some(s) = steps.get(next_line[log]) {
+                let i = next_line[log];
+                let ready = (0..n).all(|j| j == s.pid || done_by_pid[j] >= s.clock[j]);
+                if !ready {
+                    break;
+                }
+                let fail = |reason: String| Invalid {
+                    at: Some(At { log, line: i + 1 }),
+                    node: Some(s.node.clone()),
+                    rule: Some(s.rule.clone()),
+                    position: Some(replayed + 1),
+                    reason,
+                };
+                match try_step(m, &mut stepper, s, &state, &mut next).map_err(fail)? {
+                    Step::Fired => {}
+                    Step::NotYet(reason) => {
+                        let key = (s.clock.iter().sum::<u64>(), s.pid);
+                        if blocked.as_ref().is_none_or(|b| key < b.key) {
+                            blocked = Some(Blocked {
+                                key,
+                                log,
+                                line: i,
+                                reason,
+                            });
+                        }
+                        break;
+                    }
+                }
+                std::mem::swap(&mut state, &mut next);
+                let own = own_slots(m, s.pid, &state);
+                if own != s.state {
+                    return Err(fail(format!(
+                        "the node's variables after the step are {:?} in the log, {own:?} in the spec",
+                        s.state
+                    )));
+                }
+                match stepper.check_invariants(&state) {
+                    Ok(None) => {}
+                    Ok(Some(f)) => {
+                        return Err(fail(format!(
+                            "invariant `{}` is violated after this step",
+                            m.invariants[f.0].name
+                        )));
+                    }
+                    Err(e) => {
+                        return Err(fail(format!(
+                            "an invariant fails to evaluate: {}",
+                            e.message
+                        )));
+                    }
+                }
+                *rules.entry(s.rule.clone()).or_default() += 1;
+                done_by_pid[s.pid] += 1;
+                next_line[log] += 1;
+                replayed += 1;
+                progressed = true;
+            }
+        }
+        if progressed {
+            continue;
+        }
+        let Some(b) = blocked else {
+            return Err(invalid(
+                None,
+                None,
+                "every remaining step waits for another: the vector clocks order them in a cycle"
+                    .into(),
+            ));
+        };
+        let s = &logs[b.log][b.line];
+        return Err(Invalid {
+            at: Some(At {
+                log: b.log,
+                line: b.line + 1,
+            }),
             node: Some(s.node.clone()),
             rule: Some(s.rule.clone()),
-            position: Some(position + 1),
-            reason,
-        };
-        let Some(r) = m.rules.iter().position(|r| r.name == s.rule) else {
-            return Err(fail(format!("`{}` is not a step of the spec", s.rule)));
-        };
-        let rule = &m.rules[r];
-        let local = instance_of(m, rule, &s.args).map_err(fail)?;
-        if owner(m, r, &s.args) != Some(pid) {
-            return Err(fail(format!(
-                "`{}` with these arguments is not a step of node `{}`",
-                s.rule, s.node
-            )));
-        }
-        match stepper.fire_rule(rule, local, &state, &mut next) {
-            Ok(Fired::Enabled) => {}
-            Ok(Fired::Disabled) => {
-                let label = model::step::rule_label(m, rule, local);
-                return Err(fail(format!("{label} is not enabled here")));
-            }
-            Err(e) => return Err(fail(format!("the step fails to evaluate: {}", e.message))),
-        }
-        std::mem::swap(&mut state, &mut next);
-        let own = own_slots(m, pid, &state);
-        if own != s.state {
-            return Err(fail(format!(
-                "the node's variables after the step are {:?} in the log, {own:?} in the spec",
-                s.state
-            )));
-        }
-        match stepper.check_invariants(&state) {
-            Ok(None) => {}
-            Ok(Some(f)) => {
-                return Err(fail(format!(
-                    "invariant `{}` is violated after this step",
-                    m.invariants[f.0].name
-                )));
-            }
-            Err(e) => {
-                return Err(fail(format!(
-                    "an invariant fails to evaluate: {}",
-                    e.message
-                )));
-            }
-        }
-        *rules.entry(s.rule.clone()).or_default() += 1;
+            position: Some(replayed + 1),
+            reason: format!(
+                "{} in every interleaving that the clocks allow (after {replayed} steps)",
+                b.reason
+            ),
+        });
     }
     let mut rules: Vec<(String, usize)> = rules.into_iter().collect();
     rules.sort();
     Ok(Valid {
-        steps: order.len(),
+        steps: total,
         nodes: logs.iter().filter(|l| !l.is_empty()).count(),
         rules,
     })
+}
+
+enum Step {
+    Fired,
+    /// Disabled (or failing) in this state; another interleaving may do.
+    NotYet(String),
+}
+
+/// Fires one logged step from `state` into `next`. `Err` is a fault of the
+/// step whatever the interleaving.
+fn try_step(
+    m: &Model,
+    stepper: &mut Stepper,
+    s: &LoggedStep,
+    state: &[i64],
+    next: &mut Vec<i64>,
+) -> Result<Step, String> {
+    let Some(r) = m.rules.iter().position(|r| r.name == s.rule) else {
+        return Err(format!("`{}` is not a step of the spec", s.rule));
+    };
+    let rule = &m.rules[r];
+    let local = instance_of(m, rule, &s.args)?;
+    if owner(m, r, &s.args) != Some(s.pid) {
+        return Err(format!(
+            "`{}` with these arguments is not a step of node `{}`",
+            s.rule, s.node
+        ));
+    }
+    check_receipt(m, r, s)?;
+    stepper.ev.sends = Some(Vec::new());
+    let fired = stepper.fire_rule(rule, local, state, next);
+    let sends = stepper.ev.sends.take().unwrap_or_default();
+    match fired {
+        Ok(Fired::Enabled) => {}
+        Ok(Fired::Disabled) => {
+            let label = model::step::rule_label(m, rule, local);
+            return Ok(Step::NotYet(format!("{label} is not enabled")));
+        }
+        Err(e) => {
+            return Ok(Step::NotYet(format!(
+                "the step fails to evaluate: {}",
+                e.message
+            )));
+        }
+    }
+    let logged: Vec<(i64, &[i64])> = s.sent.iter().map(|x| (x.to as i64, &x.msg[..])).collect();
+    let spec: Vec<(i64, &[i64])> = sends.iter().map(|(d, m)| (*d, &m[..])).collect();
+    if logged != spec {
+        return Err(format!(
+            "the step sent {logged:?} (destination, message) in the log, {spec:?} in the spec"
+        ));
+    }
+    Ok(Step::Fired)
+}
+
+/// A handler's step must name the message it logged as received (its
+/// source and fields are the handler's arguments); any other step
+/// receives nothing.
+fn check_receipt(m: &Model, r: usize, s: &LoggedStep) -> Result<(), String> {
+    let handler = m
+        .processes
+        .iter()
+        .flat_map(|p| &p.handlers)
+        .find(|h| h.rule == r);
+    match (handler, &s.recv) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(format!("`{}` receives no message", s.rule)),
+        (Some(_), None) => Err(format!("`{}` handles a message; none is logged", s.rule)),
+        (Some(h), Some(recv)) => {
+            let Some(net) = &m.network else {
+                return Err("the spec has no network".into());
+            };
+            let model::ir::Ty::Enum(msg_id) = net.msg else {
+                return Err("`Msg` is not an enum".into());
+            };
+            if s.args.get(1).copied() != Some(recv.from as i64) {
+                return Err(format!(
+                    "the handler's source is {:?}; the message came from node {}",
+                    s.args.get(1),
+                    recv.from
+                ));
+            }
+            // The message the arguments describe: the variant's tag, then
+            // its fields (in the logged message's slots), all else as logged.
+            let rule = &m.rules[r];
+            let variant = &m.types.enums[msg_id as usize].variants[h.tag as usize];
+            let base = m.types.variant_offset(msg_id, h.tag);
+            let mut built = recv.msg.clone();
+            if built.is_empty() {
+                return Err("an empty message".into());
+            }
+            built[0] = i64::from(h.tag);
+            let mut at = 2usize;
+            for (i, p) in rule.params[2..].iter().enumerate() {
+                let off = (base + m.types.fields_offset(&variant.fields, i)) as usize;
+                let len = p.len as usize;
+                match (built.get_mut(off..off + len), s.args.get(at..at + len)) {
+                    (Some(dst), Some(src)) => dst.copy_from_slice(src),
+                    _ => return Err("the message does not fit the handler's fields".into()),
+                }
+                at += len;
+            }
+            if built != recv.msg {
+                return Err(format!(
+                    "the handler's arguments describe the message {built:?}; it logged {:?}",
+                    recv.msg
+                ));
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The node names (process ids), in order.

@@ -22,9 +22,37 @@ use model::{Diagnostic, Model};
 
 pub use check::check;
 
-const RUNTIME: &str = include_str!("../template/runtime.rs");
-const PRELUDE: &str = include_str!("../template/prelude.rs");
-const MAIN: &str = include_str!("../template/main.rs");
+/// The fixed files of every emitted crate: (path in the crate, text).
+/// `{{crate}}` and `{{title}}` are filled in.
+const TEMPLATE: &[(&str, &str)] = &[
+    ("src/main.rs", include_str!("../template/main.rs")),
+    ("src/lib.rs", include_str!("../template/lib.rs")),
+    ("src/prelude.rs", include_str!("../template/prelude.rs")),
+    (
+        "src/runtime/mod.rs",
+        include_str!("../template/runtime/mod.rs"),
+    ),
+    (
+        "src/runtime/node.rs",
+        include_str!("../template/runtime/node.rs"),
+    ),
+    (
+        "src/runtime/links.rs",
+        include_str!("../template/runtime/links.rs"),
+    ),
+    (
+        "src/runtime/wire.rs",
+        include_str!("../template/runtime/wire.rs"),
+    ),
+    (
+        "src/runtime/log.rs",
+        include_str!("../template/runtime/log.rs"),
+    ),
+    (
+        "src/runtime/client.rs",
+        include_str!("../template/runtime/client.rs"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmitError {
@@ -73,17 +101,20 @@ pub fn emit(m: &Model, origin: &Origin, out: &Path) -> Result<Vec<PathBuf>, Emit
     let cargo = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
          description = \"`{}` ({}) as a cluster of nodes, emitted by fathom\"\n\
-         publish = false\n\n[[bin]]\nname = \"{name}\"\npath = \"src/main.rs\"\n\n\
-         [dependencies]\n\n# A crate of its own, not a member of any enclosing workspace.\n[workspace]\n",
+         publish = false\n\n[lib]\npath = \"src/lib.rs\"\n\n[[bin]]\nname = \"{name}\"\npath = \"src/main.rs\"\n\n\
+         [dependencies]\n\n[profile.release]\ndebug = \"line-tables-only\"\n\n\
+         # A crate of its own, not a member of any enclosing workspace.\n[workspace]\n",
         m.name, origin.consts
     );
-    let files = [
-        ("Cargo.toml", cargo),
-        ("src/main.rs", MAIN.to_string()),
-        ("src/runtime.rs", RUNTIME.to_string()),
-        ("src/prelude.rs", PRELUDE.to_string()),
-        ("src/spec.rs", spec),
-    ];
+    let title = format!("`{}` ({})", m.name, origin.consts);
+    let mut files = vec![("Cargo.toml", cargo), ("src/spec.rs", spec)];
+    for (path, text) in TEMPLATE {
+        files.push((
+            path,
+            text.replace("{{crate}}", &name)
+                .replace("{{title}}", &title),
+        ));
+    }
     let mut written = Vec::new();
     for (rel, text) in files {
         let path = out.join(rel);

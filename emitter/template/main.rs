@@ -1,27 +1,27 @@
 //! One node of the cluster: `NODE_BINARY --cluster FILE --node NAME --dir DIR`.
-//! Copied verbatim by `fathom emit`.
-
-mod prelude;
-mod runtime;
-mod spec;
+//! Copied by `fathom emit` (with this crate's name filled in).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: node --cluster FILE --node NAME --dir DIR [--client ADDR] \
-[--timeout-ms N] [--resend-ms N] [--exit-when-idle-ms N] [--seed N] \
-[--drop P] [--dup P] [--delay-ms N]
+use {{crate}}::{runtime, spec};
+
+const USAGE: &str = "usage: NODE_BINARY --cluster FILE --node NAME --dir DIR [--client ADDR]
+       [--timeout-ms N] [--resend-ms N] [--exit-when-idle-ms N] [--seed N]
+       [--drop P] [--dup P] [--delay-ms N]
 
   --cluster FILE   one line per node: NAME ADDRESS (e.g. `RMgr[0] 127.0.0.1:7001`); # comments
   --node NAME      which node this is
   --dir DIR        where this node's step log (log.jsonl) lives; keep it across restarts
   --client ADDR    a line-based port for `input` steps: `NAME ARG...` -> ok | disabled | error: ...
-  --timeout-ms N   how long a `timeout` step must stay enabled before it fires (default 500)
-  --resend-ms N    how often unacknowledged messages are sent again (default 100)
+  --timeout-ms N   how long a `timeout` step stays enabled before it fires (default 500)
+  --resend-ms N    how often an unacknowledged message is sent again (default 100)
   --exit-when-idle-ms N  exit after N ms with nothing to do (default: run until killed)
   --seed N         seed of the choice among enabled steps and of injected faults (default 1)
-  --drop P, --dup P, --delay-ms N  faults injected on the wire (probabilities in 0..1)";
+  --drop P, --dup P, --delay-ms N  faults injected on the wire (probabilities in 0..1)
+
+exit codes: 0 idle exit, 1 the node stopped (a step left the spec, the log failed), 2 usage";
 
 fn main() -> ExitCode {
     match parse(std::env::args().skip(1).collect()) {
@@ -32,6 +32,10 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Err(e) if e.is_empty() => {
+            println!("{USAGE}\n\nnodes: {}", spec::NODES.join(", "));
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("{e}\n\n{USAGE}");
             ExitCode::from(2)
@@ -43,17 +47,7 @@ fn parse(args: Vec<String>) -> Result<runtime::Config, String> {
     let mut cluster = None;
     let mut node = None;
     let mut dir = None;
-    let mut cfg = runtime::Config {
-        node: String::new(),
-        cluster: Vec::new(),
-        dir: PathBuf::new(),
-        client: None,
-        timeout: Duration::from_millis(500),
-        resend: Duration::from_millis(100),
-        exit_when_idle: None,
-        seed: 1,
-        faults: runtime::Faults::default(),
-    };
+    let mut cfg = runtime::Config::new("", Vec::new(), PathBuf::new());
     let mut it = args.into_iter();
     while let Some(flag) = it.next() {
         if flag == "--help" || flag == "-h" {

@@ -142,6 +142,9 @@ pub struct ParamDef {
 
 pub type Guard = fn(&Slots, &mut Slots) -> Result<bool, Fault>;
 pub type Body = fn(&mut Slots, &mut Slots, &mut Vec<(i64, Vec<i64>)>) -> Result<(), Fault>;
+/// Binds a handler's parameters from (self, source, the flat message);
+/// false when the message is not the handler's variant.
+pub type BindMsg = fn(&mut Slots, i64, i64, &[i64]) -> bool;
 
 pub struct StepDef {
     /// The model's rule name (`RMgr.Prepare`, `TM.on Prepared`).
@@ -156,7 +159,7 @@ pub struct StepDef {
     pub guard: Guard,
     pub body: Body,
     pub bind: fn(&mut Slots, u64),
-    pub bind_msg: Option<fn(&mut Slots, i64, i64, &[i64]) -> bool>,
+    pub bind_msg: Option<BindMsg>,
 }
 
 pub struct ProcessDef {

@@ -65,6 +65,10 @@ pub struct Evaluator<'m> {
     /// (first slot, slot count) of every state write since the last
     /// `take_dirty`: lets a backend repack only what a rule changed.
     dirty: Vec<(u32, u32)>,
+    /// When set, every `send` also records (destination process id, flat
+    /// message) here: what a node of an emitted program would send
+    /// (`fathom validate` compares them with its logs).
+    pub sends: Option<Vec<(i64, Vec<i64>)>>,
 }
 
 /// Folds a constant expression (no state).
@@ -74,6 +78,7 @@ pub fn eval_const(types: &Types, e: &Expr, frame_len: u32) -> EvalResult<i64> {
         frame: vec![0; frame_len as usize],
         stack: Vec::new(),
         dirty: Vec::new(),
+        sends: None,
     };
     ev.int(e, &[])
 }
@@ -102,6 +107,7 @@ impl<'m> Evaluator<'m> {
             frame: vec![0; frame_len as usize],
             stack: Vec::with_capacity(256),
             dirty: Vec::with_capacity(16),
+            sends: None,
         }
     }
 
@@ -876,7 +882,20 @@ impl<'m> Evaluator<'m> {
                 state[off] = len as i64 - 1;
                 self.wrote(off, 1 + len * n);
             }
-            Stmt::Send { lowered, .. } => self.exec(lowered, state)?,
+            Stmt::Send {
+                dst, msg, lowered, ..
+            } => {
+                if self.sends.is_some() {
+                    let d = self.int(dst, state)?;
+                    let base = self.stack.len();
+                    self.push(msg, state)?;
+                    let m = self.stack.split_off(base);
+                    if let Some(sent) = &mut self.sends {
+                        sent.push((d, m));
+                    }
+                }
+                self.exec(lowered, state)?
+            }
             Stmt::Clear { place, filler } => {
                 let (_, off) = self.resolve(place, state)?;
                 state[off..off + filler.len()].copy_from_slice(filler);

@@ -33,6 +33,17 @@ impl Layout {
             let span = (hi - lo) as u64;
             assert!(span < 1 << 32, "slot spans fewer than 2^32 values");
             let bits = 64 - span.leading_zeros();
+            if bits == 0 {
+                // A one-value slot is always 0: it takes no bits, and at
+                // shift 0 it needs no shift past a full word's 31.
+                fields.push(SlotField {
+                    word: 0,
+                    shift: 0,
+                    bits,
+                    lo,
+                });
+                continue;
+            }
             if used + bits > 32 {
                 word += 1;
                 used = 0;
@@ -147,5 +158,25 @@ mod tests {
         next[5] = 5;
         layout.repack(&words, &next, &[(0, 2), (3, 3)], &mut patched);
         assert_eq!(patched, full);
+    }
+
+    /// A one-value slot right after a full word (kv_store with one
+    /// client): no shift by 32 anywhere.
+    #[test]
+    fn one_value_slot_after_a_full_word() {
+        let bounds = [(0, (1i64 << 32) - 1), (0, 0), (3, 3), (0, 1)];
+        let layout = Layout::new(&bounds);
+        for f in &layout.fields {
+            assert!(f.shift < 32, "{f:?}");
+        }
+        let slots = [123_456, 0, 3, 1];
+        let mut words = vec![0; layout.words as usize];
+        layout.pack(&slots, &mut words);
+        let mut back = [0i64; 4];
+        layout.unpack(&words, &mut back);
+        assert_eq!(slots, back);
+        layout.set(&mut words, 2, 3);
+        layout.unpack(&words, &mut back);
+        assert_eq!(slots, back);
     }
 }

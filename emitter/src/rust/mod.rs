@@ -201,6 +201,29 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
         "pub const MESSAGES: &[&str] = &[{}];",
         msgs.join(", ")
     ));
+    // Per variant: each field's (name, offset in the flat message, slots).
+    let mut fields = Vec::new();
+    for (tag, v) in m.types.enums[msg_id as usize].variants.iter().enumerate() {
+        let base = m.types.variant_offset(msg_id, tag as u32);
+        let list: Vec<String> = v
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, (name, ty))| {
+                format!(
+                    "({name:?}, {}, {})",
+                    base + m.types.fields_offset(&v.fields, i),
+                    m.types.flat_len(ty)
+                )
+            })
+            .collect();
+        fields.push(format!("&[{}]", list.join(", ")));
+    }
+    g.line(format!(
+        "pub const MSG_FIELDS: &[&[(&str, u32, u32)]] = &[{}];",
+        fields.join(", ")
+    ));
+    g.line(format!("pub const CRASHES: u32 = {};", net.crash));
     g.line("");
 
     // The initial state: every variable's default, then the initializers.
