@@ -96,10 +96,14 @@ fn invalid(at: Option<At>, step: Option<&LoggedStep>, reason: String) -> Invalid
     }
 }
 
-/// Parses the logs' lines; a line that does not parse is invalid.
+/// Parses the logs' lines; a line that does not parse is invalid (but
+/// for a torn last line, which never took effect).
 pub fn parse(logs: &[String]) -> Result<Vec<Vec<LoggedStep>>, Invalid> {
     let mut out = Vec::new();
     for (log, text) in logs.iter().enumerate() {
+        // The runtime zero-fills its log ahead of the lines: it ends at the
+        // first zero byte.
+        let text = text.split('\0').next().unwrap_or("");
         let mut steps = Vec::new();
         let count = text.lines().count();
         for (i, line) in text.lines().enumerate() {

@@ -10,9 +10,12 @@
 //! - `help` lists the inputs.
 //!
 //! Every message the node handles from then on is written to the
-//! connection too, once logged, as `recv SENDER VARIANT FIELD=VALUE ...`
-//! (a value of several slots is written `[a,b,...]`): the answers a
-//! client process of the spec receives are its outputs.
+//! connection too, as `recv SENDER VARIANT FIELD=VALUE ...` (a value of
+//! several slots is written `[a,b,...]`): the answers a client process of
+//! the spec receives are its outputs. It is written as soon as a handler
+//! takes the message, before that step is synced: the message itself is
+//! in its sender's log already, and should this node die first it handles
+//! the message again after its restart (so a caller may see it twice).
 
 use std::fmt;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -137,7 +140,7 @@ impl Handle {
             .map_err(|_| STOPPED.to_string())
     }
 
-    /// Every message the node handles from now on, once logged.
+    /// Every message the node handles from now on (see the module's doc).
     pub fn subscribe(&self) -> Result<Receiver<Note>, String> {
         let (tx, rx) = mpsc::channel();
         self.events.send(Event::Subscribe(tx)).map_err(|_| STOPPED.to_string())?;

@@ -9,9 +9,11 @@
 //! - Group commit. The steps run since the last sync are appended to the
 //!   log and fsynced together; only then do their effects leave the node:
 //!   the messages they sent, the acknowledgements of the messages they
-//!   handled, the answers to callers. So whatever another node or a
-//!   caller has seen is in the log, and a node killed at any point
-//!   restarts from its log into a state the spec allows (`restart`).
+//!   handled, the answers to inputs. So whatever another node has seen,
+//!   and every input a caller was told ran, is in the log, and a node
+//!   killed at any point restarts from its log into a state the spec
+//!   allows (`restart`). (A message handled is reported to subscribers at
+//!   once: its content is in its sender's log already.)
 //! - Exactly once. A message is handled once (its (sender, seq) is
 //!   remembered, in the log too) and acknowledged only when logged; until
 //!   then its sender sends it again (`links`). That is what a `bag` or
@@ -49,8 +51,8 @@ struct Effects {
     sends: Vec<(usize, u64, Vec<u8>)>,
     /// (sender, seq) of handled messages.
     acks: Vec<(usize, u64)>,
-    /// Notes to one caller, or (`None`) to every subscriber.
-    notes: Vec<(Option<Sender<Note>>, Note)>,
+    /// Answers to callers.
+    notes: Vec<(Sender<Note>, Note)>,
 }
 
 pub struct Node {
@@ -270,7 +272,10 @@ impl Node {
         if let Some(e) = recv {
             self.mark_handled(e.src, e.seq);
             self.effects.acks.push((e.src, e.seq));
-            self.effects.notes.push((None, Note::Output(Output::of(e.src, &e.msg))));
+            // Out before the sync: what it says is in its sender's log. Should
+            // this node die first, it handles the message again (no ack left).
+            let note = Note::Output(Output::of(e.src, &e.msg));
+            self.subscribers.retain(|tx| tx.send(note.clone()).is_ok());
         }
         self.batch += 1;
         Ok(())
@@ -281,6 +286,11 @@ impl Node {
         self.log.sync()?;
         self.batch = 0;
         let fx = std::mem::take(&mut self.effects);
+        // Answers first: a caller hears `ok` before any reply to what its
+        // input sent can come back.
+        for (tx, note) in fx.notes {
+            let _ = tx.send(note);
+        }
         let now = Instant::now();
         for (dst, seq, frame) in fx.sends {
             let delay = Duration::from_millis(self.rng.below(self.delay_ms + 1));
@@ -289,20 +299,12 @@ impl Node {
         for (src, seq) in fx.acks {
             self.links[src].control(&Frame::Ack { from: self.pid, seq });
         }
-        for (to, note) in fx.notes {
-            match to {
-                Some(tx) => {
-                    let _ = tx.send(note);
-                }
-                None => self.subscribers.retain(|tx| tx.send(note.clone()).is_ok()),
-            }
-        }
         for (src, seq) in std::mem::take(&mut self.arrived) {
             if self.pending.contains_key(&(src, seq)) {
                 self.links[src].control(&Frame::Held { from: self.pid, seq });
             }
         }
-        Ok(())
+        self.log.fill_ahead()
     }
 
     /// Every enabled instance of this node's steps of `kind`.
@@ -376,7 +378,7 @@ impl Node {
             Err(Bad(e)) => Err(e),
             Ok(b) => Ok(b),
         };
-        self.effects.notes.push((Some(reply), Note::Answer(answer)));
+        self.effects.notes.push((reply, Note::Answer(answer)));
         Ok(())
     }
 
@@ -460,7 +462,7 @@ impl Node {
             Event::Frame(Frame::Held { from, seq }) => self.links[from].held(seq, self.resend),
             Event::Input { name, args, reply } => self.input(&name, &args, reply)?,
             Event::Subscribe(tx) => self.subscribers.push(tx),
-            Event::State(tx) => self.effects.notes.push((Some(tx), Note::State(self.named_state()))),
+            Event::State(tx) => self.effects.notes.push((tx, Note::State(self.named_state()))),
         }
         Ok(())
     }
@@ -542,6 +544,7 @@ pub fn run(node: &mut Node, rx: &Receiver<Event>, cfg: &Config) -> Result<(), St
             if node.settled() {
                 let since = *idle_since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= limit {
+                    node.log.trim()?;
                     eprintln!("{}: node {} idle, exiting", spec::SPEC, spec::NODES[node.pid]);
                     return Ok(());
                 }
