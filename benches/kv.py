@@ -7,6 +7,9 @@ builds it, and then, alternating, `--repeat` times each:
   - the emitted cluster on loopback: Primary, Backup[0], Backup[1] (the
     store's 3 nodes) and the C client nodes (Client[c], whose client
     ports are the store's API),
+  - the same with the client nodes embedded in the load program through
+    the emitted crate's API (benches/kv_embedded.rs), as etcd's clients
+    are in-process libraries,
 under the same fixed client load: C clients, each with one operation at a
 time (puts and gets of random keys, `--put-percent` puts), for `--seconds`
 after a warm-up (benches/kvload, built here; it needs protoc, Debian
@@ -134,6 +137,35 @@ def fathom_run(args, work, binary, fathom, kvload):
     return out, " ".join(["kvload"] + cmd[1:])
 
 
+def embedded_run(args, work, crate, fathom):
+    """The client nodes inside one program (benches/kv_embedded.rs), through
+    the emitted crate's API; the store's nodes as processes."""
+    nodes = ["Primary", "Backup[0]", "Backup[1]"] + [f"Client[{c}]" for c in range(args.clients)]
+    ports = free_ports(len(nodes))
+    cluster = work / "cluster.txt"
+    cluster.write_text("".join(f"{n} 127.0.0.1:{ports[i]}\n" for i, n in enumerate(nodes)))
+    binary = crate / "target/release" / "kv_store"
+    procs = [subprocess.Popen([str(binary), "--cluster", str(cluster), "--node", n, "--dir", str(work / f"node{i}")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for i, n in enumerate(nodes[:3])]
+    clients = ",".join(nodes[3:])
+    cmd = [str(crate / "target/release/examples/kv_embedded"), "--cluster", str(cluster), "--dir", str(work),
+           "--clients", clients, "--seconds", str(args.seconds), "--warmup", str(args.warmup),
+           "--put-percent", str(args.put_percent), "--seed", "1"]
+    try:
+        for p in ports[:3]:
+            wait_port(p)
+        out = json.loads(run(cmd, timeout=args.seconds + 120).stdout)
+    finally:
+        stop(procs)
+    logs = [str(work / f"node{i}" / "log.jsonl") for i in range(3)]
+    logs += [str(work / n.replace("[", "").replace("]", "") / "log.jsonl") for n in nodes[3:]]
+    v = run([str(fathom), "validate", str(ROOT / "specs/kv_store.fathom"), "--const",
+             f"Clients={args.clients}", "--json"] + logs, timeout=600)
+    out["validated_steps"] = json.loads(v.stdout)["steps"]
+    return out, " ".join(["kv_embedded"] + cmd[1:])
+
+
 def load_flags(args):
     return ["--clients", str(args.clients), "--seconds", str(args.seconds),
             "--warmup", str(args.warmup), "--put-percent", str(args.put_percent),
@@ -168,19 +200,25 @@ def main():
     emit_cmd = [str(fathom), "emit", str(ROOT / "specs/kv_store.fathom"), "--const",
                 f"Clients={args.clients}", "--out", str(crate), "--json"]
     emitted = json.loads(run(emit_cmd, timeout=3600).stdout)
-    run(["cargo", "build", "--release", "--manifest-path", str(crate / "Cargo.toml")])
+    (crate / "examples").mkdir()
+    example = (ROOT / "benches/kv_embedded.rs").read_text().replace("{{crate}}", emitted["crate"])
+    (crate / "examples/kv_embedded.rs").write_text(example)
+    run(["cargo", "build", "--release", "--bins", "--examples", "--manifest-path", str(crate / "Cargo.toml")])
     binary = crate / "target/release" / emitted["crate"]
 
-    runs = {"fathom": [], "etcd": []}
+    systems = ("etcd", "fathom", "fathom-embedded")
+    runs = {s: [] for s in systems}
     commands = {}
     for i in range(args.repeat):
-        for system in ("etcd", "fathom"):
+        for system in systems:
             work = base / f"{system}{i}"
             work.mkdir()
             if system == "etcd":
                 out, cmd = etcd_run(args, work, kvload)
-            else:
+            elif system == "fathom":
                 out, cmd = fathom_run(args, work, binary, fathom, kvload)
+            else:
+                out, cmd = embedded_run(args, work, crate, fathom)
             commands[system] = cmd
             runs[system].append(out)
             print(f"{system} run {i + 1}: {out['ops_per_s']:.0f} ops/s, p50 {out['p50_ms']:.2f} ms, "
@@ -197,6 +235,7 @@ def main():
             "get_p99_ms": median_of(rs, "p99_ms", "get"),
         }
     ratio = med["fathom"]["ops_per_s"] / med["etcd"]["ops_per_s"]
+    ratio_embedded = med["fathom-embedded"]["ops_per_s"] / med["etcd"]["ops_per_s"]
     etcd_version = run(["etcd", "--version"]).stdout.splitlines()[0]
     result = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -211,6 +250,7 @@ def main():
         "runs": runs,
         "median": med,
         "throughput_ratio_fathom_over_etcd": ratio,
+        "throughput_ratio_fathom_embedded_over_etcd": ratio_embedded,
     }
     out_dir = ROOT / "results"
     (out_dir / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -223,16 +263,19 @@ def main():
         f"2 keys, {args.seconds:g} s measured after {args.warmup:g} s of warm-up; "
         f"medians of {args.repeat} runs, alternating.",
         f"Fathom: `specs/kv_store.fathom` ({emitted['consts']}) emitted, 3 store nodes + "
-        f"{args.clients} client nodes; every run's logs validated. etcd: {etcd_version}, 3 members.",
+        f"{args.clients} client nodes; every run's logs validated with `fathom validate`. "
+        f"etcd: {etcd_version}, 3 members, client over gRPC (etcd-client crate).",
         "",
         "| system | ops/s | p50 ms | p99 ms | put p99 ms | get p99 ms |",
         "|---|---|---|---|---|---|",
     ]
-    for system in ("fathom", "etcd"):
+    for system in systems:
         m = med[system]
         lines.append(f"| {system} | {m['ops_per_s']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
                      f"{m['put_p99_ms']:.2f} | {m['get_p99_ms']:.2f} |")
-    lines += ["", f"Throughput, Fathom / etcd: {ratio:.2f}x.", ""]
+    lines += ["", f"Throughput, Fathom / etcd: {ratio:.2f}x through the client ports "
+              f"(benches/kvload, a line per request), {ratio_embedded:.2f}x with the client nodes "
+              "embedded in the load program through the emitted crate's API (benches/kv_embedded.rs).", ""]
     (out_dir / f"{args.name}.md").write_text("\n".join(lines))
     print("\n".join(lines))
     shutil.rmtree(base, ignore_errors=True)

@@ -61,7 +61,11 @@ fn built(name: &str, consts: &[(&str, i64)]) -> &'static Built {
     if let Some((_, b)) = all.iter().find(|(k, _)| *k == key) {
         return b;
     }
-    let work = tempfile::tempdir().expect("tempdir").keep();
+    // Under the target directory (as every run below), not the system's
+    // temporary one: a test's leftovers stay with its build.
+    let work = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("tempdir")
+        .keep();
     let out = work.join("crate");
     let mut cmd = fathom(&work.join("records"));
     cmd.arg("emit")
@@ -80,10 +84,18 @@ fn built(name: &str, consts: &[(&str, i64)]) -> &'static Built {
     );
     let summary: Value = serde_json::from_slice(&o.stdout).expect("emit --json");
     let crate_name = summary["crate"].as_str().expect("crate name").to_string();
-    // The conformance driver lives with the tests, not in emitted crates.
-    let example = include_str!("fixtures/conformance.rs").replace("{{crate}}", &crate_name);
+    // Programs around the crate live with the tests and benches, not in
+    // emitted crates: the conformance driver, and for the key-value store
+    // a program that embeds its client nodes (the crate's public API).
+    let mut examples = vec![("conformance", include_str!("fixtures/conformance.rs"))];
+    if crate_name == "kv_store" {
+        examples.push(("kv_embedded", include_str!("../../benches/kv_embedded.rs")));
+    }
     std::fs::create_dir_all(out.join("examples")).expect("examples dir");
-    std::fs::write(out.join("examples/conformance.rs"), example).expect("example");
+    for (name, text) in &examples {
+        let text = text.replace("{{crate}}", &crate_name);
+        std::fs::write(out.join(format!("examples/{name}.rs")), text).expect("example");
+    }
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("emitted");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let o = Command::new(&cargo)
@@ -108,8 +120,10 @@ fn built(name: &str, consts: &[(&str, i64)]) -> &'static Built {
     // must not replace this binary while a test runs it.
     let binary = work.join(&crate_name);
     std::fs::copy(target.join("release").join(&crate_name), &binary).expect("copy binary");
-    let conformance = work.join("conformance");
-    std::fs::copy(target.join("release/examples/conformance"), &conformance).expect("copy example");
+    for (name, _) in &examples {
+        std::fs::copy(target.join("release/examples").join(name), work.join(name))
+            .expect("copy example");
+    }
     let b: &'static Built = Box::leak(Box::new(Built { dir: work, binary }));
     all.push((key, b));
     b
@@ -137,7 +151,14 @@ struct Cluster {
 }
 
 impl Cluster {
-    fn new(b: &Built, nodes: &[&str], with_client: &[&str], flags: &[&str]) -> Cluster {
+    /// A cluster of `nodes`, of which the first `started` are started here.
+    fn new(
+        b: &Built,
+        nodes: &[&str],
+        started: usize,
+        with_client: &[&str],
+        flags: &[&str],
+    ) -> Cluster {
         let dir = tempfile::tempdir_in(&b.dir).expect("run dir").keep();
         let ports = free_ports(2 * nodes.len());
         let mut file = String::new();
@@ -158,7 +179,7 @@ impl Cluster {
             children: nodes.iter().map(|_| None).collect(),
             flags: flags.iter().map(|s| s.to_string()).collect(),
         };
-        for i in 0..nodes.len() {
+        for i in 0..started {
             c.start(i);
         }
         c
@@ -577,7 +598,7 @@ fn two_phase_commit_runs_and_its_logs_validate() {
                 "20",
             ]);
         }
-        let mut c = Cluster::new(b, &nodes, &[], &flags);
+        let mut c = Cluster::new(b, &nodes, nodes.len(), &[], &flags);
         c.wait_idle(Duration::from_secs(30));
         let v = assert_valid("two_phase_processes.fathom", &[], &c.logs());
         // Every resource manager prepared; the TM decided; all agree.
@@ -594,12 +615,8 @@ fn two_phase_commit_runs_and_its_logs_validate() {
 fn validate_names_the_first_step_that_is_not_a_behavior() {
     let b = built("two_phase_processes.fathom", &[]);
     let nodes = ["TM", "RMgr[0]", "RMgr[1]", "RMgr[2]"];
-    let mut c = Cluster::new(
-        b,
-        &nodes,
-        &[],
-        &["--exit-when-idle-ms", "300", "--timeout-ms", "200"],
-    );
+    let flags = ["--exit-when-idle-ms", "300", "--timeout-ms", "200"];
+    let mut c = Cluster::new(b, &nodes, nodes.len(), &[], &flags);
     c.wait_idle(Duration::from_secs(30));
     let logs = c.logs();
     assert_valid("two_phase_processes.fathom", &[], &logs);
@@ -685,7 +702,7 @@ fn kv_store_serves_clients_and_survives_faults_and_a_restart() {
         "--seed",
         "7",
     ];
-    let mut c = Cluster::new(b, &nodes, &clients, &flags);
+    let mut c = Cluster::new(b, &nodes, nodes.len(), &clients, &flags);
     // Client c writes key c, alternating values, and reads it back; the
     // primary is killed and restarted halfway (the spec allows one crash).
     let mut last_acked: [Option<i64>; 2] = [None, None];
@@ -740,4 +757,49 @@ fn kv_store_serves_clients_and_survives_faults_and_a_restart() {
     let v = assert_valid("kv_store.fathom", &consts, &logs);
     assert_eq!(v["rules"]["network.Crash"], 1, "{v}");
     assert_eq!(v["rules"]["Client.Put"], 2 * rounds, "{v}");
+}
+
+#[test]
+fn kv_store_clients_embedded_through_the_api() {
+    let consts: [(&str, i64); 0] = [];
+    let b = built("kv_store.fathom", &consts);
+    let nodes = [
+        "Primary",
+        "Backup[0]",
+        "Backup[1]",
+        "Client[0]",
+        "Client[1]",
+    ];
+    // The store's nodes run as processes; the clients inside one program.
+    let mut c = Cluster::new(b, &nodes, 3, &[], &[]);
+    let o = Command::new(b.dir.join("kv_embedded"))
+        .arg("--cluster")
+        .arg(c.dir.join("cluster.txt"))
+        .arg("--dir")
+        .arg(&c.dir)
+        .args([
+            "--clients",
+            "Client[0],Client[1]",
+            "--seconds",
+            "1",
+            "--warmup",
+            "0.2",
+        ])
+        .output()
+        .expect("kv_embedded");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["errors"], 0, "{v}");
+    assert!(
+        v["put"]["ops"].as_u64() > Some(0) && v["get"]["ops"].as_u64() > Some(0),
+        "{v}"
+    );
+    for i in 0..3 {
+        c.kill(i);
+    }
+    let mut logs = c.logs()[..3].to_vec();
+    logs.push(c.dir.join("Client0/log.jsonl"));
+    logs.push(c.dir.join("Client1/log.jsonl"));
+    let v = assert_valid("kv_store.fathom", &consts, &logs);
+    assert!(v["rules"]["Client.Put"].as_u64() > Some(0), "{v}");
 }

@@ -77,17 +77,6 @@ fn parse(args: Vec<String>) -> Result<runtime::Config, String> {
     let cluster = cluster.ok_or("--cluster is required")?;
     cfg.node = node.ok_or("--node is required")?;
     cfg.dir = dir.ok_or("--dir is required")?;
-    let text = std::fs::read_to_string(&cluster).map_err(|e| format!("cannot read {cluster}: {e}"))?;
-    for (i, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let mut parts = line.split_whitespace();
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some(name), Some(addr), None) => cfg.cluster.push((name.to_string(), addr.to_string())),
-            _ => return Err(format!("{cluster}:{}: expected `NAME ADDRESS`", i + 1)),
-        }
-    }
+    cfg.cluster = runtime::read_cluster(std::path::Path::new(&cluster))?;
     Ok(cfg)
 }

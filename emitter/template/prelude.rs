@@ -169,4 +169,39 @@ pub struct ProcessDef {
     pub index_values: &'static [i64],
     pub vars: &'static [VarDef],
     pub steps: &'static [StepDef],
+    /// A node's flat variables through its typed `State` and back (`None`:
+    /// not a value of its types); the tests check it is the identity.
+    pub state_round_trip: fn(&[i64]) -> Option<Vec<i64>>,
+}
+
+/// Appends `v` as a zigzag varint (7 bits a byte, small magnitudes short).
+pub fn put_varint(out: &mut Vec<u8>, v: i64) {
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
+    loop {
+        let b = (z & 0x7f) as u8;
+        z >>= 7;
+        if z == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Reads a zigzag varint at `buf[*at..]`, moving `at` past it.
+pub fn get_varint(buf: &[u8], at: &mut usize) -> Option<i64> {
+    let mut z = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *buf.get(*at)?;
+        *at += 1;
+        z |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(((z >> 1) as i64) ^ -((z & 1) as i64));
+        }
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
+    }
 }

@@ -9,6 +9,7 @@
 //! never written, the runtime carries the messages.
 
 mod expr;
+mod types;
 mod values;
 
 use std::fmt::Write as _;
@@ -175,6 +176,16 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     g.line(format!("pub const SPEC: &str = {:?};", m.name));
     g.line(format!("pub const SPEC_SHA256: &str = {spec_hash:?};"));
     g.line(format!("pub const STATE_LEN: usize = {};", m.state_len));
+    let consts: Vec<String> = m
+        .consts
+        .iter()
+        .map(|(k, v)| format!("({k:?}, {})", expr::lit(*v).unwrap_or_default()))
+        .collect();
+    g.line("/// The constants it was emitted with.");
+    g.line(format!(
+        "pub const CONSTS: &[(&str, i64)] = &[{}];",
+        consts.join(", ")
+    ));
     let msg_len = m.types.flat_len(&net.msg);
     g.line(format!("pub const MSG_LEN: usize = {msg_len};"));
     let order = match net.order {
@@ -241,10 +252,14 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     g.line("");
 
     let mut tables = Vec::new();
+    let mut typed = types::Typed::new(m);
     for p in &m.processes {
         let module = ident(&p.name);
         g.open(format!("pub mod {module} {{"));
-        g.line(format!("//! `process {}`: its steps.", p.name));
+        g.line(format!(
+            "//! `process {}`: its steps, its variables (`State`) and its inputs as calls.",
+            p.name
+        ));
         g.line("use crate::prelude::*;");
         let mut steps = Vec::new();
         for &(r, kind) in &p.rules {
@@ -252,6 +267,7 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
             let handler = p.handlers.iter().find(|h| h.rule == r);
             steps.push(step(&mut g, m, rule, r, kind, handler, msg_id, &module)?);
         }
+        typed.process(&mut g, p)?;
         g.close();
         g.line("");
         let mut vars = Vec::new();
@@ -278,7 +294,8 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
             index_values.push(v[0].to_string());
         }
         tables.push(format!(
-            "ProcessDef {{ name: {:?}, first_pid: {}, count: {}, index_values: &[{}], vars: &[{}], steps: &[{}] }}",
+            "ProcessDef {{ name: {:?}, first_pid: {}, count: {}, index_values: &[{}], vars: &[{}], steps: &[{}], \
+             state_round_trip: |s| {module}::State::from_flat(s).map(|x| x.to_flat()) }}",
             p.name,
             p.first_pid,
             p.count,
@@ -293,6 +310,8 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     }
     g.depth -= 1;
     g.line("];");
+    g.line("");
+    typed.module(&mut g)?;
     Ok(g.out)
 }
 

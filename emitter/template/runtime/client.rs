@@ -49,6 +49,8 @@ pub struct Output {
     pub variant: &'static str,
     /// Each field's name and flat value.
     pub fields: Vec<(&'static str, Vec<i64>)>,
+    /// The message as a Rust value.
+    pub msg: Option<spec::types::Msg>,
 }
 
 impl Output {
@@ -58,7 +60,7 @@ impl Output {
             .iter()
             .map(|(name, at, len)| (*name, msg[*at as usize..(*at + *len) as usize].to_vec()))
             .collect();
-        Output { from: spec::NODES[from], variant: spec::MESSAGES[tag], fields }
+        Output { from: spec::NODES[from], variant: spec::MESSAGES[tag], fields, msg: spec::types::Msg::from_flat(msg) }
     }
 
     /// The value of a one-slot field.
@@ -145,6 +147,12 @@ impl Handle {
         let (tx, rx) = mpsc::channel();
         self.events.send(Event::Subscribe(tx)).map_err(|_| STOPPED.to_string())?;
         Ok(rx)
+    }
+
+    /// The node's variables, flat, in declaration order: a process's
+    /// `State::from_flat` makes them a Rust value.
+    pub fn own_state(&self) -> Result<Vec<i64>, String> {
+        Ok(self.state()?.into_iter().flat_map(|(_, v)| v).collect())
     }
 
     /// The node's variables (name, flat value), in declaration order.

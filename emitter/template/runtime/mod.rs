@@ -100,6 +100,24 @@ impl Rng {
     }
 }
 
+/// Reads a cluster file: one `NAME ADDRESS` per line, `#` comments.
+pub fn read_cluster(path: &std::path::Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line.split_whitespace();
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(name), Some(addr), None) => out.push((name.to_string(), addr.to_string())),
+            _ => return Err(format!("{}:{}: expected `NAME ADDRESS`", path.display(), i + 1)),
+        }
+    }
+    Ok(out)
+}
+
 /// Starts a node (its threads and its loop) and returns a handle to it
 /// and the loop's thread, which ends with the node.
 pub fn start(cfg: Config) -> Result<(Handle, JoinHandle<Result<(), String>>), String> {

@@ -485,6 +485,17 @@ impl Node {
         }
     }
 
+    /// Whether the batch has effects that must not wait: messages to send
+    /// or answers to callers.
+    fn urgent(&self) -> bool {
+        !self.effects.sends.is_empty() || !self.effects.notes.is_empty()
+    }
+
+    /// Whether anything waits for a release at all.
+    fn owes(&self) -> bool {
+        self.log.is_dirty() || !self.effects.acks.is_empty() || !self.arrived.is_empty()
+    }
+
     fn settled(&self) -> bool {
         self.timers.is_empty() && self.links.iter().all(|l| l.settled())
     }
@@ -498,18 +509,31 @@ enum InputError {
 }
 use InputError::{Bad, Left};
 
+/// How long the acknowledgements of handled messages may wait for a sync
+/// that something else needs (a message to send, an answer to a caller).
+const ACK_DELAY: Duration = Duration::from_millis(2);
+
 /// The node's loop: events in, steps, one sync, effects out; until the
 /// event channel closes, a step fails, or (with `exit_when_idle`) nothing
 /// has happened for that long.
+///
+/// A batch whose steps send nothing and answer no caller (a client's
+/// handler of a reply, say) owes only acknowledgements: its sync waits up
+/// to `ACK_DELAY` for a batch that must sync now, so that one sync serves
+/// both. Until then nothing of it has left the node (the reply itself,
+/// reported to subscribers, was logged by its sender).
 pub fn run(node: &mut Node, rx: &Receiver<Event>, cfg: &Config) -> Result<(), String> {
     let mut idle_since: Option<Instant> = None;
+    let mut owed: Option<Instant> = None;
     let mut more = true;
     loop {
-        let wait = if more {
-            Duration::ZERO
-        } else {
-            node.next_timer().unwrap_or(Duration::from_millis(50)).min(Duration::from_millis(50))
-        };
+        let mut wait = node.next_timer().unwrap_or(Duration::from_millis(50)).min(Duration::from_millis(50));
+        if let Some(since) = owed {
+            wait = wait.min(ACK_DELAY.saturating_sub(since.elapsed()));
+        }
+        if more {
+            wait = Duration::ZERO;
+        }
         let first = if wait.is_zero() {
             match rx.try_recv() {
                 Ok(e) => Some(e),
@@ -535,8 +559,13 @@ pub fn run(node: &mut Node, rx: &Receiver<Event>, cfg: &Config) -> Result<(), St
         more = node.steps()?;
         node.timeouts()?;
         let stepped = node.log.is_dirty();
-        node.release()?;
-        if stepped || more {
+        if node.urgent() || more || owed.is_some_and(|t| t.elapsed() >= ACK_DELAY) {
+            node.release()?;
+            owed = None;
+        } else if node.owes() {
+            owed.get_or_insert_with(Instant::now);
+        }
+        if stepped || more || owed.is_some() {
             idle_since = None;
             continue;
         }

@@ -5,6 +5,7 @@
 
 use std::io::Read;
 
+use crate::prelude::{get_varint, put_varint};
 use crate::spec;
 
 const DATA: u8 = 1;
@@ -32,36 +33,6 @@ pub enum Frame {
     /// `from` holds message `seq` but no handler takes it yet: send it
     /// again only rarely (in case `from` restarts and forgets it).
     Held { from: usize, seq: u64 },
-}
-
-pub fn put_varint(out: &mut Vec<u8>, v: i64) {
-    let mut z = ((v << 1) ^ (v >> 63)) as u64;
-    loop {
-        let b = (z & 0x7f) as u8;
-        z >>= 7;
-        if z == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-pub fn get_varint(buf: &[u8], at: &mut usize) -> Option<i64> {
-    let mut z = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = *buf.get(*at)?;
-        *at += 1;
-        z |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Some(((z >> 1) as i64) ^ -((z & 1) as i64));
-        }
-        shift += 7;
-        if shift > 63 {
-            return None;
-        }
-    }
 }
 
 /// The frame's bytes, length prefix included.
