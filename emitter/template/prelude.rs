@@ -160,6 +160,8 @@ pub struct StepDef {
     pub body: Body,
     pub bind: fn(&mut Slots, u64),
     pub bind_msg: Option<BindMsg>,
+    /// An `input`'s check of a caller's arguments (bound in the frame).
+    pub args_ok: Option<fn(&Slots) -> bool>,
 }
 
 pub struct ProcessDef {

@@ -176,10 +176,10 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
     })?;
     let crate_name = emitter::crate_name(&loaded.model.name);
     let nodes = nodes(&loaded.model);
-    let check = match &checked {
-        Checked::Record => "record".to_string(),
-        Checked::Ran(d) => format!("ran: {d} distinct states"),
-        Checked::Forced => "forced".to_string(),
+    let (check, distinct) = match &checked {
+        Checked::Record => ("record", None),
+        Checked::Ran(d) => ("ran", Some(*d)),
+        Checked::Forced => ("forced", None),
     };
     if args.json {
         let summary = serde_json::json!({
@@ -190,12 +190,18 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
             "crate": crate_name,
             "nodes": nodes,
             "check": check,
+            "distinct": distinct,
             "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
         });
         println!("{summary}");
     } else {
+        let how = match distinct {
+            Some(d) => format!("checked now: {d} distinct states, pass"),
+            None if check == "record" => "a passing check is on record".into(),
+            None => "not checked: --force".into(),
+        };
         println!(
-            "emitted `{}` ({}) to {} (check: {check})",
+            "emitted `{}` ({}) to {} ({how})",
             loaded.model.name,
             consts,
             args.out.display()

@@ -379,6 +379,21 @@ fn step(
         },
     )
     .map_err(|e| Unsupported::Other(format!("{}: {e}", rule.name)))?;
+    // Whether a caller's arguments (the parameters after the instance,
+    // bound in `fr`) are values of their types: an input's only check.
+    let args_ok = if kind == StepKind::Input {
+        g.open(format!("pub fn {name}_args_ok(fr: &Slots) -> bool {{"));
+        g.line("let mut all = true;");
+        for p in &rule.params[1..] {
+            let (ok, _) = g.value_index(&p.ty, "fr", &p.local.to_string())?;
+            g.line(format!("all = all && {ok};"));
+        }
+        g.line("all");
+        g.close();
+        format!("Some({module}::{name}_args_ok)")
+    } else {
+        "None".to_string()
+    };
     // A handler's message binder: self, source, then the message's fields.
     let (tag, bind_msg) = match handler {
         Some(h) => {
@@ -419,7 +434,8 @@ fn step(
     let _ = write!(
         s,
         "StepDef {{ name: {:?}, kind: Kind::{}, per_instance: {}, frame_len: {}, params: &[{}], tag: {tag}, \
-         guard: {module}::{name}_guard, body: {module}::{name}_body, bind: {module}::{name}_bind, bind_msg: {bind_msg} }}",
+         guard: {module}::{name}_guard, body: {module}::{name}_body, bind: {module}::{name}_bind, bind_msg: {bind_msg}, \
+         args_ok: {args_ok} }}",
         rule.name,
         kind_name(kind),
         rule.instances / count,

@@ -386,7 +386,7 @@ impl<'m> Typed<'m> {
     }
 
     /// In a process's module: `State` (its variables) and a typed call per
-    /// `input` whose parameters are one slot each.
+    /// `input`.
     pub(crate) fn process(&mut self, g: &mut Gen, p: &model::ir::Process) -> R<()> {
         let m = self.m;
         g.line("");
@@ -442,26 +442,9 @@ impl<'m> Typed<'m> {
             let rule = &m.rules[r];
             let short = rule.name.rsplit('.').next().unwrap_or(&rule.name);
             let params = &rule.params[1..];
-            if params.iter().any(|p| {
-                p.len != 1
-                    || matches!(p.ty, Ty::Enum(id) if m.types.enums[id as usize].has_fields())
-            }) {
-                continue;
-            }
             let args: Vec<String> = params
                 .iter()
                 .map(|p| format!("{}: {}", rust_name(&p.name), self.rust_ty(&p.ty)))
-                .collect();
-            let values: Vec<String> = params
-                .iter()
-                .map(|p| match &p.ty {
-                    Ty::Bool => format!("i64::from({})", rust_name(&p.name)),
-                    Ty::Enum(id) if Some(*id) == self.pid_enum => {
-                        format!("{}.0", rust_name(&p.name))
-                    }
-                    Ty::Enum(_) => format!("{} as i64", rust_name(&p.name)),
-                    _ => rust_name(&p.name),
-                })
                 .collect();
             g.line("");
             g.line(format!(
@@ -474,7 +457,25 @@ impl<'m> Typed<'m> {
                 "pub fn {fn_name}(node: &crate::runtime::Handle{sep}{}) -> Result<bool, String> {{",
                 args.join(", ")
             ));
-            g.line(format!("node.input({short:?}, &[{}])", values.join(", ")));
+            let mut default = Vec::new();
+            for p in params {
+                m.types.default_value(&p.ty, &mut default);
+            }
+            g.line(format!(
+                "let mut flat: ::std::vec::Vec<i64> = vec!{default:?};"
+            ));
+            let mut at = 0u32;
+            for p in params {
+                let w = self.write(
+                    &p.ty,
+                    &format!("(&{})", rust_name(&p.name)),
+                    "flat",
+                    &at.to_string(),
+                );
+                g.line(w);
+                at += p.len;
+            }
+            g.line(format!("node.input({short:?}, &flat)"));
             g.close();
         }
         Ok(())

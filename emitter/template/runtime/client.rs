@@ -2,8 +2,9 @@
 //! ([`Handle`]) and the line-based client port over it.
 //!
 //! The port takes one request per line and answers each in order:
-//! - `NAME ARG...` runs the node's `input NAME` with one integer per
-//!   parameter after the instance (`true`/`false` for booleans); the
+//! - `NAME ARG...` runs the node's `input NAME` with the parameters after
+//!   the instance as integers (`true`/`false` for booleans; a parameter of
+//!   several slots, a record say, as its flat slots in order); the
 //!   answer, once the step is logged, is `ok`, `disabled` (its guard is
 //!   false) or `error: WHY`;
 //! - `state` answers `state VAR=VALUE ...`, the node's variables;
@@ -122,9 +123,10 @@ pub struct Handle {
 const STOPPED: &str = "the node has stopped";
 
 impl Handle {
-    /// Runs input `name` (its short name, e.g. `Put`) with one value per
-    /// parameter after the instance, and returns once the step is logged:
-    /// `Ok(false)` when its guard is false.
+    /// Runs input `name` (its short name, e.g. `Put`) with the flat slots
+    /// of its parameters after the instance, and returns once the step is
+    /// logged: `Ok(false)` when its guard is false. The generated calls
+    /// (`spec::<process>::<input>`) take typed values.
     pub fn input(&self, name: &str, args: &[i64]) -> Result<bool, String> {
         let (tx, rx) = mpsc::channel();
         self.send_input(name, args, tx)?;

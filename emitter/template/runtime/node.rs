@@ -390,20 +390,26 @@ impl Node {
             .enumerate()
             .find(|(_, st)| st.kind == Kind::Input && st.name.rsplit('.').next() == Some(name))
             .ok_or_else(|| Bad(format!("no input `{name}` on this node (`help` lists them)")))?;
+        // One integer per slot of each parameter after the instance.
         let params = &st.params[1..];
-        if params.len() != values.len() {
-            return Err(Bad(format!("`{name}` takes {} argument(s)", params.len())));
+        let slots: u32 = params.iter().map(|p| p.len).sum();
+        if values.len() != slots as usize {
+            let names: Vec<&str> = params.iter().map(|p| p.name).collect();
+            return Err(Bad(format!("`{name}` takes {slots} value(s): {}", names.join(", "))));
         }
         let mut fr = Slots::new(st.frame_len);
         fr[i64::from(st.params[0].local)] = self.me;
-        for (p, v) in params.iter().zip(values) {
-            if p.hi < p.lo {
-                return Err(Bad(format!("`{}` is not a one-value parameter", p.name)));
-            }
-            if *v < p.lo || *v > p.hi {
+        let mut at = 0;
+        for p in params {
+            let v = &values[at..at + p.len as usize];
+            if p.hi >= p.lo && (v[0] < p.lo || v[0] > p.hi) {
                 return Err(Bad(format!("`{}` must be in {}..{}", p.name, p.lo, p.hi)));
             }
-            fr[i64::from(p.local)] = *v;
+            fr.0[p.local as usize..(p.local + p.len) as usize].copy_from_slice(v);
+            at += p.len as usize;
+        }
+        if !st.args_ok.is_some_and(|ok| ok(&fr)) {
+            return Err(Bad(format!("the arguments of `{name}` are not values of its parameters' types")));
         }
         let bound = fr.clone();
         if !(st.guard)(&self.s, &mut fr).map_err(|_| Left(fault(st.name)))? {
