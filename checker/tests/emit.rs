@@ -754,17 +754,20 @@ fn validate_names_the_first_step_that_is_not_a_behavior() {
     );
 }
 
+/// The nodes of `specs/kv_store.fathom` with its constants as written.
+const KV_NODES: [&str; 5] = [
+    "Primary",
+    "Backup[0]",
+    "Backup[1]",
+    "Client[0]",
+    "Client[1]",
+];
+
 #[test]
 fn kv_store_serves_clients_and_survives_faults_and_a_restart() {
     let consts: [(&str, i64); 0] = [];
     let b = built("kv_store.fathom", &consts);
-    let nodes = [
-        "Primary",
-        "Backup[0]",
-        "Backup[1]",
-        "Client[0]",
-        "Client[1]",
-    ];
+    let nodes = KV_NODES;
     let clients = ["Client[0]", "Client[1]"];
     let flags = [
         "--drop",
@@ -839,13 +842,7 @@ fn kv_store_serves_clients_and_survives_faults_and_a_restart() {
 fn kv_store_clients_embedded_through_the_api() {
     let consts: [(&str, i64); 0] = [];
     let b = built("kv_store.fathom", &consts);
-    let nodes = [
-        "Primary",
-        "Backup[0]",
-        "Backup[1]",
-        "Client[0]",
-        "Client[1]",
-    ];
+    let nodes = KV_NODES;
     // The store's nodes run as processes; the clients inside one program.
     let mut c = Cluster::new(b, &nodes, 3, &[], &[]);
     let o = Command::new(b.dir.join("kv_embedded"))

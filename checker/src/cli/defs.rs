@@ -24,7 +24,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Random walks through SPEC with the same checks
     Simulate(SimulateArgs),
-    /// Write a runnable implementation of SPEC (a Rust crate; one binary per node)
+    /// Write a runnable implementation of SPEC: a Rust crate whose binary runs one node
     Emit(EmitArgs),
     /// Check an implementation's step logs against SPEC
     Validate(ValidateArgs),

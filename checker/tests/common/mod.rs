@@ -33,6 +33,14 @@ pub struct Run {
     pub generated: Option<u64>,
     pub depth: Option<u32>,
     pub violation: Option<ExpectViolation>,
+    /// `false`: too slow for a software GPU adapter (lavapipe) in CI, so
+    /// the GPU suite leaves it to hardware; the file says why.
+    #[serde(default = "yes")]
+    pub software_gpu: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize, Debug)]
