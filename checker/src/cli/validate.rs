@@ -58,6 +58,11 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
     };
     match result {
         Ok(v) => {
+            if v.steps == 0 {
+                eprintln!(
+                    "fathom validate: warning: the logs hold no steps (is that the right directory?)"
+                );
+            }
             if args.json {
                 let rules: serde_json::Map<String, serde_json::Value> = v
                     .rules
