@@ -135,7 +135,7 @@ fn before_or_equal(a: &[u64], b: &[u64]) -> bool {
 
 /// Validates parsed logs against the model.
 pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
-    let nodes = node_names(m);
+    let nodes = m.node_names();
     let n = nodes.len();
     // 1. Each log alone.
     let mut pid_of_log = Vec::new();
@@ -520,21 +520,6 @@ fn check_receipt(m: &Model, r: usize, s: &LoggedStep) -> Result<(), String> {
             Ok(())
         }
     }
-}
-
-/// The node names (process ids), in order.
-pub fn node_names(m: &Model) -> Vec<String> {
-    let Some(net) = &m.network else {
-        return Vec::new();
-    };
-    let model::ir::Ty::Enum(id) = net.pid else {
-        return Vec::new();
-    };
-    m.types.enums[id as usize]
-        .variants
-        .iter()
-        .map(|v| v.name.clone())
-        .collect()
 }
 
 /// The local instance number of a rule from its parameters' flat values.

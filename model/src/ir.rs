@@ -971,6 +971,19 @@ impl Model {
         self.instance_base.last().copied().unwrap_or(0)
     }
 
+    /// The process instances' names (`TM`, `RMgr[0]`, ...) in process-id
+    /// order: the nodes of an emitted cluster. Empty without processes.
+    pub fn node_names(&self) -> Vec<String> {
+        match self.network.as_ref().map(|n| &n.pid) {
+            Some(Ty::Enum(id)) => self.types.enums[*id as usize]
+                .variants
+                .iter()
+                .map(|v| v.name.clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The rule and its local instance number of a global instance number.
     pub fn rule_of_instance(&self, instance: u64) -> Option<(usize, u64)> {
         if instance >= self.instance_count() {

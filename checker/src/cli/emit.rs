@@ -175,7 +175,7 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
         e @ emitter::EmitError::Io { .. } => RunError::Environment(format!("fathom emit: {e}")),
     })?;
     let crate_name = emitter::crate_name(&loaded.model.name);
-    let nodes = nodes(&loaded.model);
+    let nodes = loaded.model.node_names();
     let (check, distinct) = match &checked {
         Checked::Record => ("record", None),
         Checked::Ran(d) => ("ran", Some(*d)),
@@ -221,21 +221,6 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
         );
     }
     Ok(Exit::Pass)
-}
-
-/// The node names, in process-id order.
-fn nodes(m: &model::Model) -> Vec<String> {
-    let Some(net) = &m.network else {
-        return Vec::new();
-    };
-    let model::ir::Ty::Enum(id) = net.pid else {
-        return Vec::new();
-    };
-    m.types.enums[id as usize]
-        .variants
-        .iter()
-        .map(|v| v.name.clone())
-        .collect()
 }
 
 fn run_check(loaded: &Loaded, deadlock: bool) -> Result<Outcome, RunError> {

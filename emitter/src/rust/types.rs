@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use model::ir::{Model, Ty};
 
-use super::{Gen, R, Unsupported};
+use super::{Gen, R};
 
 const KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
@@ -394,17 +394,9 @@ impl<'m> Typed<'m> {
         g.line("#[derive(Clone, Debug, PartialEq, Eq)]");
         g.open("pub struct State {");
         let mut vars = Vec::new();
-        for &v in &p.vars {
-            let var = &m.vars[v];
-            let Ty::Array(_, elem) = &var.ty else {
-                return Err(Unsupported::Other(format!(
-                    "`{}` is not per instance",
-                    var.name
-                )));
-            };
-            let short = var.name.split_once('.').map_or(var.name.as_str(), |x| x.1);
+        for (short, _, elem) in super::process_vars(m, p)? {
             g.line(format!("pub {}: {},", rust_name(short), self.rust_ty(elem)));
-            vars.push((rust_name(short), (**elem).clone()));
+            vars.push((rust_name(short), elem.clone()));
         }
         g.close();
         g.open("impl State {");
