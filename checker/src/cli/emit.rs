@@ -193,29 +193,29 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
             "distinct": distinct,
             "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
         });
-        println!("{summary}");
+        outln!("{summary}");
     } else {
         let how = match distinct {
             Some(d) => format!("checked now: {d} distinct states, pass"),
             None if check == "record" => "a passing check is on record".into(),
             None => "not checked: --force".into(),
         };
-        println!(
+        outln!(
             "emitted `{}` ({}) to {} ({how})",
             loaded.model.name,
             consts,
             args.out.display()
         );
-        println!(
+        outln!(
             "  build: cargo build --release --manifest-path {}/Cargo.toml",
             args.out.display()
         );
-        println!(
+        outln!(
             "  run:   {}/target/release/{crate_name} --cluster cluster.txt --node NAME --dir DIR   (one per node)",
             args.out.display()
         );
-        println!("  nodes: {}", nodes.join(", "));
-        println!(
+        outln!("  nodes: {}", nodes.join(", "));
+        outln!(
             "  check the run: fathom validate {} DIR/log.jsonl ...",
             args.spec.display()
         );

@@ -2,6 +2,15 @@
 //! its report, and maps every outcome to the exit codes of CLI.md in one
 //! place ([`Exit`]).
 
+/// `println!` for results on stdout, which a reader may close early
+/// (`fathom ... | head`): the rest is dropped, nothing panics.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 pub mod defs;
 mod emit;
 mod validate;
@@ -132,7 +141,7 @@ fn fail(args: &SpecArgs, e: RunError) -> Exit {
     }
     if args.json {
         let consts = args.consts.iter().cloned().collect();
-        println!(
+        outln!(
             "{}",
             report::error_json(
                 &args.spec.display().to_string(),
@@ -407,14 +416,14 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             disk_fingerprints: o.disk_fingerprints,
             peak_rss_bytes: crate::rss::peak_rss_bytes(),
         };
-        println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+        outln!("{}", serde_json::to_string(&summary).unwrap_or_default());
     } else {
         let consts: Vec<String> = loaded
             .consts
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        println!(
+        outln!(
             "spec: {spec}{}",
             if consts.is_empty() {
                 String::new()
@@ -422,12 +431,14 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
                 format!(" ({})", consts.join(", "))
             }
         );
-        println!("result: {result}");
-        println!(
+        outln!("result: {result}");
+        outln!(
             "distinct states: {}, generated: {}, depth: {}",
-            o.distinct, o.generated, o.depth
+            o.distinct,
+            o.generated,
+            o.depth
         );
-        println!(
+        outln!(
             "time: {:.2}s ({} distinct states/s) on {}",
             o.seconds,
             ui::human(rate),
@@ -436,7 +447,7 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
                 None => ran_on.backend.to_string(),
             }
         );
-        println!(
+        outln!(
             "fingerprint collision probability: {:.1e}",
             o.collision_probability()
         );
@@ -525,12 +536,14 @@ fn simulate(args: &SimulateArgs) -> Exit {
             "seconds": seconds,
             "violation": o.violation.as_ref().map(ViolationSummary::of),
         });
-        println!("{j}");
+        outln!("{j}");
     } else {
-        println!("spec: {}", sargs.spec.display());
-        println!(
+        outln!("spec: {}", sargs.spec.display());
+        outln!(
             "result: {result} ({} walks, {} steps, seed {})",
-            o.walks, o.steps, args.seed
+            o.walks,
+            o.steps,
+            args.seed
         );
     }
     if let Some(v) = &o.violation {

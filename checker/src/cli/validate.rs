@@ -69,18 +69,20 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
                     .iter()
                     .map(|(k, n)| (k.clone(), (*n).into()))
                     .collect();
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"spec": spec, "consts": loaded.consts, "result": "valid",
                         "steps": v.steps, "nodes": v.nodes, "rules": rules, "invalid": null})
                 );
             } else {
-                println!(
+                outln!(
                     "valid: {} steps of {} node(s) are a behavior of `{}`",
-                    v.steps, v.nodes, loaded.model.name
+                    v.steps,
+                    v.nodes,
+                    loaded.model.name
                 );
                 for (rule, n) in &v.rules {
-                    println!("  {n:>6}  {rule}");
+                    outln!("  {n:>6}  {rule}");
                 }
             }
             Exit::Pass
@@ -88,7 +90,7 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
         Err(x) => {
             let text = describe(&x);
             if args.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"spec": spec, "consts": loaded.consts, "result": "invalid",
                         "invalid": {
