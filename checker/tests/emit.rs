@@ -379,17 +379,21 @@ fn last_state(log: &Path) -> Vec<i64> {
 fn emit_needs_a_passing_check() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let records = tmp.path().join("records");
+    let emit_json = |out: &str, consts: &[&str]| -> Value {
+        let o = fathom(&records)
+            .arg("emit")
+            .arg(spec("two_phase_processes.fathom"))
+            .args(consts)
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .arg("--json")
+            .output()
+            .expect("emit");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).expect("json")
+    };
     // Not checked yet: emit runs the check, then a record makes it quick.
-    let o = fathom(&records)
-        .args(["emit"])
-        .arg(spec("two_phase_processes.fathom"))
-        .arg("--out")
-        .arg(tmp.path().join("a"))
-        .arg("--json")
-        .output()
-        .expect("emit");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let v = emit_json("a", &[]);
     assert_eq!(v["check"], "ran");
     assert_eq!(v["distinct"], 288, "TLC's count for TwoPhase with 3 RMs");
     assert_eq!(v["crate"], "two_phase_processes");
@@ -397,30 +401,9 @@ fn emit_needs_a_passing_check() {
         v["nodes"],
         serde_json::json!(["TM", "RMgr[0]", "RMgr[1]", "RMgr[2]"])
     );
-    let o = fathom(&records)
-        .args(["emit"])
-        .arg(spec("two_phase_processes.fathom"))
-        .arg("--out")
-        .arg(tmp.path().join("b"))
-        .arg("--json")
-        .output()
-        .expect("emit");
-    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
-    assert_eq!(v["check"], "record");
+    assert_eq!(emit_json("b", &[])["check"], "record");
     // Other constants are another spec: checked again.
-    let o = fathom(&records)
-        .args(["emit"])
-        .arg(spec("two_phase_processes.fathom"))
-        .args(["--const", "N=2", "--out"])
-        .arg(tmp.path().join("c"))
-        .arg("--json")
-        .output()
-        .expect("emit");
-    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
-    assert!(
-        v["check"].as_str().is_some_and(|c| c.starts_with("ran")),
-        "{v}"
-    );
+    assert_eq!(emit_json("c", &["--const", "N=2"])["check"], "ran");
 
     // A spec whose check fails is refused (exit 1), unless --force.
     let failing = tmp.path().join("failing.fathom");
