@@ -22,6 +22,9 @@ pub struct Summary {
     /// The GPU that ran the check (with `backend: "gpu"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// The GPU backend's traffic (with `backend: "gpu"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuSummary>,
     pub distinct: u64,
     pub generated: u64,
     pub depth: u32,
@@ -35,6 +38,59 @@ pub struct Summary {
     pub disk_fingerprints: u64,
     /// The process's peak resident memory (Linux), for `--memory` budgets.
     pub peak_rss_bytes: Option<u64>,
+}
+
+/// What crossed the host-device boundary in a GPU run (CLI.md's `gpu`
+/// object), and how the device's table fared.
+#[derive(Serialize, Debug, Clone, Copy)]
+pub struct GpuSummary {
+    pub levels: u64,
+    pub bytes_to_host: u64,
+    pub bytes_to_device: u64,
+    /// Host waits on the device's results.
+    pub blocking_reads: u64,
+    pub submits: u64,
+    /// Slots of the visited table, and the times it went to the host's store.
+    pub table_slots: u64,
+    pub table_spills: u64,
+    /// Levels the CPU expanded for the device (a flagged state).
+    pub cpu_levels: u64,
+    /// "64-bit" (one 64-bit compare-exchange) or "32-bit" table slots.
+    pub table_atomics: &'static str,
+    /// "subgroup" (buckets probed together) or "thread".
+    pub probe: &'static str,
+    /// Device memory the search allocated.
+    pub device_bytes: u64,
+    /// Successors a workgroup's own table caught before the global one.
+    pub workgroup_duplicates: u64,
+}
+
+impl GpuSummary {
+    pub fn of(d: &crate::engine::device::DeviceReport) -> GpuSummary {
+        let t = d.stats.transfers;
+        GpuSummary {
+            levels: t.levels,
+            bytes_to_host: t.bytes_to_host,
+            bytes_to_device: t.bytes_to_device,
+            blocking_reads: t.blocking_reads,
+            submits: t.submits,
+            table_slots: d.stats.table_slots,
+            table_spills: d.stats.spills,
+            cpu_levels: d.cpu_levels,
+            table_atomics: if d.stats.scheme_64 {
+                "64-bit"
+            } else {
+                "32-bit"
+            },
+            probe: if d.stats.cooperative {
+                "subgroup"
+            } else {
+                "thread"
+            },
+            device_bytes: d.stats.device_bytes,
+            workgroup_duplicates: d.stats.workgroup_duplicates,
+        }
+    }
 }
 
 #[derive(Serialize, Debug)]

@@ -87,7 +87,33 @@ fn sigkill_anywhere_with_a_spilling_store_then_resume() {
     kill_and_resume(&["--memory", "1M"]);
 }
 
+/// The same on the GPU backend (lavapipe in CI): the device's table and
+/// frontier are saved at each checkpoint; every other resume goes back to
+/// the GPU (the table rebuilt from the store), the others to the CPU.
+#[test]
+fn sigkill_anywhere_on_the_gpu_then_resume() {
+    if gpu_kernels::Gpu::open(true).is_err()
+        && std::env::var("FATHOM_GPU_TESTS").as_deref() != Ok("required")
+    {
+        eprintln!("GPU checkpoint test not run: no adapter");
+        return;
+    }
+    kill_and_resume_with(&["--backend", "gpu", "--allow-software"], |i| {
+        if i % 2 == 0 {
+            vec!["--backend", "gpu", "--allow-software"]
+        } else {
+            vec!["--backend", "cpu"]
+        }
+    });
+}
+
 fn kill_and_resume(extra: &[&str]) {
+    kill_and_resume_with(extra, |_| extra.to_vec());
+}
+
+/// Kills checkpointing runs with `extra` at 8 points; resume `i` runs
+/// with `resume(i)`.
+fn kill_and_resume_with<'a>(extra: &[&str], resume: impl Fn(u32) -> Vec<&'a str>) {
     let args: Vec<&str> = ["--checkpoint-every", "0s"]
         .iter()
         .chain(extra)
@@ -118,7 +144,7 @@ fn kill_and_resume(extra: &[&str]) {
         if !store.join("CURRENT").exists() {
             continue; // killed before its first checkpoint: nothing to resume
         }
-        let out = resume_n7_with(&store, extra);
+        let out = resume_n7_with(&store, &resume(i));
         assert_eq!(
             out.status.code(),
             Some(0),

@@ -1,15 +1,29 @@
 //! The GPU backend against the CPU backend, the oracle: every run of the
 //! spec suite (specs/*.expect.toml, whose counts come from TLC, Rumur or
-//! SPIN) is checked on the GPU — lavapipe in CI — and must give the CPU's
-//! result, distinct and generated counts, depth and violation (kind, name,
-//! trace length), with a trace that re-executes. Each run is done twice:
-//! with a visited table that holds the run, and with a 4 KiB table and
-//! 128-bit fingerprints under `--memory 1K` (the table fills and is cleared
-//! again and again, probes run out, and every store tier spills).
+//! SPIN) is checked on the device-resident search — lavapipe in CI — and
+//! must give the CPU's result, distinct and generated counts, depth,
+//! violation (kind, name) and the same trace, step for step. Each run is
+//! done three ways:
 //!
-//! Traces are the CPU's, step for step: among a dispatch's duplicates the
-//! host keeps the CPU's choice of parent. On a passing run no chunk may
-//! fall back to the CPU: the kernel did the expanding.
+//! - roomy: the default table (64-bit compare-exchange where the adapter
+//!   has 64-bit atomics, as lavapipe and NVIDIA do), nothing spilled;
+//! - tiny: a 4 KiB table, 128-bit fingerprints (the 32-bit table with its
+//!   retry passes), `--memory 1K`, and every array split over several
+//!   4 KiB buffers (32 KiB each past 10^4 states): the table fills and goes
+//!   to the host's store (to disk) again and again, segments are undone and
+//!   halved, and each later segment's new states are checked against the
+//!   host's runs;
+//! - 32-bit: 64-bit fingerprints in the 32-bit table, a 64 KiB table;
+//! - per thread: the 64-bit table (64 KiB), each invocation probing alone
+//!   (the roomy run probes cooperatively where the adapter has subgroups,
+//!   as lavapipe does).
+//!
+//! The last two run on the specs with at most 64 rule instances a state:
+//! lavapipe compiles the larger kernels slowly, and the first two cover
+//! those specs.
+//!
+//! On a passing run with a roomy table no level may go to the CPU: the
+//! device did the search.
 //!
 //! Without any Vulkan adapter the suite says so and stops, unless
 //! FATHOM_GPU_TESTS=required (CI sets it), where that is a failure. A run
@@ -18,12 +32,12 @@
 
 use std::sync::Arc;
 
-use checker::backend::gpu::{GpuBackend, OnFailure};
+use checker::backend::cpu::CpuBackend;
 use checker::engine::backend::Fingerprint;
+use checker::engine::device::{self, DeviceReport, OnFailure};
 use checker::engine::progress::Progress;
-use checker::engine::{self, Outcome, SearchConfig, Status};
-use gpu_kernels::runtime::Stats;
-use gpu_kernels::{Explorer, Gpu, Sizing};
+use checker::engine::{Outcome, SearchConfig, Status};
+use gpu_kernels::{Gpu, Search, Sizing};
 use model::Model;
 
 mod common;
@@ -44,28 +58,26 @@ fn gpu_search<F: Fingerprint>(
     gpu: &Arc<Gpu>,
     model: &Model,
     config: &SearchConfig,
-    table_bytes: u64,
-) -> (Outcome, u64, Stats) {
-    let explorer = Explorer::new(
-        gpu.clone(),
-        model,
-        F::BITS == 128,
-        Sizing {
-            table_bytes: Some(table_bytes),
-            output_bytes: Some(8 << 20),
-        },
-    )
-    .expect("the kernel builds for every spec");
-    let backend = GpuBackend::new(model, explorer, OnFailure::Stop);
+    sizing: Sizing,
+) -> (Outcome, DeviceReport) {
+    let mut dev = Search::new(gpu.clone(), model, F::BITS == 128, sizing)
+        .expect("the kernels build for every spec");
+    let cpu = CpuBackend::new(model);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .build()
         .expect("thread pool");
-    let o = pool.install(|| engine::search::<F>(model, config, &backend, &Progress::default()));
-    let stats = backend
-        .device_stats()
-        .expect("the device ran the whole search");
-    (o, backend.cpu_reruns(), stats)
+    pool.install(|| {
+        device::search::<F>(
+            model,
+            config,
+            &mut dev,
+            &cpu,
+            OnFailure::Stop,
+            &Progress::default(),
+            None,
+        )
+    })
 }
 
 #[test]
@@ -74,6 +86,7 @@ fn gpu_backend_gives_the_cpus_answers() {
     eprintln!("GPU tests on {}", gpu.name);
     let mut runs = 0;
     let mut left = 0;
+    let mut spilled = 0;
     each_run(|spec, _, run, model, cfg| {
         let what = format!("{spec} {:?} {:?}", run.consts, run.args);
         if gpu.software && !run.software_gpu {
@@ -82,7 +95,18 @@ fn gpu_backend_gives_the_cpus_answers() {
             return;
         }
         let cpu = search(model, cfg, 1);
-        let roomy = gpu_search::<u64>(&gpu, model, cfg, 16 << 20);
+        let large = cpu.distinct > 10_000;
+        let t0 = std::time::Instant::now();
+        let roomy = gpu_search::<u64>(
+            &gpu,
+            model,
+            cfg,
+            Sizing {
+                memory_bytes: Some(32 << 20),
+                ..Sizing::default()
+            },
+        );
+        let t1 = std::time::Instant::now();
         let tiny = gpu_search::<u128>(
             &gpu,
             model,
@@ -90,12 +114,73 @@ fn gpu_backend_gives_the_cpus_answers() {
                 memory: Some(1024),
                 ..cfg.clone()
             },
-            4096,
+            Sizing {
+                memory_bytes: Some(1 << 20),
+                thread_probes: true,
+                // 146 slots in 4 KiB buffers; for the larger runs 1170 in
+                // 32 KiB ones (still dozens of spills, at a tenth of the time).
+                table_bytes: Some(if large { 32 << 10 } else { 4096 }),
+                binding_bytes: Some(if large { 32 << 10 } else { 4096 }),
+                words32: true,
+            },
         );
-        for ((o, reruns, stats), name) in [
-            (&roomy, "16 MiB table"),
-            (&tiny, "4 KiB table, --memory 1K, 128-bit"),
-        ] {
+        let t2 = std::time::Instant::now();
+        // The table's mechanics once more, per format: on the specs with
+        // few rule instances (lavapipe compiles a kernel of hundreds of
+        // instances slowly, and the two runs above cover those specs).
+        let small = model.instance_count() <= 64;
+        let words32 = small.then(|| {
+            gpu_search::<u64>(
+                &gpu,
+                model,
+                cfg,
+                Sizing {
+                    memory_bytes: Some(4 << 20),
+                    table_bytes: Some(64 << 10),
+                    binding_bytes: None,
+                    words32: true,
+                    thread_probes: true,
+                },
+            )
+        });
+        let t3 = std::time::Instant::now();
+        let threads = small.then(|| {
+            gpu_search::<u64>(
+                &gpu,
+                model,
+                cfg,
+                Sizing {
+                    memory_bytes: Some(4 << 20),
+                    table_bytes: Some(64 << 10),
+                    binding_bytes: None,
+                    words32: false,
+                    thread_probes: true,
+                },
+            )
+        });
+        eprintln!(
+            "{what}: {} states; roomy {:.1}s, tiny {:.1}s ({} segments, {} spills), 32-bit {:.1}s, 64-bit per thread {:.1}s",
+            cpu.distinct,
+            (t1 - t0).as_secs_f64(),
+            (t2 - t1).as_secs_f64(),
+            tiny.1.stats.segments,
+            tiny.1.stats.spills,
+            (t3 - t2).as_secs_f64(),
+            t3.elapsed().as_secs_f64()
+        );
+        let runs_of = [
+            (Some(&roomy), "roomy table"),
+            (
+                Some(&tiny),
+                "4 KiB table, 4 KiB buffers, --memory 1K, 128-bit",
+            ),
+            (words32.as_ref(), "64 KiB 32-bit table"),
+            (threads.as_ref(), "64 KiB 64-bit table, per-thread probes"),
+        ];
+        for ((o, report), name) in runs_of
+            .into_iter()
+            .filter_map(|(r, name)| r.map(|r| (r, name)))
+        {
             assert_eq!(result_name(o.status), run.result, "{what} ({name}): result");
             assert_eq!(
                 (o.status, o.distinct, o.generated, o.depth),
@@ -112,19 +197,34 @@ fn gpu_backend_gives_the_cpus_answers() {
                 trace_labels(&cpu),
                 "{what} ({name}): the CPU's trace, step for step"
             );
-            if o.status == Status::Pass {
-                assert_eq!(*reruns, 0, "{what} ({name}): no chunk left the GPU");
-            }
-            // The 4 KiB table holds 128 slots: past 64 inserts it is cleared
-            // at the next dispatch, and nothing may be lost by it.
-            if name.starts_with("4 KiB") && o.distinct > 1024 {
-                assert!(stats.table_clears > 0, "{what} ({name}): the table filled");
+            assert!(
+                !report.fell_back,
+                "{what} ({name}): the device ran the search"
+            );
+            if o.status == Status::Pass && name == "roomy table" {
+                assert_eq!(
+                    report.cpu_levels, 0,
+                    "{what} ({name}): no level left the GPU"
+                );
+                assert_eq!(
+                    report.stats.spills, 0,
+                    "{what} ({name}): the table held the run"
+                );
             }
             verify_trace(model, o);
+        }
+        // The tiny table holds 146 slots (1170): a run past them spills.
+        if tiny.0.distinct > 1500 && tiny.1.cpu_levels == 0 {
+            assert!(
+                tiny.1.stats.spills > 0,
+                "{what}: the tiny table filled and spilled"
+            );
+            spilled += 1;
         }
         runs += 1;
     });
     assert!(runs >= 10, "the suite's runs were checked");
+    assert!(spilled >= 5, "the larger runs spilled the tiny table");
     assert!(left <= 2, "most runs are checked on every adapter");
-    println!("{runs} spec runs checked on the GPU, {left} left to hardware");
+    println!("{runs} spec runs checked on the GPU, {left} left to hardware, {spilled} spilled");
 }

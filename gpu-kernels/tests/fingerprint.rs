@@ -1,7 +1,8 @@
 //! The WGSL fingerprint functions against the CPU's (model::fingerprint),
 //! on random words, run on whatever adapter is there (lavapipe in CI).
 
-use gpu_kernels::{Explorer, Gpu};
+use gpu_kernels::Gpu;
+use gpu_kernels::search::fingerprints;
 use rand::{RngExt as _, SeedableRng as _};
 
 #[test]
@@ -15,7 +16,7 @@ fn wgsl_fingerprints_equal_the_cpus() {
         states[..words as usize].fill(0);
         states[words as usize..2 * words as usize].fill(u32::MAX);
         for fp128 in [false, true] {
-            let got = Explorer::fingerprints(&gpu, &states, words, fp128).expect("kernel runs");
+            let got = fingerprints(&gpu, &states, words, fp128).expect("kernel runs");
             let fpw = if fp128 { 4 } else { 2 };
             for (i, state) in states.chunks_exact(words as usize).enumerate() {
                 let g = &got[i * fpw..(i + 1) * fpw];

@@ -82,22 +82,6 @@ enum Flow {
 }
 
 impl CpuBackend<'_> {
-    /// Expands chunk `ci` of a tile alone, as [`Backend::expand`] would:
-    /// the GPU backend's way to explain what its kernel flagged.
-    pub fn expand_one_chunk<F: Fingerprint>(
-        &self,
-        input: &LevelInput<'_>,
-        visited: &MemoryTier<F>,
-        ci: usize,
-    ) -> ChunkOut<F> {
-        let words = input.words;
-        let mut w = Worker::new(self.model, words);
-        let per = CHUNK_STATES * words;
-        let end = ((ci + 1) * per).min(input.frontier.len());
-        let chunk = &input.frontier[ci * per..end];
-        self.expand_chunk(&mut w, input, visited, ci * CHUNK_STATES, chunk)
-    }
-
     /// Handles the successor in `w.next` of the frontier state `parent`
     /// (packed) by the rule instance in `key`: the constraint, then a
     /// candidate unless the visited set has it.

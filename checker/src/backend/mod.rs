@@ -1,4 +1,3 @@
 //! Backends: where a level's frontier is expanded.
 
 pub mod cpu;
-pub mod gpu;

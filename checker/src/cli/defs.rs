@@ -86,6 +86,10 @@ pub struct CheckArgs {
     /// Let `gpu`/`auto` use a software adapter (Mesa lavapipe)
     #[arg(long)]
     pub allow_software: bool,
+    /// GPU memory the search may use, e.g. 40G (default: on a hardware GPU
+    /// the most of 96G, 64G, 48G, ... it can allocate; 256M on software)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub gpu_memory: Option<u64>,
     /// Stop expanding at depth N (an initial state is at depth 1)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_depth: Option<u32>,

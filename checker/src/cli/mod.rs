@@ -26,6 +26,7 @@ use model::{CompileError, Model, Source};
 
 use crate::backend::cpu::CpuBackend;
 use crate::engine::backend::Fingerprint;
+use crate::engine::device::OnFailure;
 use crate::engine::progress::Progress;
 use crate::engine::{self, Outcome, SearchConfig, Status, Violation};
 use crate::report::{self, Summary, ViolationSummary};
@@ -231,32 +232,26 @@ fn check(args: &CheckArgs) -> Exit {
     report_check(sargs, &loaded, &outcome, &ran_on)
 }
 
-/// Where a check ran: "cpu" or "gpu", and the device's name.
+/// Where a check ran: "cpu" or "gpu", the device's name, and what
+/// crossed the host-device boundary.
 pub struct RanOn {
     pub backend: &'static str,
     pub device: Option<String>,
+    pub gpu: Option<report::GpuSummary>,
 }
 
-/// The GPU backend for `--backend gpu|auto`, or why there is none.
-fn gpu_backend<'m>(
+/// The device search for `--backend gpu|auto`, or why there is none.
+fn gpu_search(
     args: &CheckArgs,
-    model: &'m model::Model,
+    model: &model::Model,
     fp128: bool,
-) -> Result<crate::backend::gpu::GpuBackend<'m>, gpu_kernels::GpuError> {
-    use crate::backend::gpu::{GpuBackend, OnFailure};
+) -> Result<gpu_kernels::Search, gpu_kernels::GpuError> {
     let gpu = gpu_kernels::Gpu::open(args.allow_software)?;
-    let explorer = gpu_kernels::Explorer::new(
-        std::sync::Arc::new(gpu),
-        model,
-        fp128,
-        gpu_kernels::Sizing::default(),
-    )?;
-    let on_failure = if args.backend == BackendArg::Gpu {
-        OnFailure::Stop
-    } else {
-        OnFailure::UseCpu
+    let sizing = gpu_kernels::Sizing {
+        memory_bytes: args.gpu_memory,
+        ..gpu_kernels::Sizing::default()
     };
-    Ok(GpuBackend::new(model, explorer, on_failure))
+    gpu_kernels::Search::new(Arc::new(gpu), model, fp128, sizing)
 }
 
 /// Runs or resumes the search with fingerprints of type `F`.
@@ -278,16 +273,17 @@ fn explore<F: Fingerprint>(
         }
         None => None,
     };
+    let fp128 = F::BITS == 128;
     let gpu = match args.backend {
         BackendArg::Cpu => None,
         BackendArg::Gpu => Some(
-            gpu_backend(args, &loaded.model, F::BITS == 128)
+            gpu_search(args, &loaded.model, fp128)
                 .map_err(|e| RunError::Environment(format!("fathom: --backend gpu: {e}")))?,
         ),
         // No GPU, or one that cannot run this spec: the CPU, saying why
         // only when there was a GPU to use.
-        BackendArg::Auto => match gpu_backend(args, &loaded.model, F::BITS == 128) {
-            Ok(b) => Some(b),
+        BackendArg::Auto => match gpu_search(args, &loaded.model, fp128) {
+            Ok(s) => Some(s),
             Err(gpu_kernels::GpuError::NoAdapter(_)) => None,
             Err(e) => {
                 eprintln!("fathom: {e}; using the CPU backend");
@@ -296,23 +292,46 @@ fn explore<F: Fingerprint>(
         },
     };
     let cpu = CpuBackend::new(&loaded.model);
-    let backend: &dyn engine::backend::Backend<F> = match &gpu {
-        Some(g) => g,
-        None => &cpu,
-    };
-    let outcome = pool.install(|| match from {
-        Some(r) => engine::resume::<F>(&loaded.model, config, backend, progress, r),
-        None => engine::search::<F>(&loaded.model, config, backend, progress),
-    });
-    let ran_on = match &gpu {
-        Some(g) if !g.fell_back() => RanOn {
-            backend: "gpu",
-            device: Some(g.device.clone()),
-        },
-        _ => RanOn {
+    let Some(mut dev) = gpu else {
+        let outcome = pool.install(|| match from {
+            Some(r) => engine::resume::<F>(&loaded.model, config, &cpu, progress, r),
+            None => engine::search::<F>(&loaded.model, config, &cpu, progress),
+        });
+        let ran_on = RanOn {
             backend: "cpu",
             device: None,
-        },
+            gpu: None,
+        };
+        return Ok((outcome, ran_on));
+    };
+    let on_failure = if args.backend == BackendArg::Gpu {
+        OnFailure::Stop
+    } else {
+        OnFailure::UseCpu
+    };
+    let (outcome, device) = pool.install(|| {
+        engine::device::search::<F>(
+            &loaded.model,
+            config,
+            &mut dev,
+            &cpu,
+            on_failure,
+            progress,
+            from,
+        )
+    });
+    let ran_on = if device.fell_back {
+        RanOn {
+            backend: "cpu",
+            device: None,
+            gpu: None,
+        }
+    } else {
+        RanOn {
+            backend: "gpu",
+            gpu: Some(report::GpuSummary::of(&device)),
+            device: Some(device.device),
+        }
     };
     Ok((outcome, ran_on))
 }
@@ -405,6 +424,7 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             result,
             backend: ran_on.backend,
             device: ran_on.device.clone(),
+            gpu: ran_on.gpu,
             distinct: o.distinct,
             generated: o.generated,
             depth: o.depth,

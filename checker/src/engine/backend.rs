@@ -136,12 +136,6 @@ pub struct BackendError(pub String);
 pub trait Backend<F: Fp>: Sync {
     fn name(&self) -> &'static str;
 
-    /// Chunks per tile when `--memory` does not bound it: a device that
-    /// pays a round trip per call wants more.
-    fn tile_chunks(&self) -> usize {
-        64
-    }
-
     /// Expands a tile of a level: one [`ChunkOut`] per [`CHUNK_STATES`]
     /// frontier states, in frontier order. `visited` is read-only here;
     /// candidates it holds must not be returned.

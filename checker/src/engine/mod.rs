@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod checkpoint;
+pub mod device;
 pub mod progress;
 pub mod trace;
 
@@ -121,6 +122,10 @@ impl Outcome {
         (n * (g - n).max(0.0)) / 2f64.powi(self.fingerprint_bits as i32)
     }
 }
+
+/// A search that ended early (a violation, a stop, a failure), with its
+/// outcome.
+type Ended = Box<Outcome>;
 
 /// Runs the search on the current rayon pool.
 pub fn search<F: Fingerprint>(
@@ -346,6 +351,9 @@ pub(crate) struct Engine<'m, F: Fingerprint> {
     generated: u64,
     reached: u64,
     started: Instant,
+    /// Fingerprints a device's table holds that `visited` does not (a
+    /// search on the GPU, `device.rs`).
+    on_device: u64,
 }
 
 /// The least finding of a level so far, with the frontier state it is about.
@@ -367,6 +375,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             generated: 0,
             reached: 0,
             started: Instant::now(),
+            on_device: 0,
         }
     }
 
@@ -374,7 +383,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         Outcome {
             status,
             error: None,
-            distinct: self.visited.len(),
+            distinct: self.visited.len() + self.on_device,
             generated: self.generated,
             depth,
             seconds: 0.0,
@@ -396,83 +405,152 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         progress: &Progress,
         from: Option<checkpoint::Resume<F>>,
     ) -> Outcome {
-        let (mut frontier, mut level_base, mut depth) = match from {
-            Some(r) => self.restore(r),
+        match self.start(from) {
+            Ok((frontier, level_base, depth)) => {
+                self.levels(backend, progress, frontier, level_base, depth)
+            }
+            Err(out) => *out,
+        }
+    }
+
+    /// The first frontier, its first state's id and the depth before it:
+    /// a checkpoint's, or the initial states'.
+    fn start(&mut self, from: Option<checkpoint::Resume<F>>) -> Result<(Queue, u64, u32), Ended> {
+        match from {
+            Some(r) => Ok(self.restore(r)),
             None => match self.initial_frontier() {
-                Ok(Ok(f)) => (f, 0u64, 0u32),
-                Ok(Err(e)) => return self.store_failed(0, e),
-                Err(v) => return self.outcome(Status::Violation, 0, Some(*v)),
+                Ok(Ok(f)) => Ok((f, 0u64, 0u32)),
+                Ok(Err(e)) => Err(Box::new(self.store_failed(0, e))),
+                Err(v) => Err(Box::new(self.outcome(Status::Violation, 0, Some(*v)))),
             },
-        };
+        }
+    }
+
+    /// The level loop on the host, from `frontier` (ids from `level_base`,
+    /// the levels before it `depth`) to the end of the search.
+    fn levels(
+        &mut self,
+        backend: &dyn Backend<F>,
+        progress: &Progress,
+        mut frontier: Queue,
+        mut level_base: u64,
+        mut depth: u32,
+    ) -> Outcome {
         progress.distinct.store(self.visited.len(), Relaxed);
         let mut last_checkpoint = Instant::now();
         while !frontier.is_empty() {
             depth += 1;
-            let count = frontier.len();
-            assert!(
-                count < u32::MAX as u64,
-                "a level holds fewer than 2^32 states"
-            );
-            progress.depth.store(depth as u64, Relaxed);
-            progress.frontier.store(count, Relaxed);
-            progress.expanded.store(0, Relaxed);
-            let distinct_before = self.visited.len();
-            let expand = self.config.max_depth.is_none_or(|m| depth < m);
-            let level = match self.level(backend, progress, &mut frontier, level_base, expand) {
-                Ok(l) => l,
-                Err(LevelError::Store(e)) => return self.store_failed(depth, e),
-                Err(LevelError::Backend(e)) => {
-                    let mut out = self.outcome(Status::BackendFailed, depth - 1, None);
-                    out.error = Some(e.0);
-                    return out;
-                }
-            };
-            progress.generated.store(self.generated, Relaxed);
-            let next = match level {
-                Level::Found(f) => {
-                    let v = match self.violation(&f.found, level_base, &f.state) {
-                        Ok(v) => v,
-                        Err(e) => return self.store_failed(depth, e),
-                    };
-                    let mut out = self.outcome(Status::Violation, depth, Some(v));
-                    // As if the level had not been merged (the count of the
-                    // states whose successors were all seen).
-                    out.distinct = distinct_before;
-                    return out;
-                }
-                Level::Checked => return self.outcome(Status::Bounded, depth, None),
-                Level::Next(next) => next,
-            };
-            level_base += count;
-            debug_assert_eq!(level_base + next.len(), self.log.len());
-            assert_eq!(
-                self.visited.len(),
-                self.log.len(),
-                "one visited fingerprint per logged state"
-            );
-            frontier = next;
-            if let Err(e) = self.keep_within_budget() {
-                return self.store_failed(depth, e);
+            if let Err(out) =
+                self.host_level(backend, progress, &mut frontier, &mut level_base, depth)
+            {
+                return *out;
             }
-            progress.distinct.store(self.visited.len(), Relaxed);
-            progress
-                .visited_bytes
-                .store(self.visited.memory.bytes(), Relaxed);
             // A level boundary: the store is consistent, so a checkpoint here
             // resumes without losing or repeating work.
-            if let Some(cp) = &self.config.checkpoint {
-                let stop = cp.stop.load(Relaxed);
-                if stop || last_checkpoint.elapsed() >= cp.every {
-                    if let Err(e) = self.save(cp, &frontier, level_base, depth) {
-                        return self.store_failed(depth, e);
-                    }
-                    last_checkpoint = Instant::now();
-                    if stop {
-                        return self.outcome(Status::Stopped, depth, None);
-                    }
+            if let Some(stop) = self.checkpoint_due(last_checkpoint) {
+                if let Err(out) = self.checkpoint(&frontier, level_base, depth, stop) {
+                    return *out;
                 }
+                last_checkpoint = Instant::now();
             }
         }
+        self.finish(depth)
+    }
+
+    /// Expands one level on the host: `frontier` (ids from `level_base`)
+    /// becomes the next frontier. A violation, `--max-depth` or a failure
+    /// ends the search with the outcome.
+    fn host_level(
+        &mut self,
+        backend: &dyn Backend<F>,
+        progress: &Progress,
+        frontier: &mut Queue,
+        level_base: &mut u64,
+        depth: u32,
+    ) -> Result<(), Ended> {
+        let count = frontier.len();
+        assert!(
+            count < u32::MAX as u64,
+            "a level holds fewer than 2^32 states"
+        );
+        progress.depth.store(depth as u64, Relaxed);
+        progress.frontier.store(count, Relaxed);
+        progress.expanded.store(0, Relaxed);
+        let distinct_before = self.visited.len();
+        let expand = self.config.max_depth.is_none_or(|m| depth < m);
+        let level = match self.level(backend, progress, frontier, *level_base, expand) {
+            Ok(l) => l,
+            Err(LevelError::Store(e)) => return Err(Box::new(self.store_failed(depth, e))),
+            Err(LevelError::Backend(e)) => {
+                let mut out = self.outcome(Status::BackendFailed, depth - 1, None);
+                out.error = Some(e.0);
+                return Err(Box::new(out));
+            }
+        };
+        progress.generated.store(self.generated, Relaxed);
+        let next = match level {
+            Level::Found(f) => {
+                let v = match self.violation(&f.found, *level_base, &f.state) {
+                    Ok(v) => v,
+                    Err(e) => return Err(Box::new(self.store_failed(depth, e))),
+                };
+                let mut out = self.outcome(Status::Violation, depth, Some(v));
+                // As if the level had not been merged (the count of the
+                // states whose successors were all seen).
+                out.distinct = distinct_before;
+                return Err(Box::new(out));
+            }
+            Level::Checked => return Err(Box::new(self.outcome(Status::Bounded, depth, None))),
+            Level::Next(next) => next,
+        };
+        *level_base += count;
+        debug_assert_eq!(*level_base + next.len(), self.log.len());
+        assert_eq!(
+            self.visited.len(),
+            self.log.len(),
+            "one visited fingerprint per logged state"
+        );
+        *frontier = next;
+        if let Err(e) = self.keep_within_budget() {
+            return Err(Box::new(self.store_failed(depth, e)));
+        }
+        progress.distinct.store(self.visited.len(), Relaxed);
+        progress
+            .visited_bytes
+            .store(self.visited.memory.bytes(), Relaxed);
+        Ok(())
+    }
+
+    /// `Some(stop)` when a checkpoint is due at this level boundary (the
+    /// interval passed, or a signal asked to stop).
+    fn checkpoint_due(&self, last: Instant) -> Option<bool> {
+        let cp = self.config.checkpoint.as_ref()?;
+        let stop = cp.stop.load(Relaxed);
+        (stop || last.elapsed() >= cp.every).then_some(stop)
+    }
+
+    /// Writes a checkpoint; with `stop`, the search ends there.
+    fn checkpoint(
+        &self,
+        frontier: &Queue,
+        level_base: u64,
+        depth: u32,
+        stop: bool,
+    ) -> Result<(), Ended> {
+        let Some(cp) = &self.config.checkpoint else {
+            return Ok(());
+        };
+        if let Err(e) = self.save(cp, frontier, level_base, depth) {
+            return Err(Box::new(self.store_failed(depth, e)));
+        }
+        if stop {
+            return Err(Box::new(self.outcome(Status::Stopped, depth, None)));
+        }
+        Ok(())
+    }
+
+    /// The search is complete: every `reachable` must have been met.
+    fn finish(&self, depth: u32) -> Outcome {
         if let Some(i) =
             (0..self.model.reachables.len().min(64)).find(|i| self.reached & (1 << i) == 0)
         {
@@ -532,7 +610,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         let mut tile_base = 0u64;
         // Tiles change no count or trace: candidates merge in frontier order.
         let tile_states = match self.config.memory {
-            None => backend.tile_chunks().max(1) * CHUNK_STATES,
+            None => TILE_STATES,
             Some(_) => self.budget.tile_states,
         };
         while let Some(tile) = reader.next(frontier, &self.spill, tile_states * words)? {
@@ -595,11 +673,17 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         Ok(Level::Next(next))
     }
 
-    /// Each shard keeps its new candidates, in chunk order: a shard's new
-    /// states, shard by shard, get the next slots of the frontier and the
-    /// trace log (filled in parallel).
+    /// The tile's new candidates, in the frontier's canonical order: by
+    /// (parent, rule instance), the order candidates have within and
+    /// across chunks. Each shard decides its candidates in that order (so
+    /// a state found twice keeps its least (parent, instance)); the kept
+    /// ones are then listed chunk by chunk, each chunk's in candidate
+    /// order. A GPU can give the same order (a prefix sum over the
+    /// frontier), so the next frontier, and every trace, is the same on
+    /// every backend and for any tile size.
     fn kept(set: &mut MemoryTier<F>, chunks: &[ChunkOut<F>]) -> Vec<Vec<(u32, u32)>> {
-        set.shards
+        let by_shard: Vec<Vec<(u32, u32)>> = set
+            .shards
             .par_iter_mut()
             .enumerate()
             .map(|(s, shard)| {
@@ -614,7 +698,15 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 }
                 new
             })
-            .collect()
+            .collect();
+        let mut by_chunk: Vec<Vec<(u32, u32)>> = vec![Vec::new(); chunks.len()];
+        for list in by_shard {
+            for (ci, k) in list {
+                by_chunk[ci as usize].push((ci, k));
+            }
+        }
+        by_chunk.par_iter_mut().for_each(|l| l.sort_unstable());
+        by_chunk
     }
 
     /// Merges a tile's candidates when there is no disk tier: a candidate
@@ -627,12 +719,12 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
     ) -> Result<(), StoreError> {
         let words = self.layout.words as usize;
         let kept = Self::kept(&mut self.visited.memory, chunks);
-        debug_assert_eq!(kept.len(), SHARDS);
+        debug_assert_eq!(kept.len(), chunks.len());
         let total: usize = kept.iter().map(Vec::len).sum();
         let mut states = vec![0u32; total * words];
         let log_start = self.log.len();
         let (parents, instances) = self.log.extend(total);
-        let mut jobs = Vec::with_capacity(SHARDS);
+        let mut jobs = Vec::with_capacity(kept.len());
         let (mut words_rest, mut parents_rest, mut instances_rest) =
             (&mut states[..], parents, instances);
         for list in &kept {
@@ -673,7 +765,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         let total: usize = kept.iter().map(Vec::len).sum();
         // Each shard's records fill their own slice, in parallel.
         let mut records = vec![0u32; total * stride];
-        let mut slices = Vec::with_capacity(SHARDS);
+        let mut slices = Vec::with_capacity(kept.len());
         let mut rest = &mut records[..];
         for list in &kept {
             let (mine, after) = rest.split_at_mut(list.len() * stride);

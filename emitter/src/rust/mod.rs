@@ -8,107 +8,106 @@
 //! appends (destination, message slots) to `sent`; the network variable is
 //! never written, the runtime carries the messages.
 
-mod expr;
 mod types;
-mod values;
 
 use std::fmt::Write as _;
 
+pub use ir_codegen::Unsupported;
+use ir_codegen::{Dialect, R};
 use model::ir::{Model, Rule, StepKind, Ty};
 
-#[derive(Debug, thiserror::Error)]
-pub enum Unsupported {
-    #[error("{0}")]
-    Other(String),
+pub(crate) type Gen<'m> = ir_codegen::Gen<'m, RustDialect>;
+
+/// Rust as the shared IR walker writes it: i64 values in `Slots`, checked
+/// helpers that return `Err(Fault)` through `?`.
+pub struct RustDialect;
+
+impl Dialect for RustDialect {
+    fn lit(&self, v: i64) -> R<String> {
+        Ok(if v == i64::MIN {
+            "i64::MIN".into()
+        } else if v < 0 {
+            format!("({v})")
+        } else {
+            format!("{v}")
+        })
+    }
+    fn num(&self, v: u64) -> String {
+        format!("{v}")
+    }
+    fn int_of(&self, b: &str) -> String {
+        format!("b({b})")
+    }
+    fn var(&self, name: &str, init: &str) -> String {
+        format!("let mut {name} = {init};")
+    }
+    fn decl(&self, name: &str) -> String {
+        format!("let {name}: i64;")
+    }
+    fn for_range(&self, j: &str, lo: &str, hi: &str) -> String {
+        format!("for {j} in {lo}..{hi} {{")
+    }
+    fn for_down(&self, j: &str, n: &str) -> String {
+        format!("for {j} in (0..{n}).rev() {{")
+    }
+    fn for_step(&self, j: &str, n: &str, step: &str) -> String {
+        format!("for {j} in (0..{n}).step_by({step}) {{")
+    }
+    fn incr(&self, v: &str) -> String {
+        format!("{v} += 1;")
+    }
+    fn fail(&self) -> &'static str {
+        "return Err(Fault);"
+    }
+    fn checked(&self) -> &'static str {
+        "?"
+    }
+    fn loop_guard(&self) -> Option<&'static str> {
+        None
+    }
+    fn in_range(&self, v: &str, lo: &str, count: u64) -> String {
+        format!("({v} >= {lo} && ({v} - {lo}) < {count})")
+    }
+    fn diff(&self, v: &str, lo: &str) -> String {
+        format!("({v} - {lo})")
+    }
+    fn bit_of(&self, index: &str, j: &str) -> String {
+        format!("({index} >> {j}) & 1")
+    }
+    fn bounds(&self, lo: i64, hi: i64) -> Option<(i64, i64)> {
+        (lo != i64::MIN || hi != i64::MAX).then_some((lo, hi))
+    }
+    /// The network variable is the runtime's: a send is handed to it.
+    fn captures_sends(&self) -> bool {
+        true
+    }
+    fn send(&self, dst: &str, sp: u32, len: u32) -> String {
+        format!("sent.push(({dst}, stk.slice({sp}, {len})));")
+    }
 }
 
-pub(crate) type R<T> = Result<T, Unsupported>;
-
-pub(crate) struct Gen<'m> {
-    m: &'m Model,
-    out: String,
-    depth: usize,
-    next_tmp: u32,
-    max_stack: u32,
-    max_frame: u32,
-}
-
-impl<'m> Gen<'m> {
-    fn new(m: &'m Model) -> Self {
-        Gen {
-            m,
-            out: String::new(),
-            depth: 0,
-            next_tmp: 0,
-            max_stack: 1,
-            max_frame: 1,
-        }
+/// One generated function: `head` opens it; `fill` writes its body,
+/// which may use `stk` (allocated here, once its size is known).
+fn function(g: &mut Gen<'_>, head: &str, fill: impl FnOnce(&mut Gen<'_>) -> R<()>) -> R<()> {
+    let saved = std::mem::take(&mut g.out);
+    let depth = g.depth;
+    g.max_stack = 1;
+    let own_frame = head.starts_with("pub fn init");
+    if own_frame {
+        g.max_frame = 1;
     }
-
-    pub(crate) fn types(&self) -> &'m model::ir::Types {
-        &self.m.types
+    g.depth = depth + 1;
+    fill(g)?;
+    let body = std::mem::replace(&mut g.out, saved);
+    g.depth = depth;
+    g.open(head);
+    g.line(format!("let mut stk = Slots::new({});", g.max_stack));
+    if own_frame {
+        g.line(format!("let mut fr = Slots::new({});", g.max_frame));
     }
-
-    pub(crate) fn line(&mut self, s: impl AsRef<str>) {
-        for _ in 0..self.depth {
-            self.out.push_str("    ");
-        }
-        self.out.push_str(s.as_ref());
-        self.out.push('\n');
-    }
-
-    pub(crate) fn open(&mut self, s: impl AsRef<str>) {
-        self.line(s);
-        self.depth += 1;
-    }
-
-    pub(crate) fn reopen(&mut self, s: &str) {
-        self.depth -= 1;
-        self.line(s);
-        self.depth += 1;
-    }
-
-    pub(crate) fn close(&mut self) {
-        self.depth -= 1;
-        self.line("}");
-    }
-
-    pub(crate) fn tmp(&mut self) -> String {
-        self.next_tmp += 1;
-        format!("t{}", self.next_tmp)
-    }
-
-    pub(crate) fn stack(&mut self, top: u32) {
-        self.max_stack = self.max_stack.max(top);
-    }
-
-    pub(crate) fn frame(&mut self, top: u32) {
-        self.max_frame = self.max_frame.max(top);
-    }
-
-    /// One generated function: `head` opens it; `fill` writes its body,
-    /// which may use `stk` (allocated here, once its size is known).
-    fn function(&mut self, head: &str, fill: impl FnOnce(&mut Self) -> R<()>) -> R<()> {
-        let saved = std::mem::take(&mut self.out);
-        let depth = self.depth;
-        self.max_stack = 1;
-        let own_frame = head.starts_with("pub fn init");
-        if own_frame {
-            self.max_frame = 1;
-        }
-        self.depth = depth + 1;
-        fill(self)?;
-        let body = std::mem::replace(&mut self.out, saved);
-        self.depth = depth;
-        self.open(head);
-        self.line(format!("let mut stk = Slots::new({});", self.max_stack));
-        if own_frame {
-            self.line(format!("let mut fr = Slots::new({});", self.max_frame));
-        }
-        self.out.push_str(&body);
-        self.close();
-        Ok(())
-    }
+    g.out.push_str(&body);
+    g.close();
+    Ok(())
 }
 
 /// A process's variables: (name without the process, the variable, the
@@ -185,7 +184,7 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     if !matches!(net.pid, Ty::Enum(_)) {
         return Err(Unsupported::Other("the process ids are not an enum".into()));
     }
-    let mut g = Gen::new(m);
+    let mut g = Gen::new(m, RustDialect);
     g.line(format!(
         "//! `{}` ({consts}), generated by `fathom emit` from the spec whose SHA-256 is {spec_hash}.",
         m.name
@@ -201,7 +200,7 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     let consts: Vec<String> = m
         .consts
         .iter()
-        .map(|(k, v)| format!("({k:?}, {})", expr::lit(*v).unwrap_or_default()))
+        .map(|(k, v)| format!("({k:?}, {})", RustDialect.lit(*v).unwrap_or_default()))
         .collect();
     g.line("/// The constants it was emitted with.");
     g.line(format!(
@@ -260,13 +259,17 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     for v in &m.vars {
         m.types.default_value(&v.ty, &mut defaults);
     }
-    g.function("pub fn init(s: &mut Slots) -> Result<(), Fault> {", |g| {
-        g.frame(m.init_frame_len);
-        g.line(format!("s.0.copy_from_slice(&{defaults:?});"));
-        g.stmts(&m.init_values, 0)?;
-        g.line("Ok(())");
-        Ok(())
-    })?;
+    function(
+        &mut g,
+        "pub fn init(s: &mut Slots) -> Result<(), Fault> {",
+        |g| {
+            g.frame(m.init_frame_len);
+            g.line(format!("s.0.copy_from_slice(&{defaults:?});"));
+            g.stmts(&m.init_values, 0)?;
+            g.line("Ok(())");
+            Ok(())
+        },
+    )?;
     g.line("");
 
     let mut tables = Vec::new();
@@ -351,7 +354,8 @@ fn step(
         Some(h) => (h.guard.as_ref(), &rule.body[h.consume..]),
         None => (rule.guard.as_ref(), &rule.body[..]),
     };
-    g.function(
+    function(
+        g,
         &format!("pub fn {name}_guard(s: &Slots, fr: &mut Slots) -> Result<bool, Fault> {{"),
         |g| {
             match guard {
@@ -364,7 +368,8 @@ fn step(
             Ok(())
         },
     )?;
-    g.function(
+    function(
+        g,
         &format!(
             "pub fn {name}_body(s: &mut Slots, fr: &mut Slots, sent: &mut Vec<(i64, Vec<i64>)>) -> Result<(), Fault> {{"
         ),
@@ -375,7 +380,8 @@ fn step(
         },
     )?;
     // Binds a local instance number: mixed radix, first parameter most significant.
-    g.function(
+    function(
+        g,
         &format!("pub fn {name}_bind(fr: &mut Slots, instance: u64) {{"),
         |g| {
             g.line("let mut rest = instance as i64;");

@@ -186,7 +186,7 @@ impl<'m> Typed<'m> {
 
     /// The whole `pub mod types { ... }` of `spec.rs`; after every process's
     /// part, which may need its value numbering helpers.
-    pub(crate) fn module(&mut self, g: &mut Gen) -> R<()> {
+    pub(crate) fn module(&mut self, g: &mut Gen<'_>) -> R<()> {
         let m = self.m;
         self.prefix = "";
         g.open("pub mod types {");
@@ -387,7 +387,7 @@ impl<'m> Typed<'m> {
 
     /// In a process's module: `State` (its variables) and a typed call per
     /// `input`.
-    pub(crate) fn process(&mut self, g: &mut Gen, p: &model::ir::Process) -> R<()> {
+    pub(crate) fn process(&mut self, g: &mut Gen<'_>, p: &model::ir::Process) -> R<()> {
         let m = self.m;
         g.line("");
         g.line(format!("/// The variables of one `{}` node.", p.name));

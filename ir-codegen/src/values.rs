@@ -1,13 +1,12 @@
-//! Value numbering in WGSL: a flat value's position among its type's values
-//! (set membership, network bags) and the inverse (rule parameters,
-//! quantifier domains), as `model::ir::Types::{value_index, value_at}`.
+//! Value numbering: a flat value's position among its type's values (set
+//! membership, network bags) and the inverse (rule parameters, quantifier
+//! domains), as `model::ir::Types::{value_index, value_at}`.
 
 use model::ir::Ty;
 
-use super::expr::lit;
-use super::{Gen, R, Unsupported};
+use super::{Dialect, Gen, R, Unsupported};
 
-impl Gen<'_> {
+impl<D: Dialect> Gen<'_, D> {
     fn card_of(&self, ty: &Ty) -> R<u64> {
         self.types().card(ty).ok_or_else(|| {
             Unsupported::Other(format!(
@@ -19,41 +18,39 @@ impl Gen<'_> {
 
     /// (ok, index) of the flat value at `arr[base..]` among the values of
     /// `ty`; ok is false when some slot is outside its type.
-    pub(crate) fn value_index(&mut self, ty: &Ty, arr: &str, base: &str) -> R<(String, String)> {
+    pub fn value_index(&mut self, ty: &Ty, arr: &str, base: &str) -> R<(String, String)> {
         let ok = self.tmp();
         let ix = self.tmp();
+        let (zero, one) = (self.num(0u32), self.num(1u32));
         match ty {
             Ty::Bool => {
                 let v = self.bind_tmp(&format!("{arr}[{base}]"));
-                self.line(format!("let {ok} = ({v} == 0i || {v} == 1i);"));
+                self.line(format!("let {ok} = ({v} == {zero} || {v} == {one});"));
                 self.line(format!("let {ix} = {v};"));
             }
             Ty::Int => {
                 self.line(format!("let {ok} = false;"));
-                self.line(format!("let {ix} = 0i;"));
+                self.line(format!("let {ix} = {zero};"));
             }
             Ty::Range(lo, hi) => {
                 let v = self.bind_tmp(&format!("{arr}[{base}]"));
-                self.line(format!(
-                    "let {ok} = ({v} >= {} && {v} <= {});",
-                    lit(*lo)?,
-                    lit(*hi)?
-                ));
-                self.line(format!("let {ix} = i32(u32({v}) - u32({}));", lit(*lo)?));
+                let (l, h) = (self.lit(*lo)?, self.lit(*hi)?);
+                self.line(format!("let {ok} = ({v} >= {l} && {v} <= {h});"));
+                self.line(format!("let {ix} = {};", self.d.diff(&v, &l)));
             }
             Ty::Enum(id) => {
                 self.card_of(ty)?;
                 let tag = self.bind_tmp(&format!("{arr}[{base}]"));
-                self.line(format!("var {ok} = false;"));
-                self.line(format!("var {ix} = 0i;"));
+                self.line(self.d.var(&ok, "false"));
+                self.line(self.d.var(&ix, &zero));
                 let def = self.types().enums[*id as usize].clone();
                 for (t, v) in def.variants.iter().enumerate() {
                     let (first, offset) = self.types().variant_base(*id, t as u32);
-                    self.open(format!("if ({tag} == {t}i) {{"));
-                    let (o, i) =
-                        self.tuple_index(&v.fields, arr, &format!("{base} + {offset}i"))?;
+                    self.open(format!("if ({tag} == {}) {{", self.num(t as u64)));
+                    let at = format!("{base} + {}", self.num(offset));
+                    let (o, i) = self.tuple_index(&v.fields, arr, &at)?;
                     self.line(format!("{ok} = {o};"));
-                    self.line(format!("{ix} = {first}i + {i};"));
+                    self.line(format!("{ix} = {} + {i};", self.num(first)));
                     self.close();
                 }
             }
@@ -68,21 +65,25 @@ impl Gen<'_> {
                 let e = self.card_of(elem)?;
                 self.card_of(ty)?;
                 let len = self.types().flat_len(elem);
-                self.line(format!("var {ok} = true;"));
-                self.line(format!("var {ix} = 0i;"));
-                self.open(format!("for (var j = 0i; j < {n}i; j++) {{"));
-                let (o, i) = self.value_index(elem, arr, &format!("{base} + j * {len}i"))?;
+                self.line(self.d.var(&ok, "true"));
+                self.line(self.d.var(&ix, &zero));
+                self.open(self.d.for_range("j", &zero, &self.num(n)));
+                let at = format!("{base} + j * {}", self.num(len));
+                let (o, i) = self.value_index(elem, arr, &at)?;
                 self.line(format!("{ok} = {ok} && {o};"));
-                self.line(format!("{ix} = {ix} * {e}i + {i};"));
+                self.line(format!("{ix} = {ix} * {} + {i};", self.num(e)));
                 self.close();
             }
             Ty::Set(elem) => {
                 let n = self.card_of(elem)?;
                 self.card_of(ty)?;
                 self.line(format!("let {ok} = true;"));
-                self.line(format!("var {ix} = 0i;"));
+                self.line(self.d.var(&ix, &zero));
+                let head = self.d.for_down("j", &self.num(n));
+                let bit = self.d.int_of(&format!("{arr}[{base} + j] != {zero}"));
                 self.line(format!(
-                    "for (var j = {n}i - 1i; j >= 0i; j--) {{ {ix} = {ix} * 2i + i32({arr}[{base} + j] != 0i); }}"
+                    "{head} {ix} = {ix} * {} + {bit}; }}",
+                    self.num(2u32)
                 ));
             }
             Ty::Seq(elem, cap) => {
@@ -90,21 +91,27 @@ impl Gen<'_> {
                 self.card_of(ty)?;
                 let stride = self.types().flat_len(elem);
                 let n = self.bind_tmp(&format!("{arr}[{base}]"));
-                self.line(format!("var {ok} = ({n} >= 0i && {n} <= {cap}i);"));
-                self.line(format!("var {ix} = 0i;"));
-                let count = self.bind_tmp(&format!("clamp({n}, 0i, {cap}i)"));
+                let cap = self.num(*cap);
+                self.line(self.d.var(&ok, &format!("({n} >= {zero} && {n} <= {cap})")));
+                self.line(self.d.var(&ix, &zero));
+                let count = self.bind_tmp(&format!("clamp({n}, {zero}, {cap})"));
                 // Shorter sequences come first: skip them, then number this one.
+                let power = format!("power{ix}");
+                self.line(self.d.var(&power, &one));
+                let head = self.d.for_range("j", &zero, &count);
                 self.line(format!(
-                    "var power{ix} = 1i; for (var j = 0i; j < {count}; j++) {{ {ix} += power{ix}; power{ix} *= {e}i; }}"
+                    "{head} {ix} += {power}; {power} *= {}; }}",
+                    self.num(e)
                 ));
-                self.line(format!("var acc{ix} = 0i;"));
-                self.open(format!("for (var j = 0i; j < {count}; j++) {{"));
-                let (o, i) =
-                    self.value_index(elem, arr, &format!("{base} + 1i + j * {stride}i"))?;
+                let acc = format!("acc{ix}");
+                self.line(self.d.var(&acc, &zero));
+                self.open(self.d.for_range("j", &zero, &count));
+                let at = format!("{base} + {one} + j * {}", self.num(stride));
+                let (o, i) = self.value_index(elem, arr, &at)?;
                 self.line(format!("{ok} = {ok} && {o};"));
-                self.line(format!("acc{ix} = acc{ix} * {e}i + {i};"));
+                self.line(format!("{acc} = {acc} * {} + {i};", self.num(e)));
                 self.close();
-                self.line(format!("{ix} += acc{ix};"));
+                self.line(format!("{ix} += {acc};"));
             }
         }
         Ok((ok, ix))
@@ -118,27 +125,32 @@ impl Gen<'_> {
     ) -> R<(String, String)> {
         let ok = self.tmp();
         let ix = self.tmp();
-        self.line(format!("var {ok} = true;"));
-        self.line(format!("var {ix} = 0i;"));
+        self.line(self.d.var(&ok, "true"));
+        self.line(self.d.var(&ix, &self.num(0u32)));
         let mut offset = 0;
         for (_, t) in fields {
             let c = self.card_of(t)?;
-            let (o, i) = self.value_index(t, arr, &format!("{base} + {offset}i"))?;
+            let at = format!("{base} + {}", self.num(offset));
+            let (o, i) = self.value_index(t, arr, &at)?;
             self.line(format!("{ok} = {ok} && {o};"));
-            self.line(format!("{ix} = {ix} * {c}i + {i};"));
+            self.line(format!("{ix} = {ix} * {} + {i};", self.num(c)));
             offset += self.types().flat_len(t);
         }
         Ok((ok, ix))
     }
 
-    /// Writes the value numbered `index` (an i32 expression below the
-    /// type's cardinality) at `arr[base..]`.
-    pub(crate) fn value_at(&mut self, ty: &Ty, index: &str, arr: &str, base: &str) -> R<()> {
+    /// Writes the value numbered `index` (an expression below the type's
+    /// cardinality) at `arr[base..]`.
+    pub fn value_at(&mut self, ty: &Ty, index: &str, arr: &str, base: &str) -> R<()> {
         let index = self.bind_tmp(index);
         let base = self.bind_tmp(base);
+        let (zero, one) = (self.num(0u32), self.num(1u32));
         match ty {
             Ty::Bool | Ty::Int => self.line(format!("{arr}[{base}] = {index};")),
-            Ty::Range(lo, _) => self.line(format!("{arr}[{base}] = {} + {index};", lit(*lo)?)),
+            Ty::Range(lo, _) => {
+                let lo = self.lit(*lo)?;
+                self.line(format!("{arr}[{base}] = {lo} + {index};"))
+            }
             Ty::Enum(id) => {
                 self.card_of(ty)?;
                 let mut filler = Vec::new();
@@ -148,17 +160,11 @@ impl Gen<'_> {
                 for (t, v) in def.variants.iter().enumerate() {
                     let (first, offset) = self.types().variant_base(*id, t as u32);
                     let n = self.product(&v.fields)?;
-                    self.open(format!(
-                        "if ({index} >= {first}i && {index} < {}i) {{",
-                        first + n
-                    ));
-                    self.line(format!("{arr}[{base}] = {t}i;"));
-                    self.tuple_at(
-                        &v.fields,
-                        &format!("{index} - {first}i"),
-                        arr,
-                        &format!("{base} + {offset}i"),
-                    )?;
+                    let (f, end) = (self.num(first), self.num(first + n));
+                    self.open(format!("if ({index} >= {f} && {index} < {end}) {{"));
+                    self.line(format!("{arr}[{base}] = {};", self.num(t as u64)));
+                    let at = format!("{base} + {}", self.num(offset));
+                    self.tuple_at(&v.fields, &format!("{index} - {f}"), arr, &at)?;
                     self.close();
                 }
             }
@@ -168,48 +174,42 @@ impl Gen<'_> {
             }
             Ty::Array(idx, elem) => {
                 let n = self.card_of(idx)?;
-                let e = self.card_of(elem)?;
+                let e = self.num(self.card_of(elem)?);
                 let len = self.types().flat_len(elem);
                 let rest = self.tmp();
-                self.line(format!("var {rest} = {index};"));
-                self.open(format!("for (var j = {n}i - 1i; j >= 0i; j--) {{"));
-                self.value_at(
-                    elem,
-                    &format!("{rest} % {e}i"),
-                    arr,
-                    &format!("{base} + j * {len}i"),
-                )?;
-                self.line(format!("{rest} = {rest} / {e}i;"));
+                self.line(self.d.var(&rest, &index));
+                self.open(self.d.for_down("j", &self.num(n)));
+                let at = format!("{base} + j * {}", self.num(len));
+                self.value_at(elem, &format!("{rest} % {e}"), arr, &at)?;
+                self.line(format!("{rest} = {rest} / {e};"));
                 self.close();
             }
             Ty::Set(elem) => {
                 let n = self.card_of(elem)?;
-                self.line(format!(
-                    "for (var j = 0i; j < {n}i; j++) {{ {arr}[{base} + j] = ({index} >> u32(j)) & 1i; }}"
-                ));
+                let head = self.d.for_range("j", &zero, &self.num(n));
+                let bit = self.d.bit_of(&index, "j");
+                self.line(format!("{head} {arr}[{base} + j] = {bit}; }}"));
             }
             Ty::Seq(elem, cap) => {
-                let e = self.card_of(elem)?;
+                let e = self.num(self.card_of(elem)?);
                 let stride = self.types().flat_len(elem);
                 let mut filler = Vec::new();
                 self.types().default_value(ty, &mut filler);
                 self.write_default(arr, &base, &filler)?;
                 let (rest, power, n) = (self.tmp(), self.tmp(), self.tmp());
-                self.line(format!("var {rest} = {index};"));
-                self.line(format!("var {power} = 1i;"));
-                self.line(format!("var {n} = 0i;"));
+                self.line(self.d.var(&rest, &index));
+                self.line(self.d.var(&power, &one));
+                self.line(self.d.var(&n, &zero));
                 self.line(format!(
-                    "loop {{ if ({n} >= {cap}i || {rest} < {power}) {{ break; }} {rest} -= {power}; {power} *= {e}i; {n}++; }}"
+                    "loop {{ if ({n} >= {} || {rest} < {power}) {{ break; }} {rest} -= {power}; {power} *= {e}; {} }}",
+                    self.num(*cap),
+                    self.d.incr(&n)
                 ));
                 self.line(format!("{arr}[{base}] = {n};"));
-                self.open(format!("for (var j = {n} - 1i; j >= 0i; j--) {{"));
-                self.value_at(
-                    elem,
-                    &format!("{rest} % {e}i"),
-                    arr,
-                    &format!("{base} + 1i + j * {stride}i"),
-                )?;
-                self.line(format!("{rest} = {rest} / {e}i;"));
+                self.open(self.d.for_down("j", &n));
+                let at = format!("{base} + {one} + j * {}", self.num(stride));
+                self.value_at(elem, &format!("{rest} % {e}"), arr, &at)?;
+                self.line(format!("{rest} = {rest} / {e};"));
                 self.close();
             }
         }
@@ -218,7 +218,8 @@ impl Gen<'_> {
 
     fn write_default(&mut self, arr: &str, base: &str, filler: &[i64]) -> R<()> {
         for (k, v) in filler.iter().enumerate() {
-            self.line(format!("{arr}[{base} + {k}i] = {};", lit(*v)?));
+            let v = self.lit(*v)?;
+            self.line(format!("{arr}[{base} + {}] = {v};", self.num(k as u64)));
         }
         Ok(())
     }
@@ -233,7 +234,7 @@ impl Gen<'_> {
 
     fn tuple_at(&mut self, fields: &[(String, Ty)], index: &str, arr: &str, base: &str) -> R<()> {
         let rest = self.tmp();
-        self.line(format!("var {rest} = {index};"));
+        self.line(self.d.var(&rest, index));
         let mut offsets = Vec::with_capacity(fields.len());
         let mut offset = 0;
         for (_, t) in fields {
@@ -241,14 +242,10 @@ impl Gen<'_> {
             offset += self.types().flat_len(t);
         }
         for (i, (_, t)) in fields.iter().enumerate().rev() {
-            let c = self.card_of(t)?;
-            self.value_at(
-                t,
-                &format!("{rest} % {c}i"),
-                arr,
-                &format!("{base} + {}i", offsets[i]),
-            )?;
-            self.line(format!("{rest} = {rest} / {c}i;"));
+            let c = self.num(self.card_of(t)?);
+            let at = format!("{base} + {}", self.num(offsets[i]));
+            self.value_at(t, &format!("{rest} % {c}"), arr, &at)?;
+            self.line(format!("{rest} = {rest} / {c};"));
         }
         Ok(())
     }

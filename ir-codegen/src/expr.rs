@@ -1,41 +1,15 @@
-//! Expressions, places and statements of the model IR as WGSL statements.
-//!
-//! The generated code mirrors the reference evaluator (`model::eval`): flat
-//! values live in three private i32 arrays — `s` (the state being read or
-//! written), `fr` (the local frame) and `stk` (a value stack whose offsets
-//! are allocated here, at generation time). Every check the evaluator makes
-//! (ranges, bounds, division by zero, overflow, empty sequences) sets the
-//! private `err` flag instead of stopping; the kernel then hands the whole
-//! chunk to the CPU, which reproduces the exact error. Integers are i32 with
-//! overflow checks: a spec whose values leave i32 runs correctly, on the CPU.
+//! Expressions, places and statements of the model IR as statements of the
+//! dialect, mirroring `model::eval` step for step.
 
 use model::ir::{
     CmpOp, Domain, Expr, IntOp, Operand, Place, QuantKind, Root, SetOp, Step, Stmt, Ty,
 };
 
-use super::{Gen, R, Unsupported};
+use super::{Dialect, Gen, R, Unsupported};
 
-/// A WGSL i32 literal.
-pub(crate) fn lit(v: i64) -> R<String> {
-    if v == i64::from(i32::MIN) {
-        return Ok("(-2147483647i - 1i)".into());
-    }
-    let v = i32::try_from(v).map_err(|_| Unsupported::Constant(v))?;
-    Ok(if v < 0 {
-        format!("({v}i)")
-    } else {
-        format!("{v}i")
-    })
-}
-
-/// An i64 bound clamped to i32 (bounds wider than i32 hold every i32).
-fn clamp32(v: i64) -> i64 {
-    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))
-}
-
-impl Gen<'_> {
+impl<D: Dialect> Gen<'_, D> {
     /// Slots of the flat value of `e`.
-    pub(crate) fn len_of(&self, e: &Expr) -> u32 {
+    pub fn len_of(&self, e: &Expr) -> u32 {
         match e {
             Expr::Read(p) => p.len,
             Expr::Lit(v) => v.len() as u32,
@@ -52,9 +26,20 @@ impl Gen<'_> {
         }
     }
 
+    /// `elem(i, lo, count)`: the element number, range-checked.
+    fn elem(&mut self, i: &str, lo: i64, count: u32) -> R<String> {
+        let call = format!(
+            "elem({i}, {}, {}){}",
+            self.lit(lo)?,
+            self.num(count),
+            self.d.checked()
+        );
+        Ok(self.bind_tmp(&call))
+    }
+
     fn operand(&mut self, o: &Operand) -> R<String> {
         Ok(match o {
-            Operand::Int(v) => lit(*v)?,
+            Operand::Int(v) => self.lit(*v)?,
             Operand::Local(l) => self.bind_tmp(&format!("fr[{l}]")),
             Operand::Slot(s) => self.bind_tmp(&format!("s[{s}]")),
             Operand::SlotAt {
@@ -65,28 +50,18 @@ impl Gen<'_> {
                 stride,
                 ..
             } => {
-                let k = self.tmp();
-                self.line(format!(
-                    "let {k} = elem(fr[{local}], {}, {count}i);",
-                    lit(*lo)?
-                ));
-                self.bind_tmp(&format!("s[{offset}i + {k} * {stride}i]"))
+                let k = self.elem(&format!("fr[{local}]"), *lo, *count)?;
+                let at = format!("s[{} + {k} * {}]", self.num(*offset), self.num(*stride));
+                self.bind_tmp(&at)
             }
         })
     }
 
-    /// `let tN = <value>;`, returning tN.
-    pub(crate) fn bind_tmp(&mut self, value: &str) -> String {
-        let t = self.tmp();
-        self.line(format!("let {t} = {value};"));
-        t
-    }
-
     /// Evaluates a scalar expression; `sp` is the first free stack slot.
-    /// Returns an i32 WGSL expression valid at the current scope.
-    pub(crate) fn int(&mut self, e: &Expr, sp: u32) -> R<String> {
+    /// Returns an expression of the value type valid at the current scope.
+    pub fn int(&mut self, e: &Expr, sp: u32) -> R<String> {
         Ok(match e {
-            Expr::Int(v) => lit(*v)?,
+            Expr::Int(v) => self.lit(*v)?,
             Expr::Test { op, a, b } => {
                 let x = self.operand(a)?;
                 let y = self.operand(b)?;
@@ -98,11 +73,12 @@ impl Gen<'_> {
                     CmpOp::Gt => ">",
                     CmpOp::Ge => ">=",
                 };
-                self.bind_tmp(&format!("i32({x} {op} {y})"))
+                let v = self.d.int_of(&format!("{x} {op} {y}"));
+                self.bind_tmp(&v)
             }
             Expr::Local(l) => self.bind_tmp(&format!("fr[{l}]")),
             Expr::Slot(o) => self.bind_tmp(&format!("s[{o}]")),
-            Expr::Lit(v) => lit(v[0])?,
+            Expr::Lit(v) => self.lit(v[0])?,
             Expr::Bit {
                 offset,
                 index,
@@ -111,11 +87,11 @@ impl Gen<'_> {
             } => {
                 let i = self.int(index, sp)?;
                 let t = self.tmp();
-                let lo = lit(*lo)?;
-                self.line(format!("var {t} = 0i;"));
-                self.line(format!(
-                    "if ({i} >= {lo} && (u32({i}) - u32({lo})) < {count}u) {{ {t} = s[{offset}u + (u32({i}) - u32({lo}))]; }}"
-                ));
+                let lo = self.lit(*lo)?;
+                self.line(self.d.var(&t, &self.num(0u32)));
+                let inside = self.d.in_range(&i, &lo, u64::from(*count));
+                let at = format!("{} + {}", self.num(*offset), self.d.diff(&i, &lo));
+                self.line(format!("if ({inside}) {{ {t} = s[{at}]; }}"));
                 t
             }
             Expr::SlotAt {
@@ -126,7 +102,8 @@ impl Gen<'_> {
                 stride,
                 ..
             } => {
-                let at = self.element(index, *lo, *count, *stride, &format!("{offset}i"), sp)?;
+                let base = self.num(*offset);
+                let at = self.element(index, *lo, *count, *stride, &base, sp)?;
                 self.bind_tmp(&format!("s[{at}]"))
             }
             Expr::Read(place) => {
@@ -135,29 +112,30 @@ impl Gen<'_> {
             }
             Expr::Neg(a, _) => {
                 let a = self.int(a, sp)?;
-                self.bind_tmp(&format!("neg_ck({a})"))
+                self.bind_tmp(&format!("neg_ck({a}){}", self.d.checked()))
             }
             Expr::Abs(a, _) => {
                 let a = self.int(a, sp)?;
-                self.bind_tmp(&format!("abs_ck({a})"))
+                self.bind_tmp(&format!("abs_ck({a}){}", self.d.checked()))
             }
             Expr::Not(a) => {
                 let a = self.int(a, sp)?;
-                self.bind_tmp(&format!("1i - {a}"))
+                self.bind_tmp(&format!("{} - {a}", self.num(1u32)))
             }
             Expr::Arith(op, a, b, _) => {
                 let a = self.int(a, sp)?;
                 let b = self.int(b, sp)?;
+                let c = self.d.checked();
                 let v = match op {
-                    IntOp::Add => format!("add_ck({a}, {b})"),
-                    IntOp::Sub => format!("sub_ck({a}, {b})"),
-                    IntOp::Mul => format!("mul_ck({a}, {b})"),
-                    IntOp::Div => format!("div_ck({a}, {b})"),
-                    IntOp::Mod => format!("mod_ck({a}, {b})"),
-                    IntOp::Lt => format!("i32({a} < {b})"),
-                    IntOp::Le => format!("i32({a} <= {b})"),
-                    IntOp::Gt => format!("i32({a} > {b})"),
-                    IntOp::Ge => format!("i32({a} >= {b})"),
+                    IntOp::Add => format!("add_ck({a}, {b}){c}"),
+                    IntOp::Sub => format!("sub_ck({a}, {b}){c}"),
+                    IntOp::Mul => format!("mul_ck({a}, {b}){c}"),
+                    IntOp::Div => format!("div_ck({a}, {b}){c}"),
+                    IntOp::Mod => format!("mod_ck({a}, {b}){c}"),
+                    IntOp::Lt => self.d.int_of(&format!("{a} < {b}")),
+                    IntOp::Le => self.d.int_of(&format!("{a} <= {b}")),
+                    IntOp::Gt => self.d.int_of(&format!("{a} > {b}")),
+                    IntOp::Ge => self.d.int_of(&format!("{a} >= {b}")),
                     IntOp::Min => format!("min({a}, {b})"),
                     IntOp::Max => format!("max({a}, {b})"),
                 };
@@ -167,32 +145,49 @@ impl Gen<'_> {
                 if *len == 1 {
                     let x = self.int(a, sp)?;
                     let y = self.int(b, sp)?;
-                    self.bind_tmp(&format!("i32(({x} == {y}) != {negate})"))
+                    let v = self.d.int_of(&format!("({x} == {y}) != {negate}"));
+                    self.bind_tmp(&v)
                 } else {
                     self.push(a, sp)?;
                     self.push(b, sp + len)?;
                     let t = self.tmp();
-                    self.line(format!("var {t} = true;"));
+                    self.line(self.d.var(&t, "true"));
+                    let head = self.d.for_range("j", &self.num(0u32), &self.num(*len));
                     self.line(format!(
-                        "for (var j = 0u; j < {len}u; j++) {{ if (stk[{sp}u + j] != stk[{}u + j]) {{ {t} = false; break; }} }}",
-                        sp + len
+                        "{head} if (stk[{} + j] != stk[{} + j]) {{ {t} = false; break; }} }}",
+                        self.num(sp),
+                        self.num(sp + len)
                     ));
-                    self.bind_tmp(&format!("i32({t} != {negate})"))
+                    let v = self.d.int_of(&format!("{t} != {negate}"));
+                    self.bind_tmp(&v)
                 }
             }
             Expr::And(a, b) | Expr::Or(a, b) | Expr::Implies(a, b) => {
                 let x = self.int(a, sp)?;
                 let t = self.tmp();
+                let zero = self.num(0u32);
                 // And: b only when a; Or: b only when not a; Implies: b only when a.
                 let (first, run_b) = match e {
-                    Expr::And(..) => (format!("i32({x} != 0)"), format!("{t} != 0")),
-                    Expr::Or(..) => (format!("i32({x} != 0)"), format!("{t} == 0")),
-                    _ => (format!("i32({x} == 0)"), format!("{t} == 0")),
+                    Expr::And(..) => (
+                        self.d.int_of(&format!("{x} != {zero}")),
+                        format!("{t} != {zero}"),
+                    ),
+                    Expr::Or(..) => (
+                        self.d.int_of(&format!("{x} != {zero}")),
+                        format!("{t} == {zero}"),
+                    ),
+                    _ => (
+                        self.d.int_of(&format!("{x} == {zero}")),
+                        format!("{t} == {zero}"),
+                    ),
                 };
-                self.line(format!("var {t} = {first};"));
+                self.line(self.d.var(&t, &first));
                 self.open(format!("if ({run_b}) {{"));
                 let y = self.int(b, sp)?;
-                self.line(format!("{t} = i32({y} != 0);"));
+                self.line(format!(
+                    "{t} = {};",
+                    self.d.int_of(&format!("{y} != {zero}"))
+                ));
                 self.close();
                 t
             }
@@ -204,8 +199,8 @@ impl Gen<'_> {
             } => {
                 let c = self.int(cond, sp)?;
                 let t = self.tmp();
-                self.line(format!("var {t}: i32;"));
-                self.open(format!("if ({c} != 0) {{"));
+                self.line(self.d.decl(&t));
+                self.open(format!("if ({c} != {}) {{", self.num(0u32)));
                 let x = self.int(then, sp)?;
                 self.line(format!("{t} = {x};"));
                 self.reopen("} else {");
@@ -217,14 +212,14 @@ impl Gen<'_> {
             Expr::In { elem, elem_ty, set } => {
                 let (ok, ix) = self.index_of(elem, elem_ty, sp)?;
                 let t = self.tmp();
-                self.line(format!("var {t} = 0i;"));
+                self.line(self.d.var(&t, &self.num(0u32)));
                 self.open(format!("if ({ok}) {{"));
                 if let Expr::Read(place) = &**set {
                     let (arr, off) = self.place(place, sp)?;
                     self.line(format!("{t} = {arr}[{off} + {ix}];"));
                 } else {
                     self.push(set, sp)?;
-                    self.line(format!("{t} = stk[{sp}i + {ix}];"));
+                    self.line(format!("{t} = stk[{} + {ix}];", self.num(sp)));
                 }
                 self.close();
                 t
@@ -233,10 +228,13 @@ impl Gen<'_> {
                 self.push(a, sp)?;
                 self.push(b, sp + card)?;
                 let t = self.tmp();
-                self.line(format!("var {t} = 1i;"));
+                self.line(self.d.var(&t, &self.num(1u32)));
+                let head = self.d.for_range("j", &self.num(0u32), &self.num(*card));
                 self.line(format!(
-                    "for (var j = 0u; j < {card}u; j++) {{ if (stk[{sp}u + j] > stk[{}u + j]) {{ {t} = 0i; break; }} }}",
-                    sp + card
+                    "{head} if (stk[{} + j] > stk[{} + j]) {{ {t} = {}; break; }} }}",
+                    self.num(sp),
+                    self.num(sp + card),
+                    self.num(0u32)
                 ));
                 t
             }
@@ -245,14 +243,13 @@ impl Gen<'_> {
                     Expr::Read(place) => self.place(place, sp)?,
                     other => {
                         self.push(other, sp)?;
-                        ("stk", lit(i64::from(sp))?)
+                        ("stk", self.num(sp))
                     }
                 };
                 let t = self.tmp();
-                self.line(format!("var {t} = 0i;"));
-                self.line(format!(
-                    "for (var j = 0i; j < {card}i; j++) {{ {t} += {arr}[{off} + j]; }}"
-                ));
+                self.line(self.d.var(&t, &self.num(0u32)));
+                let head = self.d.for_range("j", &self.num(0u32), &self.num(*card));
+                self.line(format!("{head} {t} += {arr}[{off} + j]; }}"));
                 t
             }
             Expr::Len(q, _) => match &**q {
@@ -267,7 +264,7 @@ impl Gen<'_> {
             },
             Expr::IndexOf { value, ty, .. } => {
                 let (ok, ix) = self.index_of(value, ty, sp)?;
-                self.line(format!("if (!{ok}) {{ err = 1u; }}"));
+                self.line(format!("if (!{ok}) {{ {} }}", self.d.fail()));
                 ix
             }
             Expr::Quant {
@@ -310,7 +307,8 @@ impl Gen<'_> {
             self.line(format!("fr[{local}] = {v};"));
         } else {
             self.push(value, sp)?;
-            self.copy(("fr", local.to_string()), ("stk", sp.to_string()), len);
+            let (d, s) = (self.num(local), self.num(sp));
+            self.copy(("fr", d), ("stk", s), len);
         }
         Ok(())
     }
@@ -320,12 +318,15 @@ impl Gen<'_> {
         let ((da, d), (sa, s)) = (dst, src);
         if len <= 4 {
             for j in 0..len {
-                self.line(format!("{da}[({d}) + {j}] = {sa}[({s}) + {j}];"));
+                self.line(format!(
+                    "{da}[({d}) + {}] = {sa}[({s}) + {}];",
+                    self.num(j),
+                    self.num(j)
+                ));
             }
         } else {
-            self.line(format!(
-                "for (var j = 0i; j < {len}i; j++) {{ {da}[({d}) + j] = {sa}[({s}) + j]; }}"
-            ));
+            let head = self.d.for_range("j", &self.num(0u32), &self.num(len));
+            self.line(format!("{head} {da}[({d}) + j] = {sa}[({s}) + j]; }}"));
         }
     }
 
@@ -337,15 +338,16 @@ impl Gen<'_> {
             while j < values.len() && values[j] == values[i] {
                 j += 1;
             }
-            let v = lit(values[i])?;
+            let v = self.lit(values[i])?;
             if j - i <= 4 {
                 for k in i..j {
-                    self.line(format!("{arr}[({base}) + {k}] = {v};"));
+                    self.line(format!("{arr}[({base}) + {}] = {v};", self.num(k as u64)));
                 }
             } else {
-                self.line(format!(
-                    "for (var j = {i}i; j < {j}i; j++) {{ {arr}[({base}) + j] = {v}; }}"
-                ));
+                let head = self
+                    .d
+                    .for_range("j", &self.num(i as u64), &self.num(j as u64));
+                self.line(format!("{head} {arr}[({base}) + j] = {v}; }}"));
             }
             i = j;
         }
@@ -354,15 +356,15 @@ impl Gen<'_> {
 
     /// Evaluates any expression into `stk[at..at + len_of(e)]`; scratch
     /// space starts above that.
-    pub(crate) fn push(&mut self, e: &Expr, at: u32) -> R<()> {
+    pub fn push(&mut self, e: &Expr, at: u32) -> R<()> {
         let len = self.len_of(e);
         self.stack(at + len);
         match e {
             Expr::Read(place) => {
                 let (arr, off) = self.place(place, at + len)?;
-                self.copy(("stk", at.to_string()), (arr, off), len);
+                self.copy(("stk", self.num(at)), (arr, off), len);
             }
-            Expr::Lit(v) => self.write_consts("stk", &at.to_string(), v)?,
+            Expr::Lit(v) => self.write_consts("stk", &self.num(at), v)?,
             Expr::If {
                 cond,
                 then,
@@ -370,7 +372,7 @@ impl Gen<'_> {
                 ..
             } => {
                 let c = self.int(cond, at)?;
-                self.open(format!("if ({c} != 0) {{"));
+                self.open(format!("if ({c} != {}) {{", self.num(0u32)));
                 self.push(then, at)?;
                 self.reopen("} else {");
                 self.push(otherwise, at)?;
@@ -389,8 +391,8 @@ impl Gen<'_> {
                 offset,
                 fields,
             } => {
-                self.write_consts("stk", &at.to_string(), default)?;
-                self.line(format!("stk[{at}] = {tag}i;"));
+                self.write_consts("stk", &self.num(at), default)?;
+                self.line(format!("stk[{at}] = {};", self.num(*tag)));
                 let mut pos = at + offset;
                 // Each field is built above the variant (its scratch would
                 // overwrite the default slots after it), then moved down.
@@ -398,18 +400,18 @@ impl Gen<'_> {
                 for f in fields {
                     let n = self.len_of(f);
                     self.push(f, top)?;
-                    self.copy(("stk", pos.to_string()), ("stk", top.to_string()), n);
+                    self.copy(("stk", self.num(pos)), ("stk", self.num(top)), n);
                     pos += n;
                 }
             }
             Expr::SeqLit { elems, padding } => {
-                self.line(format!("stk[{at}] = {}i;", elems.len()));
+                self.line(format!("stk[{at}] = {};", self.num(elems.len() as u64)));
                 let mut pos = at + 1;
                 for x in elems {
                     self.push(x, pos)?;
                     pos += self.len_of(x);
                 }
-                self.write_consts("stk", &pos.to_string(), padding)?;
+                self.write_consts("stk", &self.num(pos), padding)?;
             }
             Expr::Sub {
                 base,
@@ -419,8 +421,8 @@ impl Gen<'_> {
             } => {
                 self.stack(at + base_len);
                 self.push(base, at)?;
-                let off = self.step(step, "stk", &at.to_string(), at + base_len)?;
-                self.copy(("stk", at.to_string()), ("stk", off), *len);
+                let off = self.step(step, "stk", &self.num(at), at + base_len)?;
+                self.copy(("stk", self.num(at)), ("stk", off), *len);
             }
             Expr::SetLit {
                 elems,
@@ -428,13 +430,19 @@ impl Gen<'_> {
                 card,
                 ..
             } => {
+                let head = self.d.for_range("j", &self.num(0u32), &self.num(*card));
                 self.line(format!(
-                    "for (var j = 0u; j < {card}u; j++) {{ stk[{at}u + j] = 0i; }}"
+                    "{head} stk[{} + j] = {}; }}",
+                    self.num(at),
+                    self.num(0u32)
                 ));
                 for x in elems {
                     let (ok, ix) = self.index_of(x, elem_ty, at + card)?;
                     self.line(format!(
-                        "if ({ok}) {{ stk[{at}i + {ix}] = 1i; }} else {{ err = 1u; }}"
+                        "if ({ok}) {{ stk[{} + {ix}] = {}; }} else {{ {} }}",
+                        self.num(at),
+                        self.num(1u32),
+                        self.d.fail()
                     ));
                 }
             }
@@ -442,13 +450,14 @@ impl Gen<'_> {
                 self.push(a, at)?;
                 self.push(b, at + card)?;
                 let f = match op {
-                    SetOp::Union => "x | y",
-                    SetOp::Inter => "x & y",
-                    SetOp::Minus => "x & (1i - y)",
+                    SetOp::Union => "x | y".to_string(),
+                    SetOp::Inter => "x & y".to_string(),
+                    SetOp::Minus => format!("x & ({} - y)", self.num(1u32)),
                 };
+                let head = self.d.for_range("j", &self.num(0u32), &self.num(*card));
+                let (a, b) = (self.num(at), self.num(at + card));
                 self.line(format!(
-                    "for (var j = 0u; j < {card}u; j++) {{ let x = stk[{at}u + j]; let y = stk[{}u + j]; stk[{at}u + j] = {f}; }}",
-                    at + card
+                    "{head} let x = stk[{a} + j]; let y = stk[{b} + j]; stk[{a} + j] = {f}; }}"
                 ));
             }
             Expr::Let {
@@ -468,8 +477,8 @@ impl Gen<'_> {
         Ok(())
     }
 
-    /// Resolves a place: (array, i32 offset expression).
-    pub(crate) fn place(&mut self, place: &Place, sp: u32) -> R<(&'static str, String)> {
+    /// Resolves a place: (array, offset expression).
+    pub fn place(&mut self, place: &Place, sp: u32) -> R<(&'static str, String)> {
         let arr = match place.root {
             Root::State => "s",
             Root::Local => {
@@ -477,7 +486,7 @@ impl Gen<'_> {
                 "fr"
             }
         };
-        let mut off = format!("{}i", place.offset);
+        let mut off = self.num(place.offset);
         for step in &place.steps {
             off = self.step(step, arr, &off, sp)?;
         }
@@ -496,14 +505,14 @@ impl Gen<'_> {
         sp: u32,
     ) -> R<String> {
         let i = self.int(index, sp)?;
-        let k = self.bind_tmp(&format!("elem({i}, {}, {count}i)", lit(lo)?));
-        Ok(self.bind_tmp(&format!("{base} + {k} * {stride}i")))
+        let k = self.elem(&i, lo, count)?;
+        Ok(self.bind_tmp(&format!("{base} + {k} * {}", self.num(stride))))
     }
 
     /// One step from offset `base` of `arr`; returns the new offset.
     fn step(&mut self, step: &Step, arr: &str, base: &str, sp: u32) -> R<String> {
         Ok(match step {
-            Step::Offset(o) => self.bind_tmp(&format!("{base} + {o}i")),
+            Step::Offset(o) => self.bind_tmp(&format!("{base} + {}", self.num(*o))),
             Step::Index {
                 index,
                 lo,
@@ -514,48 +523,70 @@ impl Gen<'_> {
             Step::SeqIndex { index, stride, .. } => {
                 let i = self.int(index, sp)?;
                 let b = self.bind_tmp(base);
-                let k = self.bind_tmp(&format!("seq_index({i}, {arr}[{b}])"));
-                self.bind_tmp(&format!("{b} + 1i + {k} * {stride}i"))
+                let k = self.bind_tmp(&format!("seq_index({i}, {arr}[{b}]){}", self.d.checked()));
+                self.bind_tmp(&format!(
+                    "{b} + {} + {k} * {}",
+                    self.num(1u32),
+                    self.num(*stride)
+                ))
             }
             Step::SeqEnd { first, stride, .. } => {
                 let b = self.bind_tmp(base);
                 let n = self.bind_tmp(&format!("{arr}[{b}]"));
-                self.line(format!("if ({n} <= 0i) {{ err = 1u; }}"));
+                self.line(format!(
+                    "if ({n} <= {}) {{ {} }}",
+                    self.num(0u32),
+                    self.d.fail()
+                ));
                 let k = if *first {
-                    "0i".to_string()
+                    self.num(0u32)
                 } else {
-                    self.bind_tmp(&format!("max({n} - 1i, 0i)"))
+                    self.bind_tmp(&format!(
+                        "max({n} - {}, {})",
+                        self.num(1u32),
+                        self.num(0u32)
+                    ))
                 };
-                self.bind_tmp(&format!("{b} + 1i + {k} * {stride}i"))
+                self.bind_tmp(&format!(
+                    "{b} + {} + {k} * {}",
+                    self.num(1u32),
+                    self.num(*stride)
+                ))
             }
             Step::VariantField { tags, .. } => {
                 let b = self.bind_tmp(base);
                 let tag = self.bind_tmp(&format!("{arr}[{b}]"));
                 let o = self.tmp();
-                self.line(format!("var {o} = 0i;"));
+                self.line(self.d.var(&o, &self.num(0u32)));
                 let mut chain = String::new();
                 for (t, off) in tags {
-                    chain.push_str(&format!("if ({tag} == {t}i) {{ {o} = {off}i; }} else "));
+                    chain.push_str(&format!(
+                        "if ({tag} == {}) {{ {o} = {}; }} else ",
+                        self.num(*t),
+                        self.num(*off)
+                    ));
                 }
-                chain.push_str("{ err = 1u; }");
+                chain.push_str(&format!("{{ {} }}", self.d.fail()));
                 self.line(chain);
                 self.bind_tmp(&format!("{b} + {o}"))
             }
         })
     }
 
-    /// (ok: bool expr, index: i32 expr) of a value among its type's values.
+    /// (ok: bool expr, index expr) of a value among its type's values.
     fn index_of(&mut self, e: &Expr, ty: &Ty, sp: u32) -> R<(String, String)> {
         if let Ty::Range(lo, hi) = ty {
             let v = self.int(e, sp)?;
-            let ok = self.bind_tmp(&format!("({v} >= {} && {v} <= {})", lit(*lo)?, lit(*hi)?));
-            let ix = self.bind_tmp(&format!("i32(u32({v}) - u32({}))", lit(*lo)?));
+            let (l, h) = (self.lit(*lo)?, self.lit(*hi)?);
+            let ok = self.bind_tmp(&format!("({v} >= {l} && {v} <= {h})"));
+            let ix = self.bind_tmp(&self.d.diff(&v, &l));
             return Ok((ok, ix));
         }
         let len = self.types().flat_len(ty);
         self.push(e, sp)?;
         self.stack(sp + len);
-        self.value_index(ty, "stk", &format!("{sp}i"))
+        let base = self.num(sp);
+        self.value_index(ty, "stk", &base)
     }
 
     fn quant(
@@ -568,20 +599,33 @@ impl Gen<'_> {
         sp: u32,
     ) -> R<String> {
         let acc = self.tmp();
-        let init = if kind == QuantKind::Forall { 1 } else { 0 };
-        self.line(format!("var {acc} = {init}i;"));
+        let init = if kind == QuantKind::Forall { 1u32 } else { 0 };
+        self.line(self.d.var(&acc, &self.num(init)));
         let (inner, opened) = self.open_domain(local, len, domain, sp)?;
         let x = self.int(body, inner)?;
+        let (zero, one) = (self.num(0u32), self.num(1u32));
         match kind {
-            QuantKind::Forall => self.line(format!("if ({x} == 0i) {{ {acc} = 0i; break; }}")),
-            QuantKind::Exists => self.line(format!("if ({x} != 0i) {{ {acc} = 1i; break; }}")),
+            QuantKind::Forall => {
+                self.line(format!("if ({x} == {zero}) {{ {acc} = {zero}; break; }}"))
+            }
+            QuantKind::Exists => {
+                self.line(format!("if ({x} != {zero}) {{ {acc} = {one}; break; }}"))
+            }
             QuantKind::Count => self.line(format!("{acc} = {acc} + {x};")),
-            QuantKind::Sum => self.line(format!("{acc} = add_ck({acc}, {x});")),
+            QuantKind::Sum => self.line(format!("{acc} = add_ck({acc}, {x}){};", self.d.checked())),
         }
         for _ in 0..opened {
             self.close();
         }
         Ok(acc)
+    }
+
+    /// A loop of `j` over `0..n`, with the dialect's failure guard.
+    fn open_loop(&mut self, j: &str, n: &str) {
+        self.open(self.d.for_range(j, &self.num(0u32), n));
+        if let Some(g) = self.d.loop_guard() {
+            self.line(g);
+        }
     }
 
     /// Opens the loop over a domain with the element bound at `local`;
@@ -597,12 +641,14 @@ impl Gen<'_> {
                     ))
                 })?;
                 let j = self.tmp();
-                self.open(format!("for (var {j} = 0i; {j} < {card}i; {j}++) {{"));
-                self.line("if (err != 0u) { break; }");
+                self.open_loop(&j, &self.num(card));
                 match ty {
-                    Ty::Range(lo, _) => self.line(format!("fr[{local}] = {} + {j};", lit(*lo)?)),
+                    Ty::Range(lo, _) => {
+                        let lo = self.lit(*lo)?;
+                        self.line(format!("fr[{local}] = {lo} + {j};"))
+                    }
                     Ty::Bool => self.line(format!("fr[{local}] = {j};")),
-                    _ => self.value_at(ty, &j, "fr", &format!("{local}i"))?,
+                    _ => self.value_at(ty, &j, "fr", &self.num(local))?,
                 }
                 Ok((sp, 1))
             }
@@ -610,29 +656,35 @@ impl Gen<'_> {
                 let card = self.len_of(set);
                 self.push(set, sp)?;
                 let j = self.tmp();
-                self.open(format!("for (var {j} = 0i; {j} < {card}i; {j}++) {{"));
-                self.line("if (err != 0u) { break; }");
-                self.open(format!("if (stk[{sp}i + {j}] != 0i) {{"));
-                self.value_at(elem, &j, "fr", &format!("{local}i"))?;
+                self.open_loop(&j, &self.num(card));
+                self.open(format!(
+                    "if (stk[{} + {j}] != {}) {{",
+                    self.num(sp),
+                    self.num(0u32)
+                ));
+                self.value_at(elem, &j, "fr", &self.num(local))?;
                 Ok((sp + card, 2))
             }
             Domain::Seq { seq, stride } => {
                 let total = self.len_of(seq);
                 let cap = (total - 1) / stride.max(&1);
                 self.push(seq, sp)?;
-                let n = self.bind_tmp(&format!("clamp(stk[{sp}], 0i, {cap}i)"));
+                let n = self.bind_tmp(&format!(
+                    "clamp(stk[{sp}], {}, {})",
+                    self.num(0u32),
+                    self.num(cap)
+                ));
                 let j = self.tmp();
-                self.open(format!("for (var {j} = 0i; {j} < {n}; {j}++) {{"));
-                self.line("if (err != 0u) { break; }");
-                let from = format!("{}i + {j} * {stride}i", sp + 1);
-                self.copy(("fr", local.to_string()), ("stk", from), *stride);
+                self.open_loop(&j, &n);
+                let from = format!("{} + {j} * {}", self.num(sp + 1), self.num(*stride));
+                self.copy(("fr", self.num(local)), ("stk", from), *stride);
                 Ok((sp + total, 1))
             }
         }
     }
 
     /// Statements that write the working state `s`.
-    pub(crate) fn stmts(&mut self, stmts: &[Stmt], sp: u32) -> R<()> {
+    pub fn stmts(&mut self, stmts: &[Stmt], sp: u32) -> R<()> {
         for s in stmts {
             self.stmt(s, sp)?;
         }
@@ -640,14 +692,14 @@ impl Gen<'_> {
     }
 
     fn check_bounds(&mut self, v: &str, (lo, hi): (i64, i64)) -> R<()> {
-        let (lo, hi) = (clamp32(lo), clamp32(hi));
-        if lo == i64::from(i32::MIN) && hi == i64::from(i32::MAX) {
+        let Some((lo, hi)) = self.d.bounds(lo, hi) else {
             return Ok(());
-        }
+        };
         self.line(format!(
-            "if ({v} < {} || {v} > {}) {{ err = 1u; }}",
-            lit(lo)?,
-            lit(hi)?
+            "if ({v} < {} || {v} > {}) {{ {} }}",
+            self.lit(lo)?,
+            self.lit(hi)?,
+            self.d.fail()
         ));
         Ok(())
     }
@@ -660,9 +712,16 @@ impl Gen<'_> {
             (1..=16.min(n)).find(|p| n % p == 0 && (*p..n).all(|i| bounds[i] == bounds[i - p]));
         match period {
             Some(p) if n / p > 2 => {
-                self.open(format!("for (var j = 0u; j < {n}u; j += {p}u) {{"));
+                self.open(
+                    self.d
+                        .for_step("j", &self.num(n as u64), &self.num(p as u64)),
+                );
                 for (k, b) in bounds[..p].iter().enumerate() {
-                    let v = self.bind_tmp(&format!("stk[{at}u + j + {k}u]"));
+                    let v = self.bind_tmp(&format!(
+                        "stk[{} + j + {}]",
+                        self.num(at),
+                        self.num(k as u64)
+                    ));
                     self.check_bounds(&v, *b)?;
                 }
                 self.close();
@@ -678,6 +737,7 @@ impl Gen<'_> {
     }
 
     fn stmt(&mut self, st: &Stmt, sp: u32) -> R<()> {
+        let (zero, one) = (self.num(0u32), self.num(1u32));
         match st {
             Stmt::Assign {
                 place,
@@ -694,7 +754,7 @@ impl Gen<'_> {
                 } else {
                     self.push(value, sp)?;
                     self.check_stack_bounds(sp, bounds)?;
-                    self.copy((arr, off), ("stk", sp.to_string()), place.len);
+                    self.copy((arr, off), ("stk", self.num(sp)), place.len);
                 }
             }
             Stmt::Let { local, len, value } => self.bind(*local, *len, value, sp)?,
@@ -704,7 +764,7 @@ impl Gen<'_> {
                 otherwise,
             } => {
                 let c = self.int(cond, sp)?;
-                self.open(format!("if ({c} != 0) {{"));
+                self.open(format!("if ({c} != {zero}) {{"));
                 self.stmts(then, sp)?;
                 if !otherwise.is_empty() {
                     self.reopen("} else {");
@@ -735,9 +795,10 @@ impl Gen<'_> {
                 let (arr, off) = self.place(place, sp)?;
                 let off = self.bind_tmp(&off);
                 let (ok, ix) = self.index_of(elem, elem_ty, sp)?;
+                let v = if *remove { &zero } else { &one };
                 self.line(format!(
-                    "if ({ok}) {{ {arr}[{off} + {ix}] = {}i; }} else {{ err = 1u; }}",
-                    i32::from(!remove)
+                    "if ({ok}) {{ {arr}[{off} + {ix}] = {v}; }} else {{ {} }}",
+                    self.d.fail()
                 ));
             }
             Stmt::SetBit {
@@ -749,8 +810,9 @@ impl Gen<'_> {
                 ..
             } => {
                 let i = self.int(index, sp)?;
-                let k = self.bind_tmp(&format!("elem({i}, {}, {count}i)", lit(*lo)?));
-                self.line(format!("s[{offset}i + {k}] = {}i;", i32::from(*value)));
+                let k = self.elem(&i, *lo, *count)?;
+                let v = if *value { &one } else { &zero };
+                self.line(format!("s[{} + {k}] = {v};", self.num(*offset)));
             }
             Stmt::Push {
                 place,
@@ -763,13 +825,20 @@ impl Gen<'_> {
                 let (arr, off) = self.place(place, sp)?;
                 let off = self.bind_tmp(&off);
                 let n = self.bind_tmp(&format!("{arr}[{off}]"));
-                self.line(format!("if ({n} < 0i || {n} >= {cap}i) {{ err = 1u; }}"));
-                let n = self.bind_tmp(&format!("clamp({n}, 0i, {}i)", cap.saturating_sub(1)));
+                self.line(format!(
+                    "if ({n} < {zero} || {n} >= {}) {{ {} }}",
+                    self.num(*cap),
+                    self.d.fail()
+                ));
+                let n = self.bind_tmp(&format!(
+                    "clamp({n}, {zero}, {})",
+                    self.num(cap.saturating_sub(1))
+                ));
                 self.push(elem, sp)?;
                 self.check_stack_bounds(sp, bounds)?;
-                let at = format!("{off} + 1i + {n} * {stride}i");
-                self.copy((arr, at), ("stk", sp.to_string()), *stride);
-                self.line(format!("{arr}[{off}] = {n} + 1i;"));
+                let at = format!("{off} + {one} + {n} * {}", self.num(*stride));
+                self.copy((arr, at), ("stk", self.num(sp)), *stride);
+                self.line(format!("{arr}[{off}] = {n} + {one};"));
             }
             Stmt::Pop {
                 place,
@@ -781,22 +850,37 @@ impl Gen<'_> {
             } => {
                 let (arr, off) = self.place(place, sp)?;
                 let off = self.bind_tmp(&off);
-                let n = self.bind_tmp(&format!("clamp({arr}[{off}], 0i, {cap}i)"));
+                let n = self.bind_tmp(&format!("clamp({arr}[{off}], {zero}, {})", self.num(*cap)));
                 let k = match at {
                     Some(e) => self.int(e, sp)?,
-                    None => "0i".into(),
+                    None => zero.clone(),
                 };
-                self.line(format!("if ({k} < 0i || {k} >= {n}) {{ err = 1u; }}"));
-                self.open(format!("if ({k} >= 0i && {k} < {n}) {{"));
+                self.line(format!(
+                    "if ({k} < {zero} || {k} >= {n}) {{ {} }}",
+                    self.d.fail()
+                ));
+                self.open(format!("if ({k} >= {zero} && {k} < {n}) {{"));
                 // Elements after `k` move down one; the freed last slot gets
                 // the canonical filler.
-                self.line(format!(
-                    "for (var j = {off} + 1i + {k} * {stride}i; j < {off} + 1i + ({n} - 1i) * {stride}i; j++) {{ {arr}[j] = {arr}[j + {stride}i]; }}"
-                ));
-                let last = self.bind_tmp(&format!("{off} + 1i + ({n} - 1i) * {stride}i"));
+                let stride = self.num(*stride);
+                let head = self.d.for_range(
+                    "j",
+                    &format!("{off} + {one} + {k} * {stride}"),
+                    &format!("{off} + {one} + ({n} - {one}) * {stride}"),
+                );
+                self.line(format!("{head} {arr}[j] = {arr}[j + {stride}]; }}"));
+                let last = self.bind_tmp(&format!("{off} + {one} + ({n} - {one}) * {stride}"));
                 self.write_consts(arr, &last, filler)?;
-                self.line(format!("{arr}[{off}] = {n} - 1i;"));
+                self.line(format!("{arr}[{off}] = {n} - {one};"));
                 self.close();
+            }
+            // A target that carries messages itself gets the message built
+            // and handed over; otherwise the network update it lowers to.
+            Stmt::Send { dst, msg, .. } if self.d.captures_sends() => {
+                let d = self.int(dst, sp)?;
+                let len = self.len_of(msg);
+                self.push(msg, sp)?;
+                self.line(self.d.send(&d, sp, len));
             }
             Stmt::Send { lowered, .. } => self.stmts(lowered, sp)?,
             Stmt::Clear { place, filler } => {
@@ -806,7 +890,7 @@ impl Gen<'_> {
             }
             Stmt::Assert { cond, .. } => {
                 let c = self.int(cond, sp)?;
-                self.line(format!("if ({c} == 0i) {{ err = 1u; }}"));
+                self.line(format!("if ({c} == {zero}) {{ {} }}", self.d.fail()));
             }
         }
         Ok(())
