@@ -1,6 +1,7 @@
 //! The progress display: an indicatif line on a terminal, otherwise a plain
 //! line on stderr every few seconds (for batch jobs' logs).
 
+use crate::output::errln;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,7 +92,7 @@ impl Display {
                         b.tick();
                     }
                     None if last_plain.elapsed() >= PLAIN_INTERVAL => {
-                        eprintln!("fathom: {}", line(&s, elapsed, rate));
+                        errln!("fathom: {}", line(&s, elapsed, rate));
                         last_plain = Instant::now();
                     }
                     None => {}

@@ -709,7 +709,7 @@ impl<D: Dialect> Gen<'_, D> {
     fn check_stack_bounds(&mut self, at: u32, bounds: &[(i64, i64)]) -> R<()> {
         let n = bounds.len();
         let period =
-            (1..=16.min(n)).find(|p| n % p == 0 && (*p..n).all(|i| bounds[i] == bounds[i - p]));
+            (1..=16.min(n)).find(|p| n.is_multiple_of(*p) && (*p..n).all(|i| bounds[i] == bounds[i - p]));
         match period {
             Some(p) if n / p > 2 => {
                 self.open(

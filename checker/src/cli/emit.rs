@@ -8,6 +8,7 @@
 //! complete passing `fathom check` writes one; `fathom emit` looks for one
 //! and runs the check itself when there is none.
 
+use crate::output::{err, errln, outln};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -106,9 +107,9 @@ pub(super) fn run(args: &EmitArgs) -> Exit {
     match emit(args) {
         Ok(exit) => exit,
         Err(e) => {
-            eprint!("{e}");
+            err!("{e}");
             if !e.to_string().ends_with('\n') {
-                eprintln!();
+                errln!();
             }
             e.exit()
         }
@@ -132,13 +133,13 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
     let checked = if find_record(&loaded).is_some() {
         Checked::Record
     } else if args.force {
-        eprintln!(
+        errln!(
             "fathom emit: warning: no passing check of `{}` with these constants is on record; emitting anyway (--force)",
             loaded.source.name
         );
         Checked::Forced
     } else {
-        eprintln!(
+        errln!(
             "fathom emit: no passing check of `{}` ({}) on record; checking it now",
             loaded.source.name,
             consts_text(&loaded)
@@ -149,7 +150,7 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
                 Some(v) => format!("{} `{}`: {}", v.kind.as_str(), v.name, v.message),
                 None => format!("{:?}", o.status).to_lowercase(),
             };
-            eprintln!(
+            errln!(
                 "fathom emit: `{}` did not pass its check ({why}); run `fathom check {}` for the trace, fix the spec, or emit anyway with --force",
                 loaded.source.name,
                 args.spec.display()

@@ -2,21 +2,13 @@
 //! its report, and maps every outcome to the exit codes of CLI.md in one
 //! place ([`Exit`]).
 
-/// `println!` for results on stdout, which a reader may close early
-/// (`fathom ... | head`): the rest is dropped, nothing panics.
-macro_rules! outln {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
-}
-
 pub mod defs;
 mod emit;
 mod validate;
 
+use crate::output::{self, err, errln, out, outln};
 use std::collections::{BTreeMap, HashMap};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -136,9 +128,9 @@ fn load_spec(path: &Path, consts: &[(String, i64)]) -> Result<Loaded, RunError> 
 }
 
 fn fail(args: &SpecArgs, e: RunError) -> Exit {
-    eprint!("{e}");
+    err!("{e}");
     if !e.to_string().ends_with('\n') {
-        eprintln!();
+        errln!();
     }
     if args.json {
         let consts = args.consts.iter().cloned().collect();
@@ -203,14 +195,14 @@ fn check(args: &CheckArgs) -> Exit {
     }
     if let Some(cp) = &config.checkpoint {
         match outcome.status {
-            Status::Stopped => eprintln!(
+            Status::Stopped => errln!(
                 "fathom: stopped at depth {} with a checkpoint in `{}`; continue with: fathom check {} --resume {} (and the same --const and options)",
                 outcome.depth,
                 cp.dir.display(),
                 sargs.spec.display(),
                 cp.dir.display()
             ),
-            Status::StoreFailed => eprintln!(
+            Status::StoreFailed => errln!(
                 "fathom: could not write to the store: {}; the previous checkpoint in `{}` is intact and can be resumed",
                 outcome.error.as_deref().unwrap_or("unknown error"),
                 cp.dir.display()
@@ -218,13 +210,13 @@ fn check(args: &CheckArgs) -> Exit {
             _ => {}
         }
     } else if outcome.status == Status::BackendFailed {
-        eprintln!(
+        errln!(
             "fathom: {}; the run stops at depth {} (no count is reported as complete)",
             outcome.error.as_deref().unwrap_or("the backend failed"),
             outcome.depth
         );
     } else if outcome.status == Status::StoreFailed {
-        eprintln!(
+        errln!(
             "fathom: the state store failed: {}; the run stops here (no count is reported as complete)",
             outcome.error.as_deref().unwrap_or("unknown error")
         );
@@ -286,7 +278,7 @@ fn explore<F: Fingerprint>(
             Ok(s) => Some(s),
             Err(gpu_kernels::GpuError::NoAdapter(_)) => None,
             Err(e) => {
-                eprintln!("fathom: {e}; using the CPU backend");
+                errln!("fathom: {e}; using the CPU backend");
                 None
             }
         },
@@ -496,23 +488,19 @@ fn write_violation(args: &SpecArgs, loaded: &Loaded, v: &Violation) -> Result<()
         TraceFormat::Itf => report::trace_itf(&loaded.model, &spec, v, t),
     });
     if args.json {
-        eprint!("{head}");
+        err!("{head}");
     } else {
-        print!("{head}");
+        out!("{head}");
     }
     let Some(trace) = trace else { return Ok(()) };
     match &args.trace_out {
         Some(path) => write_file(path, &trace),
         None if args.json => {
-            eprint!("{trace}");
+            err!("{trace}");
             Ok(())
         }
         None => {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(trace.as_bytes());
-            if !trace.ends_with('\n') {
-                let _ = writeln!(out);
-            }
+            output::write_block(output::Stream::Stdout, &trace);
             Ok(())
         }
     }

@@ -5,15 +5,16 @@
 
 use super::defs::ValidateArgs;
 use super::{Exit, RunError, load_spec};
+use crate::output::{err, errln, outln};
 use crate::validate::{self, Invalid};
 
 pub(super) fn run(args: &ValidateArgs) -> Exit {
     let loaded = match load_spec(&args.spec, &args.consts) {
         Ok(l) => l,
         Err(e) => {
-            eprint!("{e}");
+            err!("{e}");
             if !e.to_string().ends_with('\n') {
-                eprintln!();
+                errln!();
             }
             return e.exit();
         }
@@ -27,7 +28,7 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
                     "fathom validate: cannot read `{}`: {e}",
                     path.display()
                 ));
-                eprintln!("{e}");
+                errln!("{e}");
                 return e.exit();
             }
         }
@@ -59,7 +60,7 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
     match result {
         Ok(v) => {
             if v.steps == 0 {
-                eprintln!(
+                errln!(
                     "fathom validate: warning: the logs hold no steps (is that the right directory?)"
                 );
             }
@@ -99,7 +100,7 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
                             "node": x.node, "rule": x.rule, "reason": x.reason}})
                 );
             }
-            eprintln!(
+            errln!(
                 "fathom validate: not a behavior of `{}`: {text}",
                 loaded.model.name
             );

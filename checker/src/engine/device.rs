@@ -22,6 +22,7 @@
 //! device places new states in the CPU's order (by parent, then rule
 //! instance), so ids, parents and findings agree.
 
+use crate::output::errln;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
@@ -154,7 +155,7 @@ impl<F: Fingerprint> Engine<'_, F> {
         match self.move_to_device(dev, &mut frontier) {
             Ok(true) => {}
             Ok(false) => {
-                eprintln!("fathom: the first frontier does not fit the GPU; the CPU explores");
+                errln!("fathom: the first frontier does not fit the GPU; the CPU explores");
                 return self.levels(cpu, progress, frontier, level_base, depth);
             }
             Err(Fail::Store(e)) => return self.store_failed(depth, e),
@@ -426,7 +427,7 @@ impl<F: Fingerprint> Engine<'_, F> {
         let next = frontier.len();
         if !self.move_to_device(dev, &mut frontier)? {
             // The next frontier is past the device's: the CPU goes on.
-            eprintln!(
+            errln!(
                 "fathom: the frontier at depth {} does not fit the GPU; the CPU goes on",
                 depth + 1
             );
@@ -559,7 +560,7 @@ impl<F: Fingerprint> Engine<'_, F> {
             out.error = Some(e.to_string());
             return out;
         }
-        eprintln!("fathom: {e}; going on with the CPU backend from the last complete level");
+        errln!("fathom: {e}; going on with the CPU backend from the last complete level");
         report.fell_back = true;
         // The log holds whole levels; the last one it holds is the frontier.
         let held = self.log.len();
