@@ -288,6 +288,16 @@ fn action_json(model: &Model, action: &Action) -> Json {
     }
 }
 
+/// `value` as one line of JSON. The reports are plain data (string keys,
+/// no custom serializers), which always serializes: a failure is a bug.
+pub fn json_line<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("a report serializes")
+}
+
+fn json_pretty<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("a report serializes")
+}
+
 /// Fathom's JSON trace: states in order, each with its action, its
 /// variables, and the names of those that changed.
 pub fn trace_json(model: &Model, spec: &str, v: &Violation, trace: &Trace) -> String {
@@ -324,7 +334,7 @@ pub fn trace_json(model: &Model, spec: &str, v: &Violation, trace: &Trace) -> St
         "states": states,
         "failing_step": failing,
     });
-    serde_json::to_string_pretty(&out).unwrap_or_default()
+    json_pretty(&out)
 }
 
 /// The Informal Trace Format (ITF, Apalache ADR-015).
@@ -352,5 +362,5 @@ pub fn trace_itf(model: &Model, spec: &str, v: &Violation, trace: &Trace) -> Str
         "vars": model.vars.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
         "states": states,
     });
-    serde_json::to_string_pretty(&out).unwrap_or_default()
+    json_pretty(&out)
 }

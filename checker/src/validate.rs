@@ -133,11 +133,22 @@ fn before_or_equal(a: &[u64], b: &[u64]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x <= y)
 }
 
-/// Validates parsed logs against the model.
+/// Validates parsed logs against the model: each log alone, then the
+/// logs together (no step after one that no log holds; every receipt
+/// matches its send), then a replay through the spec.
 pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
     let nodes = m.node_names();
+    let pid_of_log = check_each_log(&nodes, logs)?;
+    check_none_missing(&nodes, logs, &pid_of_log)?;
+    check_receipts(m, logs)?;
+    replay(m, logs, nodes.len())
+}
+
+/// Each log holds the steps of one node, numbered 1, 2, ... by its own
+/// clock entry, with a clock of the spec's width; no two logs share a
+/// node. The node id of each log (`usize::MAX` for an empty one).
+fn check_each_log(nodes: &[String], logs: &[Vec<LoggedStep>]) -> Result<Vec<usize>, Invalid> {
     let n = nodes.len();
-    // 1. Each log alone.
     let mut pid_of_log = Vec::new();
     for (log, steps) in logs.iter().enumerate() {
         let Some(first) = steps.first() else {
@@ -194,7 +205,16 @@ pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
         }
         pid_of_log.push(first.pid);
     }
-    // No step may have happened after a step that no log holds.
+    Ok(pid_of_log)
+}
+
+/// No step may have happened after a step that no log holds.
+fn check_none_missing(
+    nodes: &[String],
+    logs: &[Vec<LoggedStep>],
+    pid_of_log: &[usize],
+) -> Result<(), Invalid> {
+    let n = nodes.len();
     let mut steps_of = vec![0u64; n];
     for (log, steps) in logs.iter().enumerate() {
         if let Some(&pid) = pid_of_log.get(log).filter(|p| **p < n) {
@@ -215,7 +235,12 @@ pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
             }
         }
     }
-    // 2. Every receipt matches its send, once.
+    Ok(())
+}
+
+/// Every receipt matches its send (once, where the network consumes),
+/// and happened after it.
+fn check_receipts(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<(), Invalid> {
     let mut sends: HashMap<(usize, usize, u64), (&LoggedStep, &Sent)> = HashMap::new();
     for steps in logs {
         for s in steps {
@@ -276,8 +301,7 @@ pub fn validate(m: &Model, logs: &[Vec<LoggedStep>]) -> Result<Valid, Invalid> {
             }
         }
     }
-    // 3. Replay, in an interleaving consistent with the clocks.
-    replay(m, logs, n)
+    Ok(())
 }
 
 /// A step that cannot go yet (it may once others have): why.
@@ -288,8 +312,8 @@ struct Blocked {
     reason: String,
 }
 
-fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invalid> {
-    let mut stepper = Stepper::new(m);
+/// The spec's one initial state (an implementation starts in one).
+fn initial_state(stepper: &mut Stepper) -> Result<Vec<i64>, Invalid> {
     let initial = stepper.initial_states().map_err(|e| {
         invalid(
             None,
@@ -307,7 +331,39 @@ fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invali
             ),
         ));
     };
-    let mut state = state.clone();
+    Ok(state.clone())
+}
+
+/// After a replayed step: the node's variables are what it logged, and
+/// every invariant holds.
+fn check_after_step(
+    m: &Model,
+    stepper: &mut Stepper,
+    s: &LoggedStep,
+    state: &[i64],
+) -> Result<(), String> {
+    let own = own_slots(m, s.pid, state);
+    if own != s.state {
+        return Err(format!(
+            "the node's variables after the step are {:?} in the log, {own:?} in the spec",
+            s.state
+        ));
+    }
+    match stepper.check_invariants(state) {
+        Ok(None) => Ok(()),
+        Ok(Some(f)) => Err(format!(
+            "invariant `{}` is violated after this step",
+            m.invariants[f.0].name
+        )),
+        Err(e) => Err(format!("an invariant fails to evaluate: {}", e.message)),
+    }
+}
+
+/// Replays the logs through the spec in an interleaving the vector clocks
+/// allow: any ready step that is enabled may go.
+fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invalid> {
+    let mut stepper = Stepper::new(m);
+    let mut state = initial_state(&mut stepper)?;
     let mut next = Vec::new();
     let mut done_by_pid = vec![0u64; n];
     let mut next_line = vec![0usize; logs.len()];
@@ -347,28 +403,7 @@ fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invali
                     }
                 }
                 std::mem::swap(&mut state, &mut next);
-                let own = own_slots(m, s.pid, &state);
-                if own != s.state {
-                    return Err(fail(format!(
-                        "the node's variables after the step are {:?} in the log, {own:?} in the spec",
-                        s.state
-                    )));
-                }
-                match stepper.check_invariants(&state) {
-                    Ok(None) => {}
-                    Ok(Some(f)) => {
-                        return Err(fail(format!(
-                            "invariant `{}` is violated after this step",
-                            m.invariants[f.0].name
-                        )));
-                    }
-                    Err(e) => {
-                        return Err(fail(format!(
-                            "an invariant fails to evaluate: {}",
-                            e.message
-                        )));
-                    }
-                }
+                check_after_step(m, &mut stepper, s, &state).map_err(fail)?;
                 *rules.entry(s.rule.clone()).or_default() += 1;
                 done_by_pid[s.pid] += 1;
                 next_line[log] += 1;
@@ -376,31 +411,9 @@ fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invali
                 progressed = true;
             }
         }
-        if progressed {
-            continue;
+        if !progressed {
+            return Err(stuck(logs, blocked, replayed));
         }
-        let Some(b) = blocked else {
-            return Err(invalid(
-                None,
-                None,
-                "every remaining step waits for another: the vector clocks order them in a cycle"
-                    .into(),
-            ));
-        };
-        let s = &logs[b.log][b.line];
-        return Err(Invalid {
-            at: Some(At {
-                log: b.log,
-                line: b.line + 1,
-            }),
-            node: Some(s.node.clone()),
-            rule: Some(s.rule.clone()),
-            position: Some(replayed + 1),
-            reason: format!(
-                "{} in every interleaving that the clocks allow (after {replayed} steps)",
-                b.reason
-            ),
-        });
     }
     let mut rules: Vec<(String, usize)> = rules.into_iter().collect();
     rules.sort();
@@ -409,6 +422,32 @@ fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invali
         nodes: logs.iter().filter(|l| !l.is_empty()).count(),
         rules,
     })
+}
+
+/// No remaining step can go: the earliest blocked one, and why.
+fn stuck(logs: &[Vec<LoggedStep>], blocked: Option<Blocked>, replayed: usize) -> Invalid {
+    let Some(b) = blocked else {
+        return invalid(
+            None,
+            None,
+            "every remaining step waits for another: the vector clocks order them in a cycle"
+                .into(),
+        );
+    };
+    let s = &logs[b.log][b.line];
+    Invalid {
+        at: Some(At {
+            log: b.log,
+            line: b.line + 1,
+        }),
+        node: Some(s.node.clone()),
+        rule: Some(s.rule.clone()),
+        position: Some(replayed + 1),
+        reason: format!(
+            "{} in every interleaving that the clocks allow (after {replayed} steps)",
+            b.reason
+        ),
+    }
 }
 
 enum Step {

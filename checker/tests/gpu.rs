@@ -122,6 +122,7 @@ fn gpu_backend_gives_the_cpus_answers() {
                 table_bytes: Some(if large { 32 << 10 } else { 4096 }),
                 binding_bytes: Some(if large { 32 << 10 } else { 4096 }),
                 words32: true,
+                fault: None,
             },
         );
         let t2 = std::time::Instant::now();
@@ -140,6 +141,7 @@ fn gpu_backend_gives_the_cpus_answers() {
                     binding_bytes: None,
                     words32: true,
                     thread_probes: true,
+                    fault: None,
                 },
             )
         });
@@ -155,6 +157,7 @@ fn gpu_backend_gives_the_cpus_answers() {
                     binding_bytes: None,
                     words32: false,
                     thread_probes: true,
+                    fault: None,
                 },
             )
         });

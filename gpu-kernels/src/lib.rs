@@ -11,4 +11,4 @@ pub mod search;
 
 pub use codegen::{ModelCode, Options, Unsupported, generate};
 pub use device::{Gpu, GpuError};
-pub use search::{Search, SegmentEnd, SegmentIn, SegmentOut, Sizing, Stats, Transfers};
+pub use search::{Fault, Search, SegmentEnd, SegmentIn, SegmentOut, Sizing, Stats, Transfers};

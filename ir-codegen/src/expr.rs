@@ -708,8 +708,8 @@ impl<D: Dialect> Gen<'_, D> {
     /// repeat with a short period, else one check per slot.
     fn check_stack_bounds(&mut self, at: u32, bounds: &[(i64, i64)]) -> R<()> {
         let n = bounds.len();
-        let period =
-            (1..=16.min(n)).find(|p| n.is_multiple_of(*p) && (*p..n).all(|i| bounds[i] == bounds[i - p]));
+        let period = (1..=16.min(n))
+            .find(|p| n.is_multiple_of(*p) && (*p..n).all(|i| bounds[i] == bounds[i - p]));
         match period {
             Some(p) if n / p > 2 => {
                 self.open(

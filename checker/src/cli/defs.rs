@@ -42,7 +42,7 @@ pub enum BackendArg {
 pub enum TraceFormat {
     /// Each step's rule instance and the variables it changed
     Text,
-    /// Fathom's JSON trace (docs/traces.md)
+    /// Fathom's JSON trace (docs/cli.md, "Traces")
     Json,
     /// The Informal Trace Format (Apalache ADR-015), as Quint reads it
     Itf,

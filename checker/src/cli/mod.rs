@@ -239,8 +239,20 @@ fn gpu_search(
     fp128: bool,
 ) -> Result<gpu_kernels::Search, gpu_kernels::GpuError> {
     let gpu = gpu_kernels::Gpu::open(args.allow_software)?;
+    // Test and benchmark hooks live in the binary: the library reads no
+    // environment. An unreadable fault is refused, not ignored.
+    let fault = match std::env::var("FATHOM_GPU_FAULT") {
+        Ok(v) => Some(gpu_kernels::Fault::parse(&v).ok_or_else(|| {
+            gpu_kernels::GpuError::Unsupported(gpu_kernels::Unsupported::Other(format!(
+                "FATHOM_GPU_FAULT={v}: allowed are `alloc` and `lose-at:N`"
+            )))
+        })?),
+        Err(_) => None,
+    };
     let sizing = gpu_kernels::Sizing {
         memory_bytes: args.gpu_memory,
+        thread_probes: std::env::var("FATHOM_GPU_PROBE").is_ok_and(|v| v == "thread"),
+        fault,
         ..gpu_kernels::Sizing::default()
     };
     gpu_kernels::Search::new(Arc::new(gpu), model, fp128, sizing)
@@ -428,7 +440,7 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             disk_fingerprints: o.disk_fingerprints,
             peak_rss_bytes: crate::rss::peak_rss_bytes(),
         };
-        outln!("{}", serde_json::to_string(&summary).unwrap_or_default());
+        outln!("{}", report::json_line(&summary));
     } else {
         let consts: Vec<String> = loaded
             .consts
@@ -470,10 +482,12 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
         }
         return Exit::Violation;
     }
+    // Every status named: a new one must choose its exit code here.
     match o.status {
+        Status::Pass | Status::Bounded => Exit::Pass,
+        Status::Violation => unreachable!("a violation's outcome carries its violation"),
         Status::Stopped => Exit::Stopped,
         Status::StoreFailed | Status::BackendFailed => Exit::Environment,
-        _ => Exit::Pass,
     }
 }
 

@@ -19,44 +19,15 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
             return e.exit();
         }
     };
-    let mut texts = Vec::new();
-    for path in &args.logs {
-        match std::fs::read_to_string(path) {
-            Ok(t) => texts.push(t),
-            Err(e) => {
-                let e = RunError::Environment(format!(
-                    "fathom validate: cannot read `{}`: {e}",
-                    path.display()
-                ));
-                errln!("{e}");
-                return e.exit();
-            }
+    let texts = match read_logs(args) {
+        Ok(t) => t,
+        Err(e) => {
+            errln!("{e}");
+            return e.exit();
         }
-    }
+    };
     let result = validate::parse(&texts).and_then(|logs| validate::validate(&loaded.model, &logs));
     let spec = args.spec.display().to_string();
-    let describe = |x: &Invalid| -> String {
-        let mut where_ = String::new();
-        if let Some(at) = x.at {
-            where_ = format!("{}:{}", args.logs[at.log].display(), at.line);
-        }
-        let mut who = Vec::new();
-        if let Some(p) = x.position {
-            who.push(format!("step {p} of the merged run"));
-        }
-        if let Some(n) = &x.node {
-            who.push(format!("node {n}"));
-        }
-        if let Some(r) = &x.rule {
-            who.push(format!("`{r}`"));
-        }
-        format!(
-            "{where_}{}{}: {}",
-            if where_.is_empty() { "" } else { ": " },
-            who.join(", "),
-            x.reason
-        )
-    };
     match result {
         Ok(v) => {
             if v.steps == 0 {
@@ -89,7 +60,7 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
             Exit::Pass
         }
         Err(x) => {
-            let text = describe(&x);
+            let text = describe(args, &x);
             if args.json {
                 outln!(
                     "{}",
@@ -107,4 +78,43 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
             Exit::Violation
         }
     }
+}
+
+fn read_logs(args: &ValidateArgs) -> Result<Vec<String>, RunError> {
+    args.logs
+        .iter()
+        .map(|path| {
+            std::fs::read_to_string(path).map_err(|e| {
+                RunError::Environment(format!(
+                    "fathom validate: cannot read `{}`: {e}",
+                    path.display()
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Where the first invalid step is (log and line, position, node, rule)
+/// and why, as one line.
+fn describe(args: &ValidateArgs, x: &Invalid) -> String {
+    let mut where_ = String::new();
+    if let Some(at) = x.at {
+        where_ = format!("{}:{}", args.logs[at.log].display(), at.line);
+    }
+    let mut who = Vec::new();
+    if let Some(p) = x.position {
+        who.push(format!("step {p} of the merged run"));
+    }
+    if let Some(n) = &x.node {
+        who.push(format!("node {n}"));
+    }
+    if let Some(r) = &x.rule {
+        who.push(format!("`{r}`"));
+    }
+    format!(
+        "{where_}{}{}: {}",
+        if where_.is_empty() { "" } else { ": " },
+        who.join(", "),
+        x.reason
+    )
 }

@@ -309,7 +309,12 @@ impl<F: Fingerprint> Engine<'_, F> {
         );
         let named = meta.files();
         let checkpoint = Checkpoint {
-            meta: serde_json::to_vec(&meta).unwrap_or_default(),
+            // A meta that cannot be written fails the checkpoint (the
+            // previous one stays), never writes an empty one.
+            meta: serde_json::to_vec(&meta).map_err(|e| StoreError::Io {
+                path: cp.dir.clone(),
+                source: e.into(),
+            })?,
             fingerprints: to_u64s(&fingerprints),
             frontier: inline,
             parents: parents.to_vec(),

@@ -46,9 +46,36 @@ pub struct Sizing {
     /// The 32-bit table even where 64-bit atomics exist (tests).
     pub words32: bool,
     /// Each invocation probes the table alone even where the subgroup
-    /// could probe together (tests, and benchmarks of the two; also
-    /// `FATHOM_GPU_PROBE=thread`).
+    /// could probe together (tests, and benchmarks of the two: the binary
+    /// sets it for `FATHOM_GPU_PROBE=thread`).
     pub thread_probes: bool,
+    /// A fault to inject, for the tests of what the host does about it
+    /// (the binary reads `FATHOM_GPU_FAULT`; the library reads no
+    /// environment).
+    pub fault: Option<Fault>,
+}
+
+/// An injected fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// An allocation no device can satisfy, before anything is built.
+    Alloc,
+    /// The device is destroyed before expand dispatch N (a real device
+    /// loss, as wgpu reports it).
+    LoseAt(u64),
+}
+
+impl Fault {
+    /// Reads `alloc` or `lose-at:N`.
+    pub fn parse(text: &str) -> Option<Fault> {
+        match text {
+            "alloc" => Some(Fault::Alloc),
+            _ => text
+                .strip_prefix("lose-at:")
+                .and_then(|n| n.parse().ok())
+                .map(Fault::LoseAt),
+        }
+    }
 }
 
 /// What crossed the host-device boundary, and how often the host waited.
@@ -216,13 +243,14 @@ impl Search {
         fp128: bool,
         sizing: Sizing,
     ) -> Result<Search, GpuError> {
-        if std::env::var_os("FATHOM_GPU_FAULT").is_some_and(|v| v == "alloc") {
-            // Fault injection: a buffer no device can hold.
+        if sizing.fault == Some(Fault::Alloc) {
+            // A buffer no device can hold.
             gpu.buffer("injected", u64::MAX / 4, wgpu::BufferUsages::STORAGE)?;
         }
-        let lose_at = std::env::var("FATHOM_GPU_FAULT")
-            .ok()
-            .and_then(|v| v.strip_prefix("lose-at:").and_then(|n| n.parse().ok()));
+        let lose_at = match sizing.fault {
+            Some(Fault::LoseAt(n)) => Some(n),
+            _ => None,
+        };
         let code = codegen::generate(model, Options { fp128 })?;
         let budgets: Vec<u64> = match (sizing.memory_bytes, gpu.software) {
             (Some(m), _) => vec![m],
@@ -1146,8 +1174,7 @@ fn plan(
     } else {
         Scheme::Words32
     };
-    let thread_probes =
-        sizing.thread_probes || std::env::var("FATHOM_GPU_PROBE").is_ok_and(|v| v == "thread");
+    let thread_probes = sizing.thread_probes;
     let subgroups = gpu.subgroups && scheme == Scheme::Key64 && !thread_probes;
     let i = model.instances.max(1);
     // Items of about 16 instances; a state's items share a workgroup.

@@ -51,7 +51,7 @@ pub(crate) struct Lowerer<'a> {
     pub(crate) proc_index: HashMap<String, usize>,
     /// The process whose rule is being lowered.
     pub(crate) current: Option<process::Current>,
-    pub(crate) network: Option<process::NetCtx>,
+    pub(crate) network: Option<std::rc::Rc<process::NetCtx>>,
     pub(crate) process_decls: Vec<&'a ast::ProcessDecl>,
 }
 

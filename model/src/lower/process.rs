@@ -13,13 +13,14 @@
 //! rule that resets one instance's non-durable variables, at most N times.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::expr::project;
 use super::{L, Lowerer};
 use crate::ast::{self, RuleKind};
 use crate::diagnostic::Diagnostic;
 use crate::eval::ErrorKind;
-use crate::ir::{self, Expr, IntOp, Order, Place, Root, Rule, Step, StepKind, Stmt, Ty};
+use crate::ir::{self, Expr, IntOp, Order, Place, Root, Rule, Step, StepKind, Stmt, Ty, Types};
 use crate::span::Span;
 
 pub(crate) struct ProcCtx {
@@ -41,11 +42,15 @@ pub(crate) struct Current {
     pub src_local: Option<u32>,
 }
 
+/// The declared network, handed to whatever lowers a message (shared:
+/// lowering goes on mutating the `Lowerer` while it holds this).
 pub(crate) struct NetCtx {
     pub info: ir::Network,
     pub envelope: Ty,
     pub processes: u32,
     pub span: Span,
+    /// The network's state variable.
+    pub place: Place,
 }
 
 impl<'a> Lowerer<'a> {
@@ -319,23 +324,20 @@ impl<'a> Lowerer<'a> {
                 state_len,
             );
         }
-        self.network = Some(NetCtx {
-            info,
-            envelope,
-            processes,
-            span: decl.span,
-        });
-    }
-
-    fn net_place(&self) -> Option<Place> {
-        let n = self.network.as_ref()?;
-        let v = &self.vars[n.info.var];
-        Some(Place {
+        let v = &self.vars[info.var];
+        let place = Place {
             root: Root::State,
             offset: v.offset,
             steps: vec![],
             len: v.len,
-        })
+        };
+        self.network = Some(Rc::new(NetCtx {
+            info,
+            envelope,
+            processes,
+            span: decl.span,
+            place,
+        }));
     }
 
     /// The global id of the current instance.
@@ -571,15 +573,14 @@ impl<'a> Lowerer<'a> {
         out
     }
 
-    fn require_network(&mut self, span: Span) -> L<()> {
-        if self.network.is_some() {
-            Ok(())
-        } else {
-            Err(self.error(
+    fn require_network(&mut self, span: Span) -> L<Rc<NetCtx>> {
+        match &self.network {
+            Some(net) => Ok(Rc::clone(net)),
+            None => Err(self.error(
                 Diagnostic::error(span, "messages need a network")
                     .label("no `network { ... }` block")
                     .note("add e.g. `network { order: bag, capacity: 2 }`"),
-            ))
+            )),
         }
     }
 
@@ -591,10 +592,7 @@ impl<'a> Lowerer<'a> {
         decl: &ast::ProcessDecl,
         h: &ast::OnDecl,
     ) -> L<(Rule, ir::Handler)> {
-        self.require_network(h.span)?;
-        let Some(net) = self.network.as_ref() else {
-            unreachable!("checked above")
-        };
+        let net = self.require_network(h.span)?;
         let (msg_ty, pid_ty) = (net.info.msg.clone(), net.info.pid.clone());
         let Ty::Enum(msg_id) = msg_ty else {
             unreachable!("Msg is an enum")
@@ -682,7 +680,7 @@ impl<'a> Lowerer<'a> {
             len: 1,
         });
         let dst = self.self_pid(cur);
-        let (present, consume) = self.receive(src, dst, msg, h.span);
+        let (present, consume) = net.receive(&self.types, src, dst, msg, h.span);
         let rule_decl = ast::RuleDecl {
             kind: RuleKind::Rule,
             name: h.variant.clone(),
@@ -711,203 +709,17 @@ impl<'a> Lowerer<'a> {
         Ok((rule, handler))
     }
 
-    fn envelope(src: Expr, dst: Expr, msg: Expr) -> Expr {
-        Expr::Concat(vec![src, dst, msg])
-    }
-
-    fn bag_slot(&self, envelope: Expr, span: Span) -> Place {
-        let net = self.network.as_ref().expect("network declared");
-        let mut place = self.net_place().expect("network declared");
-        let count = self.types.card(&net.envelope).unwrap_or(0) as u32;
-        let index = Expr::IndexOf {
-            value: Box::new(envelope),
-            ty: net.envelope.clone(),
-            span,
-        };
-        place.steps.push(Step::Index {
-            index,
-            lo: 0,
-            count,
-            stride: 1,
-            span,
-        });
-        place.len = 1;
-        place
-    }
-
-    fn fifo_queue(&self, src: Expr, dst: Expr, span: Span) -> Place {
-        let net = self.network.as_ref().expect("network declared");
-        let mut place = self.net_place().expect("network declared");
-        let n = net.processes as i64;
-        let stride = 1 + net.info.capacity * self.types.flat_len(&net.info.msg);
-        let index = Expr::Arith(
-            IntOp::Add,
-            Box::new(Expr::Arith(
-                IntOp::Mul,
-                Box::new(src),
-                Box::new(Expr::Int(n)),
-                span,
-            )),
-            Box::new(dst),
-            span,
-        );
-        place.steps.push(Step::Index {
-            index,
-            lo: 0,
-            count: (n * n) as u32,
-            stride,
-            span,
-        });
-        place.len = stride;
-        place
-    }
-
-    /// Whether message `msg` from `src` to `dst` is in flight, and the
-    /// statements that consume it on receipt.
-    fn receive(&self, src: Expr, dst: Expr, msg: Expr, span: Span) -> (Expr, Vec<Stmt>) {
-        let net = self.network.as_ref().expect("network declared");
-        let dup = net.info.duplication;
-        match net.info.order {
-            Order::Set => {
-                let present = Expr::In {
-                    elem: Box::new(Self::envelope(src, dst, msg)),
-                    elem_ty: net.envelope.clone(),
-                    set: Box::new(Expr::Read(self.net_place().expect("network declared"))),
-                };
-                (present, Vec::new())
-            }
-            Order::Bag => {
-                let slot = self.bag_slot(Self::envelope(src, dst, msg), span);
-                let present = Expr::Arith(
-                    IntOp::Gt,
-                    Box::new(Expr::Read(slot.clone())),
-                    Box::new(Expr::Int(0)),
-                    span,
-                );
-                let consume = add(slot, -1, net.info.capacity as i64, span);
-                (present, if dup { Vec::new() } else { vec![consume] })
-            }
-            Order::Fifo => {
-                let queue = self.fifo_queue(src, dst, span);
-                let len = self.types.flat_len(&net.info.msg);
-                let qlen = queue.len;
-                let nonempty = Expr::Arith(
-                    IntOp::Gt,
-                    Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), qlen)),
-                    Box::new(Expr::Int(0)),
-                    span,
-                );
-                let head = project(
-                    Expr::Read(queue.clone()),
-                    qlen,
-                    Step::SeqEnd {
-                        first: true,
-                        stride: len,
-                        span,
-                    },
-                    len,
-                );
-                let matches = Expr::Eq {
-                    len,
-                    negate: false,
-                    a: Box::new(head),
-                    b: Box::new(msg),
-                };
-                let present = Expr::And(Box::new(nonempty), Box::new(matches));
-                let mut filler = Vec::new();
-                self.types.default_value(&net.info.msg, &mut filler);
-                let pop = Stmt::Pop {
-                    place: queue,
-                    at: None,
-                    stride: len,
-                    cap: net.info.capacity,
-                    filler,
-                    span,
-                };
-                (present, if dup { Vec::new() } else { vec![pop] })
-            }
-        }
-    }
-
-    /// Puts message `msg` from `src` to `dst` in flight.
-    fn send_to(&self, src: Expr, dst: Expr, msg: Expr, span: Span) -> Vec<Stmt> {
-        let net = self.network.as_ref().expect("network declared");
-        let cap = net.info.capacity as i64;
-        let full = format!("send past the network's capacity ({cap})");
-        match net.info.order {
-            Order::Set => vec![Stmt::SetAdd {
-                place: self.net_place().expect("network declared"),
-                elem: Self::envelope(src, dst, msg),
-                elem_ty: net.envelope.clone(),
-                remove: false,
-                span,
-            }],
-            Order::Bag => {
-                let slot = self.bag_slot(Self::envelope(src, dst, msg), span);
-                vec![
-                    Stmt::Assert {
-                        cond: Expr::Arith(
-                            IntOp::Lt,
-                            Box::new(Expr::Read(slot.clone())),
-                            Box::new(Expr::Int(cap)),
-                            span,
-                        ),
-                        kind: ErrorKind::Range,
-                        message: full,
-                        span,
-                    },
-                    add(slot, 1, cap, span),
-                ]
-            }
-            Order::Fifo => {
-                let queue = self.fifo_queue(src, dst, span);
-                let len = self.types.flat_len(&net.info.msg);
-                let mut bounds = Vec::new();
-                self.types.slot_bounds(&net.info.msg, &mut bounds);
-                vec![
-                    Stmt::Assert {
-                        cond: Expr::Arith(
-                            IntOp::Lt,
-                            Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), queue.len)),
-                            Box::new(Expr::Int(cap)),
-                            span,
-                        ),
-                        kind: ErrorKind::Range,
-                        message: full,
-                        span,
-                    },
-                    Stmt::Push {
-                        place: queue,
-                        elem: msg,
-                        stride: len,
-                        cap: cap as u32,
-                        bounds,
-                        span,
-                    },
-                ]
-            }
-        }
-    }
-
     /// `in_flight(dest)`: messages in flight from this instance to `dest`
     /// (copies in a bag, queue length in a fifo, distinct messages in a set).
     pub(crate) fn in_flight(&mut self, dest: &ast::Expr, span: Span) -> L<(Expr, Ty)> {
         let cur = self.current_or_error(span, "in_flight")?;
-        self.require_network(span)?;
-        let (order, msg_ty, pid_ty, envelope) = {
-            let n = self.network.as_ref().expect("network declared");
-            (
-                n.info.order,
-                n.info.msg.clone(),
-                n.info.pid.clone(),
-                n.envelope.clone(),
-            )
-        };
+        let net = self.require_network(span)?;
+        let (order, msg_ty, pid_ty) = (net.info.order, net.info.msg.clone(), net.info.pid.clone());
         let (d, dty) = self.expr(dest, Some(&pid_ty))?;
         self.expect_ty(&dty, &pid_ty, dest.span)?;
         let src = self.self_pid(cur);
         if order == Order::Fifo {
-            let queue = self.fifo_queue(src, d, span);
+            let queue = net.fifo_queue(&self.types, src, d, span);
             let qlen = queue.len;
             return Ok((Expr::Len(Box::new(Expr::Read(queue)), qlen), Ty::Int));
         }
@@ -920,16 +732,19 @@ impl<'a> Lowerer<'a> {
             steps: vec![],
             len,
         });
-        let env = Self::envelope(src, d, m);
+        let env = envelope(src, d, m);
         let (kind, body) = match order {
-            Order::Bag => (ir::QuantKind::Sum, Expr::Read(self.bag_slot(env, span))),
+            Order::Bag => (
+                ir::QuantKind::Sum,
+                Expr::Read(net.bag_slot(&self.types, env, span)),
+            ),
             _ => {
-                let set = Expr::Read(self.net_place().expect("network declared"));
+                let set = Expr::Read(net.place.clone());
                 (
                     ir::QuantKind::Count,
                     Expr::In {
                         elem: Box::new(env),
-                        elem_ty: envelope,
+                        elem_ty: net.envelope.clone(),
                         set: Box::new(set),
                     },
                 )
@@ -960,19 +775,18 @@ impl<'a> Lowerer<'a> {
 
     /// What `send`, `broadcast` and `reply` share: the sending instance,
     /// and the message lowered as a `Msg`.
-    fn message(&mut self, msg: &ast::Expr, span: Span, what: &str) -> L<(Current, Expr)> {
+    fn message(
+        &mut self,
+        msg: &ast::Expr,
+        span: Span,
+        what: &str,
+    ) -> L<(Current, Expr, Rc<NetCtx>)> {
         let cur = self.current_or_error(span, what)?;
-        self.require_network(span)?;
-        let msg_ty = self
-            .network
-            .as_ref()
-            .expect("network declared")
-            .info
-            .msg
-            .clone();
+        let net = self.require_network(span)?;
+        let msg_ty = net.info.msg.clone();
         let (m, mty) = self.expr(msg, Some(&msg_ty))?;
         self.expect_ty(&mty, &msg_ty, msg.span)?;
-        Ok((cur, m))
+        Ok((cur, m, net))
     }
 
     pub(crate) fn lower_send(
@@ -981,11 +795,11 @@ impl<'a> Lowerer<'a> {
         dest: &ast::Expr,
         span: Span,
     ) -> L<Vec<Stmt>> {
-        let (cur, m) = self.message(msg, span, "send")?;
+        let (cur, m, net) = self.message(msg, span, "send")?;
         let pid_ty = self.pid_ty();
         let (d, dty) = self.expr(dest, Some(&pid_ty))?;
         self.expect_ty(&dty, &pid_ty, dest.span)?;
-        let lowered = self.send_to(self.self_pid(cur), d.clone(), m.clone(), span);
+        let lowered = net.send_to(&self.types, self.self_pid(cur), d.clone(), m.clone(), span);
         Ok(vec![Stmt::Send {
             dst: d,
             msg: m,
@@ -1000,7 +814,7 @@ impl<'a> Lowerer<'a> {
         dest: &ast::Ident,
         span: Span,
     ) -> L<Vec<Stmt>> {
-        let (cur, m) = self.message(msg, span, "broadcast")?;
+        let (cur, m, net) = self.message(msg, span, "broadcast")?;
         let Some(&p) = self.proc_index.get(&dest.name) else {
             return Err(self.error(
                 Diagnostic::error(dest.span, format!("no process named `{}`", dest.name))
@@ -1010,7 +824,13 @@ impl<'a> Lowerer<'a> {
         let mut out = Vec::new();
         for k in 0..self.processes[p].count {
             let dst = Expr::Int((self.processes[p].first_pid + k) as i64);
-            let lowered = self.send_to(self.self_pid(cur), dst.clone(), m.clone(), span);
+            let lowered = net.send_to(
+                &self.types,
+                self.self_pid(cur),
+                dst.clone(),
+                m.clone(),
+                span,
+            );
             out.push(Stmt::Send {
                 dst,
                 msg: m.clone(),
@@ -1022,7 +842,7 @@ impl<'a> Lowerer<'a> {
     }
 
     pub(crate) fn lower_reply(&mut self, msg: &ast::Expr, span: Span) -> L<Vec<Stmt>> {
-        let (cur, m) = self.message(msg, span, "reply")?;
+        let (cur, m, net) = self.message(msg, span, "reply")?;
         let Some(src_local) = cur.src_local else {
             return Err(self.error(
                 Diagnostic::error(span, "`reply` outside an `on` handler")
@@ -1035,7 +855,13 @@ impl<'a> Lowerer<'a> {
             steps: vec![],
             len: 1,
         });
-        let lowered = self.send_to(self.self_pid(cur), src.clone(), m.clone(), span);
+        let lowered = net.send_to(
+            &self.types,
+            self.self_pid(cur),
+            src.clone(),
+            m.clone(),
+            span,
+        );
         Ok(vec![Stmt::Send {
             dst: src,
             msg: m,
@@ -1046,7 +872,7 @@ impl<'a> Lowerer<'a> {
 
     /// The network's own rules: losing a message, crashing a process.
     pub(crate) fn environment_rules(&mut self, rules: &mut Vec<Rule>) {
-        let Some(net) = self.network.as_ref() else {
+        let Some(net) = self.network.clone() else {
             return;
         };
         let (info, envelope, span) = (net.info.clone(), net.envelope.clone(), net.span);
@@ -1072,7 +898,7 @@ impl<'a> Lowerer<'a> {
                         len,
                     });
                     let (guard, body) = if info.order == Order::Set {
-                        let net_place = self.net_place().expect("network declared");
+                        let net_place = net.place.clone();
                         let guard = Expr::In {
                             elem: Box::new(e.clone()),
                             elem_ty: envelope.clone(),
@@ -1089,7 +915,7 @@ impl<'a> Lowerer<'a> {
                             }],
                         )
                     } else {
-                        let slot = self.bag_slot(e, span);
+                        let slot = net.bag_slot(&self.types, e, span);
                         let guard = Expr::Arith(
                             IntOp::Gt,
                             Box::new(Expr::Read(slot.clone())),
@@ -1109,7 +935,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 Order::Fifo => {
-                    let n = self.network.as_ref().expect("network declared").processes as i64;
+                    let n = net.processes as i64;
                     let pid = info.pid.clone();
                     let src = self.push_local("src", pid.clone());
                     let dst = self.push_local("dst", pid.clone());
@@ -1122,7 +948,7 @@ impl<'a> Lowerer<'a> {
                             len: 1,
                         })
                     };
-                    let queue = self.fifo_queue(read(src), read(dst), span);
+                    let queue = net.fifo_queue(&self.types, read(src), read(dst), span);
                     let qlen = queue.len;
                     let guard = Expr::Arith(
                         IntOp::Lt,
@@ -1269,6 +1095,197 @@ impl<'a> Lowerer<'a> {
 
 /// `place += delta`, the result range-checked against `0..=hi` (a bag's
 /// copy count, the crash counter).
+/// An envelope: (src, dst, msg) as one value.
+fn envelope(src: Expr, dst: Expr, msg: Expr) -> Expr {
+    Expr::Concat(vec![src, dst, msg])
+}
+
+impl NetCtx {
+    pub(crate) fn bag_slot(&self, types: &Types, envelope: Expr, span: Span) -> Place {
+        let mut place = self.place.clone();
+        let count = types.card(&self.envelope).unwrap_or(0) as u32;
+        let index = Expr::IndexOf {
+            value: Box::new(envelope),
+            ty: self.envelope.clone(),
+            span,
+        };
+        place.steps.push(Step::Index {
+            index,
+            lo: 0,
+            count,
+            stride: 1,
+            span,
+        });
+        place.len = 1;
+        place
+    }
+
+    pub(crate) fn fifo_queue(&self, types: &Types, src: Expr, dst: Expr, span: Span) -> Place {
+        let mut place = self.place.clone();
+        let n = self.processes as i64;
+        let stride = 1 + self.info.capacity * types.flat_len(&self.info.msg);
+        let index = Expr::Arith(
+            IntOp::Add,
+            Box::new(Expr::Arith(
+                IntOp::Mul,
+                Box::new(src),
+                Box::new(Expr::Int(n)),
+                span,
+            )),
+            Box::new(dst),
+            span,
+        );
+        place.steps.push(Step::Index {
+            index,
+            lo: 0,
+            count: (n * n) as u32,
+            stride,
+            span,
+        });
+        place.len = stride;
+        place
+    }
+
+    /// Whether message `msg` from `src` to `dst` is in flight, and the
+    /// statements that consume it on receipt.
+    pub(crate) fn receive(
+        &self,
+        types: &Types,
+        src: Expr,
+        dst: Expr,
+        msg: Expr,
+        span: Span,
+    ) -> (Expr, Vec<Stmt>) {
+        let dup = self.info.duplication;
+        match self.info.order {
+            Order::Set => {
+                let present = Expr::In {
+                    elem: Box::new(envelope(src, dst, msg)),
+                    elem_ty: self.envelope.clone(),
+                    set: Box::new(Expr::Read(self.place.clone())),
+                };
+                (present, Vec::new())
+            }
+            Order::Bag => {
+                let slot = self.bag_slot(types, envelope(src, dst, msg), span);
+                let present = Expr::Arith(
+                    IntOp::Gt,
+                    Box::new(Expr::Read(slot.clone())),
+                    Box::new(Expr::Int(0)),
+                    span,
+                );
+                let consume = add(slot, -1, self.info.capacity as i64, span);
+                (present, if dup { Vec::new() } else { vec![consume] })
+            }
+            Order::Fifo => {
+                let queue = self.fifo_queue(types, src, dst, span);
+                let len = types.flat_len(&self.info.msg);
+                let qlen = queue.len;
+                let nonempty = Expr::Arith(
+                    IntOp::Gt,
+                    Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), qlen)),
+                    Box::new(Expr::Int(0)),
+                    span,
+                );
+                let head = project(
+                    Expr::Read(queue.clone()),
+                    qlen,
+                    Step::SeqEnd {
+                        first: true,
+                        stride: len,
+                        span,
+                    },
+                    len,
+                );
+                let matches = Expr::Eq {
+                    len,
+                    negate: false,
+                    a: Box::new(head),
+                    b: Box::new(msg),
+                };
+                let present = Expr::And(Box::new(nonempty), Box::new(matches));
+                let mut filler = Vec::new();
+                types.default_value(&self.info.msg, &mut filler);
+                let pop = Stmt::Pop {
+                    place: queue,
+                    at: None,
+                    stride: len,
+                    cap: self.info.capacity,
+                    filler,
+                    span,
+                };
+                (present, if dup { Vec::new() } else { vec![pop] })
+            }
+        }
+    }
+
+    /// Puts message `msg` from `src` to `dst` in flight.
+    pub(crate) fn send_to(
+        &self,
+        types: &Types,
+        src: Expr,
+        dst: Expr,
+        msg: Expr,
+        span: Span,
+    ) -> Vec<Stmt> {
+        let cap = self.info.capacity as i64;
+        let full = format!("send past the network's capacity ({cap})");
+        match self.info.order {
+            Order::Set => vec![Stmt::SetAdd {
+                place: self.place.clone(),
+                elem: envelope(src, dst, msg),
+                elem_ty: self.envelope.clone(),
+                remove: false,
+                span,
+            }],
+            Order::Bag => {
+                let slot = self.bag_slot(types, envelope(src, dst, msg), span);
+                vec![
+                    Stmt::Assert {
+                        cond: Expr::Arith(
+                            IntOp::Lt,
+                            Box::new(Expr::Read(slot.clone())),
+                            Box::new(Expr::Int(cap)),
+                            span,
+                        ),
+                        kind: ErrorKind::Range,
+                        message: full,
+                        span,
+                    },
+                    add(slot, 1, cap, span),
+                ]
+            }
+            Order::Fifo => {
+                let queue = self.fifo_queue(types, src, dst, span);
+                let len = types.flat_len(&self.info.msg);
+                let mut bounds = Vec::new();
+                types.slot_bounds(&self.info.msg, &mut bounds);
+                vec![
+                    Stmt::Assert {
+                        cond: Expr::Arith(
+                            IntOp::Lt,
+                            Box::new(Expr::Len(Box::new(Expr::Read(queue.clone())), queue.len)),
+                            Box::new(Expr::Int(cap)),
+                            span,
+                        ),
+                        kind: ErrorKind::Range,
+                        message: full,
+                        span,
+                    },
+                    Stmt::Push {
+                        place: queue,
+                        elem: msg,
+                        stride: len,
+                        cap: cap as u32,
+                        bounds,
+                        span,
+                    },
+                ]
+            }
+        }
+    }
+}
+
 fn add(place: Place, delta: i64, hi: i64, span: Span) -> Stmt {
     let value = Expr::Arith(
         IntOp::Add,
