@@ -6,6 +6,9 @@
 //! - [`FingerprintSet`] (`tiered`): the visited set — a memory tier
 //!   (`memory`) and sorted, compressed runs on disk (`run`, `codec`),
 //!   queried once per level in one sequential pass.
+//! - [`Tentative`] (`level`): delayed duplicate detection of a level's new
+//!   states against the disk tier (insert tentatively, close a period,
+//!   settle the level).
 //! - [`Queue`] (`queue`): a frontier that spills zstd segments past a budget.
 //! - [`LogStore`] (`log`): the trace log's columns, spilled in frames.
 //! - [`SpillDir`] (`spill`): the directory of spilled files and when they go.
@@ -20,6 +23,7 @@ mod checkpoint;
 mod codec;
 mod file;
 pub mod fp;
+pub mod level;
 pub mod log;
 pub mod memory;
 pub mod queue;
@@ -30,9 +34,10 @@ pub mod tiered;
 pub use checkpoint::Checkpoint;
 pub use file::{read_checked, write_atomic};
 pub use fp::Fp;
+pub use level::Tentative;
 pub use log::LogStore;
 pub use memory::MemoryTier;
-pub use queue::Queue;
+pub use queue::{Queue, TileReader};
 pub use spill::SpillDir;
 pub use tiered::FingerprintSet;
 

@@ -45,8 +45,30 @@ impl BuildHasher for FpHash {
 
 pub type Shard<F> = HashSet<F, FpHash>;
 
+#[derive(Clone)]
 pub struct MemoryTier<F: Fp = u64> {
-    pub shards: Vec<Shard<F>>,
+    pub(crate) shards: Vec<Shard<F>>,
+}
+
+/// One shard of a [`MemoryTier`], lent to the task that decides its
+/// candidates ([`MemoryTier::insert_sharded`]).
+pub struct ShardInsert<'a, F: Fp> {
+    shard: &'a mut Shard<F>,
+    index: usize,
+}
+
+impl<F: Fp> ShardInsert<'_, F> {
+    /// Which shard this is: the fingerprints it takes have `shard() == index`.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Inserts `fp`; whether it was new.
+    #[inline]
+    pub fn insert(&mut self, fp: F) -> bool {
+        debug_assert_eq!(fp.shard(), self.index, "a fingerprint in its own shard");
+        self.shard.insert(fp)
+    }
 }
 
 impl<F: Fp> Default for MemoryTier<F> {
@@ -68,6 +90,37 @@ impl<F: Fp> MemoryTier<F> {
 
     pub fn insert(&mut self, fp: F) -> bool {
         self.shards[fp.shard()].insert(fp)
+    }
+
+    /// Inserts candidates shard by shard, the shards in parallel: `each`
+    /// gets one shard and offers it that shard's candidates in the order
+    /// that decides which copy of a state counts. What each call returns
+    /// comes back in shard order. No shard is seen by two tasks, so no
+    /// lock is taken and the outcome does not depend on thread count.
+    pub fn insert_sharded<T: Send>(
+        &mut self,
+        each: impl Fn(&mut ShardInsert<'_, F>) -> T + Sync,
+    ) -> Vec<T> {
+        use rayon::prelude::*;
+        self.shards
+            .par_iter_mut()
+            .enumerate()
+            .map(|(index, shard)| each(&mut ShardInsert { shard, index }))
+            .collect()
+    }
+
+    /// Inserts fingerprints known to be new, shard by shard in parallel;
+    /// one that is already here is a bug of the caller (asserted).
+    pub fn insert_new(&mut self, fps: &[F]) {
+        let mut by_shard: Vec<Vec<F>> = vec![Vec::new(); SHARDS];
+        for &fp in fps {
+            by_shard[fp.shard()].push(fp);
+        }
+        self.insert_sharded(|shard| {
+            for &fp in &by_shard[shard.index()] {
+                assert!(shard.insert(fp), "a fingerprint inserted twice");
+            }
+        });
     }
 
     pub fn len(&self) -> u64 {

@@ -215,3 +215,38 @@ mod tests {
         assert_eq!(q.len(), 1_500_000);
     }
 }
+
+/// Reads a queue back in tiles of a fixed number of words (the last may
+/// be shorter), across segment boundaries.
+#[derive(Default)]
+pub struct TileReader {
+    buf: Vec<u32>,
+}
+
+impl TileReader {
+    /// The next tile of at most `tile_words` words; `None` when the queue
+    /// is empty.
+    pub fn next(
+        &mut self,
+        queue: &mut Queue,
+        spill: &SpillDir,
+        tile_words: usize,
+    ) -> Result<Option<Vec<u32>>, StoreError> {
+        while self.buf.len() < tile_words {
+            match queue.pop(spill)? {
+                Some(seg) if self.buf.is_empty() => self.buf = seg,
+                Some(seg) => self.buf.extend_from_slice(&seg),
+                None => break,
+            }
+        }
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        let rest = if self.buf.len() > tile_words {
+            self.buf.split_off(tile_words)
+        } else {
+            Vec::new()
+        };
+        Ok(Some(std::mem::replace(&mut self.buf, rest)))
+    }
+}

@@ -17,8 +17,15 @@ use crate::memory::{MemoryTier, SHARDS};
 use crate::run::{Run, RunWriter, merge};
 use crate::spill::SpillDir;
 
+/// The visited set. Its invariants are its own: the tiers are disjoint,
+/// and each fingerprint is counted once. Fingerprints enter the memory
+/// tier only as new ones: by [`Self::insert`] and
+/// [`Self::insert_sharded`] while there is no disk tier (the memory tier
+/// then decides alone), or by [`Self::insert_new`] for fingerprints a
+/// check against every tier found new (delayed duplicate detection,
+/// [`crate::level`]).
 pub struct FingerprintSet<F: Fp = u64> {
-    pub memory: MemoryTier<F>,
+    memory: MemoryTier<F>,
     /// Oldest (largest) first; with their file names.
     runs: Vec<(String, Run)>,
     disk_len: u64,
@@ -37,6 +44,67 @@ impl<F: Fp> FingerprintSet<F> {
             runs: Vec::new(),
             disk_len: 0,
         }
+    }
+
+    /// A set of one memory tier (the caller vouches that its fingerprints
+    /// are the whole set).
+    pub fn from_memory(memory: MemoryTier<F>) -> FingerprintSet<F> {
+        FingerprintSet {
+            memory,
+            runs: Vec::new(),
+            disk_len: 0,
+        }
+    }
+
+    /// The memory tier, to read (a backend drops candidates it holds).
+    pub fn memory(&self) -> &MemoryTier<F> {
+        &self.memory
+    }
+
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory.bytes()
+    }
+
+    /// Inserts `fp` while every fingerprint is in memory; whether it was
+    /// new. With a disk tier a fingerprint's newness is decided by
+    /// delayed duplicate detection instead ([`crate::level`]).
+    pub fn insert(&mut self, fp: F) -> bool {
+        assert!(
+            !self.has_disk_tier(),
+            "insert decides newness in memory only"
+        );
+        self.memory.insert(fp)
+    }
+
+    /// [`MemoryTier::insert_sharded`] on the memory tier, while every
+    /// fingerprint is in memory.
+    pub fn insert_sharded<T: Send>(
+        &mut self,
+        each: impl Fn(&mut crate::memory::ShardInsert<'_, F>) -> T + Sync,
+    ) -> Vec<T> {
+        assert!(
+            !self.has_disk_tier(),
+            "insert decides newness in memory only"
+        );
+        self.memory.insert_sharded(each)
+    }
+
+    /// Adds fingerprints known to be in no tier (the caller checked them
+    /// against every tier); one already in memory is a bug (asserted).
+    pub fn insert_new(&mut self, fps: &[F]) {
+        self.memory.insert_new(fps);
+    }
+
+    /// Takes the memory tier away (a device's table holds those
+    /// fingerprints now); the runs stay.
+    pub fn take_memory(&mut self) -> MemoryTier<F> {
+        std::mem::take(&mut self.memory)
+    }
+
+    /// Puts back a memory tier taken by [`Self::take_memory`] (or cloned
+    /// from [`Self::memory`]), replacing what is in memory now.
+    pub fn restore_memory(&mut self, memory: MemoryTier<F>) {
+        self.memory = memory;
     }
 
     /// Fingerprints in all tiers (they are disjoint).
@@ -89,7 +157,7 @@ impl<F: Fp> FingerprintSet<F> {
 
     /// [`Self::mark_on_disk`] for candidates already within one shard (the
     /// caller parallelizes).
-    pub fn mark_on_disk_serial(
+    pub(crate) fn mark_on_disk_serial(
         &self,
         sorted: &[F],
         present: &mut [bool],

@@ -301,7 +301,7 @@ impl<F: Fingerprint> Engine<'_, F> {
             next_file: self.spill.next_number(),
             fingerprint_bits: F::BITS,
         };
-        let fingerprints = self.visited.memory.fingerprints();
+        let fingerprints = self.visited.memory().fingerprints();
         assert_eq!(
             fingerprints.len() as u64 + self.visited.disk_len(),
             self.log.len(),

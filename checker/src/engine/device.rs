@@ -30,12 +30,12 @@ use gpu_kernels::{GpuError, Search, SegmentEnd, SegmentIn};
 use model::Model;
 use model::step::{Fired, Stepper};
 use rayon::prelude::*;
-use state_store::{FingerprintSet, MemoryTier, Queue, StoreError};
+use state_store::{FingerprintSet, MemoryTier, Queue, StoreError, TileReader};
 
 use super::backend::{Backend, Fingerprint};
 use super::checkpoint::Resume;
 use super::progress::Progress;
-use super::{Ended, Engine, Outcome, SearchConfig, Status, TileReader, spill_dir};
+use super::{Ended, Engine, Outcome, SearchConfig, Status, spill_dir};
 
 /// What a device failure does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,10 +297,8 @@ impl<F: Fingerprint> Engine<'_, F> {
         }
         self.generated += generated;
         self.reached |= reached;
-        for fp in pending.fingerprints() {
-            let new = self.visited.memory.insert(fp);
-            assert!(new, "a state of the level is in no other tier");
-        }
+        // Found new against every tier when they came to the host.
+        self.visited.insert_new(&pending.fingerprints());
         dev.end_level();
         self.on_device = dev.table_count();
         self.keep_within_budget()?;
@@ -330,7 +328,7 @@ impl<F: Fingerprint> Engine<'_, F> {
         assert_eq!(records.len(), new as usize, "a trace record per new state");
         let mut held: Vec<bool> = fps
             .par_iter()
-            .map(|&f| self.visited.memory.contains(f) || pending.contains(f))
+            .map(|&f| self.visited.memory().contains(f) || pending.contains(f))
             .collect();
         if self.visited.has_disk_tier() {
             let mut order: Vec<usize> = (0..fps.len()).filter(|&i| !held[i]).collect();
@@ -356,15 +354,18 @@ impl<F: Fingerprint> Engine<'_, F> {
     /// the store, this level's wait in `pending`; the table is emptied.
     fn spill_table(&mut self, dev: &mut Search, pending: &mut MemoryTier<F>) -> Result<(), Fail> {
         let (words, this_level) = dev.collect()?;
+        let mut earlier = Vec::new();
         for (w, t) in words.chunks_exact(F::WORDS).zip(this_level) {
             let fp = F::from_words(w);
-            let new = if t {
-                pending.insert(fp)
+            if t {
+                let new = pending.insert(fp);
+                assert!(new, "the table and the host's store are disjoint");
             } else {
-                self.visited.memory.insert(fp)
-            };
-            assert!(new, "the table and the host's store are disjoint");
+                earlier.push(fp);
+            }
         }
+        // The table and the host's store are disjoint (asserted there).
+        self.visited.insert_new(&earlier);
         dev.clear_table()?;
         self.on_device = 0;
         self.keep_within_budget()?;
@@ -385,13 +386,15 @@ impl<F: Fingerprint> Engine<'_, F> {
         }
         dev.upload_frontier(&states)?;
         let room = dev.table_room().saturating_sub(dev.table_count());
-        if !self.visited.memory.is_empty() && self.visited.memory.len() <= room {
-            let mut w = Vec::with_capacity(self.visited.memory.len() as usize * F::WORDS);
-            for fp in self.visited.memory.fingerprints() {
+        let memory = self.visited.memory();
+        if !memory.is_empty() && memory.len() <= room {
+            let mut w = Vec::with_capacity(memory.len() as usize * F::WORDS);
+            for fp in memory.fingerprints() {
                 fp.push_words(&mut w);
             }
             dev.load(&w)?;
-            self.visited.memory = MemoryTier::new();
+            // The table holds them now (`on_device` counts them).
+            self.visited.take_memory();
         }
         self.on_device = dev.table_count();
         Ok(true)
@@ -446,10 +449,9 @@ impl<F: Fingerprint> Engine<'_, F> {
             this_level.iter().all(|t| !t),
             "an undone level left nothing in the table"
         );
-        for w in words.chunks_exact(F::WORDS) {
-            let new = self.visited.memory.insert(F::from_words(w));
-            assert!(new, "the table and the host's store are disjoint");
-        }
+        let fps: Vec<F> = words.chunks_exact(F::WORDS).map(F::from_words).collect();
+        // The table and the host's store are disjoint (asserted there).
+        self.visited.insert_new(&fps);
         dev.clear_table()?;
         self.on_device = 0;
         self.keep_within_budget()?;
@@ -498,22 +500,16 @@ impl<F: Fingerprint> Engine<'_, F> {
         self.flush(dev, books)?;
         assert_eq!(self.log.len(), level_base + n, "the log holds the frontier");
         let (words, _) = dev.collect()?;
-        let host_part = self.visited.memory.fingerprints();
-        for w in words.chunks_exact(F::WORDS) {
-            let new = self.visited.memory.insert(F::from_words(w));
-            assert!(new, "the table and the host's store are disjoint");
-        }
+        let host_part = self.visited.memory().clone();
+        let fps: Vec<F> = words.chunks_exact(F::WORDS).map(F::from_words).collect();
+        self.visited.insert_new(&fps);
         let states = dev.download_frontier(n)?;
         let mut frontier = Queue::new(self.layout.words as usize, self.budget.queue_words);
         frontier.push(&states, &self.spill)?;
         let on_device = std::mem::replace(&mut self.on_device, 0);
         let saved = self.checkpoint(&frontier, level_base, depth, stop);
         self.on_device = on_device;
-        let mut memory = MemoryTier::new();
-        for fp in host_part {
-            memory.insert(fp);
-        }
-        self.visited.memory = memory;
+        self.visited.restore_memory(host_part);
         Ok(saved)
     }
 
@@ -635,11 +631,10 @@ impl<F: Fingerprint> Engine<'_, F> {
             }
         }
         assert_eq!(cur_base, mark.base, "the replay ends with the level");
-        let old = std::mem::replace(&mut self.visited, FingerprintSet::new());
+        let old = std::mem::replace(&mut self.visited, FingerprintSet::from_memory(memory));
         for (name, _) in old.runs() {
             self.spill.retire(name);
         }
-        self.visited.memory = memory;
         let mut frontier = Queue::new(words, self.budget.queue_words);
         frontier.push(&cur, &self.spill)?;
         self.keep_within_budget()?;

@@ -24,8 +24,8 @@ use rayon::prelude::*;
 
 use backend::{Backend, CHUNK_STATES, ChunkOut, Fingerprint, FoundKind, LevelInput};
 use progress::Progress;
-use state_store::memory::SHARDS;
-use state_store::{FingerprintSet, Fp, MemoryTier, Queue, SpillDir, StoreError};
+use state_store::memory::ShardInsert;
+use state_store::{FingerprintSet, Queue, SpillDir, StoreError, Tentative, TileReader};
 use std::sync::atomic::Ordering::Relaxed;
 use trace::{Trace, TraceLog};
 
@@ -211,48 +211,14 @@ enum Level {
     Next(Queue),
 }
 
-/// Cuts a queue's segments into tiles of a fixed number of states.
-#[derive(Default)]
-struct TileReader {
-    buf: Vec<u32>,
-}
-
-impl TileReader {
-    fn next(
-        &mut self,
-        queue: &mut Queue,
-        spill: &SpillDir,
-        tile_words: usize,
-    ) -> Result<Option<Vec<u32>>, StoreError> {
-        while self.buf.len() < tile_words {
-            match queue.pop(spill)? {
-                Some(seg) if self.buf.is_empty() => self.buf = seg,
-                Some(seg) => self.buf.extend_from_slice(&seg),
-                None => break,
-            }
-        }
-        if self.buf.is_empty() {
-            return Ok(None);
-        }
-        let rest = if self.buf.len() > tile_words {
-            self.buf.split_off(tile_words)
-        } else {
-            Vec::new()
-        };
-        Ok(Some(std::mem::replace(&mut self.buf, rest)))
-    }
-}
-
 /// Frontier states expanded and merged at a time: bounds the candidates
 /// held in memory. Fixed for a given `--memory`, so the order of states,
 /// and with it every trace, is the same for any number of threads.
 pub const TILE_STATES: usize = 64 * CHUNK_STATES;
 
-/// Words beside a state's in a record of the level's tentative queue:
-/// fingerprint (2 or 4), parent id (2), rule instance (1).
-const fn tentative_extra<F: Fp>() -> usize {
-    F::WORDS + 3
-}
+/// Words beside a state's in the payload of a tentative record (after its
+/// fingerprint): parent id (2), rule instance (1).
+const TENTATIVE_EXTRA: usize = 3;
 
 /// How `--memory` is shared out, in bytes; `None`: unlimited.
 #[derive(Clone, Copy, Debug)]
@@ -288,55 +254,6 @@ impl Budget {
                 tile_states: (m / (4 << 20)).clamp(4, 64) as usize * CHUNK_STATES,
             },
         }
-    }
-}
-
-/// A level's tentative part: its records (state, fingerprint, parent,
-/// instance) in order, and its fingerprints in periods: the open one in
-/// memory, closed ones written as sorted runs when the open one outgrows
-/// its share of `--memory`.
-struct Tentative<F: Fp> {
-    queue: Queue,
-    set: MemoryTier<F>,
-    open_records: u64,
-    periods: Vec<Period>,
-}
-
-struct Period {
-    name: String,
-    run: state_store::run::Run,
-    records: u64,
-}
-
-impl<F: Fp> Tentative<F> {
-    fn new(words: usize, queue_words: Option<usize>) -> Tentative<F> {
-        Tentative {
-            queue: Queue::new(words + tentative_extra::<F>(), queue_words),
-            set: MemoryTier::new(),
-            open_records: 0,
-            periods: Vec::new(),
-        }
-    }
-
-    fn close_period(&mut self, spill: &SpillDir) -> Result<(), StoreError> {
-        let set = std::mem::take(&mut self.set);
-        let records = std::mem::take(&mut self.open_records);
-        self.periods.push(Period::write(&set, records, spill)?);
-        Ok(())
-    }
-}
-
-impl Period {
-    /// Writes a period's fingerprints as a sorted run.
-    fn write<F: Fp>(
-        set: &MemoryTier<F>,
-        records: u64,
-        spill: &SpillDir,
-    ) -> Result<Period, StoreError> {
-        let (name, path) = spill.fresh("run", "fps");
-        let run = state_store::tiered::write_tier(set, &path)?;
-        assert_eq!(run.len(), records, "one fingerprint per tentative state");
-        Ok(Period { name, run, records })
     }
 }
 
@@ -517,7 +434,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         progress.distinct.store(self.visited.len(), Relaxed);
         progress
             .visited_bytes
-            .store(self.visited.memory.bytes(), Relaxed);
+            .store(self.visited.memory_bytes(), Relaxed);
         Ok(())
     }
 
@@ -574,7 +491,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         if self
             .budget
             .visited
-            .is_some_and(|b| self.visited.memory.bytes() > b)
+            .is_some_and(|b| self.visited.memory_bytes() > b)
         {
             self.visited.spill(&self.spill)?;
         }
@@ -604,7 +521,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         let mut tentative = self
             .visited
             .has_disk_tier()
-            .then(|| Tentative::new(words, self.budget.queue_words));
+            .then(|| Tentative::new(words + TENTATIVE_EXTRA, self.budget.queue_words));
         let mut finding: Option<LevelFinding> = None;
         let mut reader = TileReader::default();
         let mut tile_base = 0u64;
@@ -621,7 +538,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 deadlock: self.config.deadlock,
             };
             let chunks = backend
-                .expand(&input, &self.visited.memory, progress)
+                .expand(&input, self.visited.memory(), progress)
                 .map_err(LevelError::Backend)?;
             debug_assert_eq!(chunks.len(), (tile.len() / words).div_ceil(CHUNK_STATES));
             self.generated += chunks.iter().map(|c| c.generated).sum::<u64>();
@@ -647,7 +564,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 match &mut tentative {
                     Some(t) => {
                         self.merge_tentative(&chunks, parent_base, t)?;
-                        if self.budget.level.is_some_and(|b| t.set.bytes() > b) {
+                        if self.budget.level.is_some_and(|b| t.open_bytes() > b) {
                             t.close_period(&self.spill)?;
                         }
                     }
@@ -656,7 +573,10 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 self.keep_within_budget()?;
                 // The memory tier spilled: the rest of the level is tentative.
                 if tentative.is_none() && self.visited.has_disk_tier() {
-                    tentative = Some(Tentative::new(words, self.budget.queue_words));
+                    tentative = Some(Tentative::new(
+                        words + TENTATIVE_EXTRA,
+                        self.budget.queue_words,
+                    ));
                 }
             }
             tile_base += (tile.len() / words) as u64;
@@ -673,42 +593,6 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         Ok(Level::Next(next))
     }
 
-    /// The tile's new candidates, in the frontier's canonical order: by
-    /// (parent, rule instance), the order candidates have within and
-    /// across chunks. Each shard decides its candidates in that order (so
-    /// a state found twice keeps its least (parent, instance)); the kept
-    /// ones are then listed chunk by chunk, each chunk's in candidate
-    /// order. A GPU can give the same order (a prefix sum over the
-    /// frontier), so the next frontier, and every trace, is the same on
-    /// every backend and for any tile size.
-    fn kept(set: &mut MemoryTier<F>, chunks: &[ChunkOut<F>]) -> Vec<Vec<(u32, u32)>> {
-        let by_shard: Vec<Vec<(u32, u32)>> = set
-            .shards
-            .par_iter_mut()
-            .enumerate()
-            .map(|(s, shard)| {
-                let mut new = Vec::new();
-                for (ci, c) in chunks.iter().enumerate() {
-                    let range = c.shard_starts[s] as usize..c.shard_starts[s + 1] as usize;
-                    for &k in &c.order[range] {
-                        if shard.insert(c.fps[k as usize]) {
-                            new.push((ci as u32, k));
-                        }
-                    }
-                }
-                new
-            })
-            .collect();
-        let mut by_chunk: Vec<Vec<(u32, u32)>> = vec![Vec::new(); chunks.len()];
-        for list in by_shard {
-            for (ci, k) in list {
-                by_chunk[ci as usize].push((ci, k));
-            }
-        }
-        by_chunk.par_iter_mut().for_each(|l| l.sort_unstable());
-        by_chunk
-    }
-
     /// Merges a tile's candidates when there is no disk tier: a candidate
     /// new to the memory tier is new.
     fn merge(
@@ -718,7 +602,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         next: &mut Queue,
     ) -> Result<(), StoreError> {
         let words = self.layout.words as usize;
-        let kept = Self::kept(&mut self.visited.memory, chunks);
+        let kept = by_chunk(self.visited.insert_sharded(decide(chunks)), chunks.len());
         debug_assert_eq!(kept.len(), chunks.len());
         let total: usize = kept.iter().map(Vec::len).sum();
         let mut states = vec![0u32; total * words];
@@ -760,8 +644,8 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         t: &mut Tentative<F>,
     ) -> Result<(), StoreError> {
         let words = self.layout.words as usize;
-        let stride = words + tentative_extra::<F>();
-        let kept = Self::kept(&mut t.set, chunks);
+        let stride = t.record_words();
+        let kept = by_chunk(t.insert_sharded(decide(chunks)), chunks.len());
         let total: usize = kept.iter().map(Vec::len).sum();
         // Each shard's records fill their own slice, in parallel.
         let mut records = vec![0u32; total * stride];
@@ -778,215 +662,46 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 let c = &chunks[ci as usize];
                 let k = k as usize;
                 let parent = parent_base + c.parents[k] as u64;
-                r[..words].copy_from_slice(&c.words[k * words..(k + 1) * words]);
                 fp_words.clear();
                 c.fps[k].push_words(&mut fp_words);
-                r[words..words + F::WORDS].copy_from_slice(&fp_words);
-                r[words + F::WORDS..].copy_from_slice(&[
-                    parent as u32,
-                    (parent >> 32) as u32,
-                    c.instances[k],
-                ]);
+                r[..F::WORDS].copy_from_slice(&fp_words);
+                let r = &mut r[F::WORDS..];
+                r[..words].copy_from_slice(&c.words[k * words..(k + 1) * words]);
+                r[words..].copy_from_slice(&[parent as u32, (parent >> 32) as u32, c.instances[k]]);
             }
         });
-        t.open_records += total as u64;
-        t.queue.push(&records, &self.spill)
+        t.push(&records, &self.spill)
     }
 
-    /// The level's pass over the disk tier. A tentative state whose
-    /// fingerprint is in a run was seen in an earlier level; one whose
-    /// fingerprint is in an earlier period was seen earlier in this level;
-    /// both are dropped. The rest join the memory tier, the next frontier
-    /// and the trace log, in order. Every read is forward.
+    /// The level's pass over the disk tier (`Tentative::settle`): the
+    /// states new to every tier join the trace log and the next frontier,
+    /// in order.
     fn settle(&mut self, t: Tentative<F>, next: &mut Queue) -> Result<(), StoreError> {
-        let Tentative {
-            mut queue,
-            set,
-            open_records,
-            mut periods,
-        } = t;
-        if periods.is_empty() {
-            // One period, in memory: one parallel pass over the runs.
-            let cands = set.into_sorted();
-            assert_eq!(
-                cands.len() as u64,
-                open_records,
-                "one fingerprint per tentative state"
-            );
-            let mut dropped = vec![false; cands.len()];
-            self.visited.mark_on_disk(&cands, &mut dropped)?;
-            let mut reader = TileReader::default();
-            return self.take_period(&mut queue, &mut reader, &cands, &dropped, next);
-        }
-        if open_records > 0 {
-            periods.push(Period::write(&set, open_records, &self.spill)?);
-        }
-        let drops = self.dropped_by_period(&periods)?;
-        let mut reader = TileReader::default();
-        for (period, drop) in periods.iter().zip(&drops) {
-            let cands: Vec<F> = period.run.read_all()?;
-            assert_eq!(
-                cands.len() as u64,
-                period.records,
-                "one fingerprint per tentative state"
-            );
-            let drop: Vec<F> = drop.run.read_all()?;
-            let mut dropped = vec![false; cands.len()];
-            let mut i = 0;
-            for fp in drop {
-                i += cands[i..].partition_point(|&c| c < fp);
-                assert_eq!(
-                    cands.get(i),
-                    Some(&fp),
-                    "a dropped fingerprint is its period's"
-                );
-                dropped[i] = true;
-            }
-            self.take_period(&mut queue, &mut reader, &cands, &dropped, next)?;
-        }
-        assert!(queue.is_empty(), "every tentative record was settled");
-        for p in periods.iter().chain(&drops) {
-            self.spill.retire(&p.name);
-        }
-        Ok(())
-    }
-
-    /// For each period, the run of its fingerprints to drop: those on disk,
-    /// and those in an earlier period. Shards are independent (a shard is a
-    /// range of fingerprints): a batch of them is worked on in parallel,
-    /// each reading its range of every period and every run, and the
-    /// results are appended in shard order, so each output is sorted.
-    fn dropped_by_period(&self, periods: &[Period]) -> Result<Vec<Period>, StoreError> {
-        let k = periods.len();
-        let mut writers = Vec::with_capacity(k);
-        for _ in 0..k {
-            let (name, path) = self.spill.fresh("run", "fps");
-            writers.push((name, state_store::run::RunWriter::create::<F>(&path)?, 0u64));
-        }
-        let batch = rayon::current_num_threads().clamp(1, 16);
-        for first in (0..SHARDS).step_by(batch) {
-            let shards: Vec<usize> = (first..(first + batch).min(SHARDS)).collect();
-            let results = shards
-                .into_par_iter()
-                .map(|s| -> Result<Vec<Vec<F>>, StoreError> {
-                    let (lo, hi) = F::shard_range(s);
-                    let mut tagged: Vec<(F, usize)> = Vec::new();
-                    for (p, period) in periods.iter().enumerate() {
-                        tagged.extend(
-                            period
-                                .run
-                                .read_range::<F>(lo, hi)?
-                                .into_iter()
-                                .map(|f| (f, p)),
-                        );
-                    }
-                    tagged.sort_unstable();
-                    let mut unique: Vec<F> = tagged.iter().map(|t| t.0).collect();
-                    unique.dedup();
-                    let mut on_disk = vec![false; unique.len()];
-                    self.visited.mark_on_disk_serial(&unique, &mut on_disk)?;
-                    let mut dropped = vec![Vec::new(); k];
-                    let mut u = 0;
-                    for (i, &(fp, p)) in tagged.iter().enumerate() {
-                        let first_of_fp = i == 0 || tagged[i - 1].0 != fp;
-                        if first_of_fp && i > 0 {
-                            u += 1;
-                        }
-                        debug_assert_eq!(unique[u], fp);
-                        if on_disk[u] || !first_of_fp {
-                            dropped[p].push(fp);
-                        }
-                    }
-                    Ok(dropped)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            for per_period in results {
-                for (w, fps) in writers.iter_mut().zip(per_period) {
-                    w.2 += fps.len() as u64;
-                    for fp in fps {
-                        w.1.push(fp.to_u128())?;
-                    }
-                }
-            }
-        }
-        writers
-            .into_iter()
-            .map(|(name, w, records)| {
-                Ok(Period {
-                    name,
-                    run: w.finish()?,
-                    records,
-                })
-            })
-            .collect()
-    }
-
-    /// Adds settled fingerprints to the memory tier, shard by shard in
-    /// parallel; each must be new there.
-    fn insert_settled(&mut self, fps: &[F]) {
-        let mut by_shard: Vec<Vec<F>> = vec![Vec::new(); SHARDS];
-        for &fp in fps {
-            by_shard[fp.shard()].push(fp);
-        }
-        self.visited
-            .memory
-            .shards
-            .par_iter_mut()
-            .zip(by_shard)
-            .for_each(|(shard, new)| {
-                for fp in new {
-                    let inserted = shard.insert(fp);
-                    assert!(inserted, "a state new to the level is in no tier");
-                }
-            });
-    }
-
-    /// Settles one period's records from the tentative queue: `cands` are
-    /// the period's fingerprints, sorted, `dropped` which of them go.
-    fn take_period(
-        &mut self,
-        queue: &mut Queue,
-        reader: &mut TileReader,
-        cands: &[F],
-        dropped: &[bool],
-        next: &mut Queue,
-    ) -> Result<(), StoreError> {
         let words = self.layout.words as usize;
-        let stride = words + tentative_extra::<F>();
+        let stride = t.record_words();
+        let (log, spill, budget) = (&mut self.log, &self.spill, self.budget);
         let mut states = Vec::new();
-        let mut left = cands.len();
-        while left > 0 {
-            let want = left.min(self.budget.tile_states) * stride;
-            let Some(chunk) = reader.next(queue, &self.spill, want)? else {
-                panic!("the tentative queue holds every record of its periods")
-            };
-            left -= chunk.len() / stride;
-            // Which records stay: lookups in parallel, in record order.
-            let keep: Vec<bool> = chunk
-                .par_chunks(stride)
-                .map(|r| {
-                    let fp = F::from_words(&r[words..]);
-                    match cands.binary_search(&fp) {
-                        Ok(i) => !dropped[i],
-                        Err(_) => panic!("a tentative state's fingerprint is in its period"),
-                    }
-                })
-                .collect();
-            states.clear();
-            let mut fps = Vec::new();
-            for (r, _) in chunk.chunks_exact(stride).zip(&keep).filter(|(_, k)| **k) {
-                let at = words + F::WORDS;
-                let parent = r[at] as u64 | (r[at + 1] as u64) << 32;
-                debug_assert!(parent < self.log.len());
-                self.log.push(parent, r[at + 2]);
-                states.extend_from_slice(&r[..words]);
-                fps.push(F::from_words(&r[words..]));
-            }
-            self.insert_settled(&fps);
-            next.push(&states, &self.spill)?;
-            // Settled states may spill like any others.
-            self.keep_within_budget()?;
-        }
+        t.settle(
+            &mut self.visited,
+            spill,
+            budget.tile_states,
+            budget.visited,
+            |records| {
+                states.clear();
+                for r in records.chunks_exact(stride) {
+                    let r = &r[F::WORDS..];
+                    let parent = r[words] as u64 | (r[words + 1] as u64) << 32;
+                    debug_assert!(parent < log.len(), "a parent is logged before its child");
+                    log.push(parent, r[words + 2]);
+                    states.extend_from_slice(&r[..words]);
+                }
+                next.push(&states, spill)?;
+                if budget.log.is_some_and(|b| log.memory_bytes() > b) {
+                    log.spill(spill)?;
+                }
+                Ok(())
+            },
+        )?;
         Ok(())
     }
 
@@ -1018,7 +733,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 continue;
             }
             self.layout.pack(s, &mut packed);
-            if self.visited.memory.insert(F::of_state(&packed)) {
+            if self.visited.insert(F::of_state(&packed)) {
                 frontier.extend_from_slice(&packed);
                 self.log.push_initial(ordinal as u32);
             }
@@ -1099,4 +814,42 @@ fn rule_name(model: &Model, instance: u64) -> String {
     model
         .rule_of_instance(instance)
         .map_or_else(String::new, |(r, _)| model.rules[r].name.clone())
+}
+
+/// How each visited-set shard decides a tile's candidates: in the
+/// frontier's canonical order, by (parent, rule instance), the order
+/// candidates have within and across chunks, so a state found twice keeps
+/// its least (parent, instance). Returns the (chunk, candidate) pairs the
+/// shard found new.
+fn decide<F: Fingerprint>(
+    chunks: &[ChunkOut<F>],
+) -> impl Fn(&mut ShardInsert<'_, F>) -> Vec<(u32, u32)> + Sync + '_ {
+    move |shard| {
+        let s = shard.index();
+        let mut new = Vec::new();
+        for (ci, c) in chunks.iter().enumerate() {
+            let range = c.shard_starts[s] as usize..c.shard_starts[s + 1] as usize;
+            for &k in &c.order[range] {
+                if shard.insert(c.fps[k as usize]) {
+                    new.push((ci as u32, k));
+                }
+            }
+        }
+        new
+    }
+}
+
+/// The shards' new candidates listed chunk by chunk, each chunk's in
+/// candidate order. A GPU can give the same order (a prefix sum over the
+/// frontier), so the next frontier, and every trace, is the same on every
+/// backend and for any tile size.
+fn by_chunk(by_shard: Vec<Vec<(u32, u32)>>, chunks: usize) -> Vec<Vec<(u32, u32)>> {
+    let mut by_chunk: Vec<Vec<(u32, u32)>> = vec![Vec::new(); chunks];
+    for list in by_shard {
+        for (ci, k) in list {
+            by_chunk[ci as usize].push((ci, k));
+        }
+    }
+    by_chunk.par_iter_mut().for_each(|l| l.sort_unstable());
+    by_chunk
 }
