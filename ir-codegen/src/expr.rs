@@ -283,18 +283,16 @@ impl<D: Dialect> Gen<'_, D> {
                 self.bind(*local, *len, value, sp)?;
                 self.int(body, sp)?
             }
-            Expr::Sub { .. } => {
-                self.push(e, sp)?;
-                self.bind_tmp(&format!("stk[{sp}]"))
-            }
-            Expr::Concat(_)
+            // A one-slot value built on the stack (as the evaluator does):
+            // a part of a value, or a compound value one slot long.
+            Expr::Sub { .. }
+            | Expr::Concat(_)
             | Expr::Variant { .. }
             | Expr::SeqLit { .. }
             | Expr::SetLit { .. }
             | Expr::SetOp { .. } => {
-                return Err(Unsupported::Other(
-                    "a compound value where a scalar was expected".into(),
-                ));
+                self.push(e, sp)?;
+                self.bind_tmp(&format!("stk[{sp}]"))
             }
         })
     }

@@ -375,20 +375,22 @@ impl<'m> Evaluator<'m> {
                 self.bind(*local, *len, value, state)?;
                 self.int(body, state)
             }
-            Expr::Sub { .. } => {
-                let base = self.stack.len();
-                self.push(e, state)?;
-                let v = self.stack[base];
-                self.stack.truncate(base);
-                Ok(v)
-            }
             Expr::Lit(v) => Ok(v[0]),
-            Expr::Concat(_)
+            // A one-slot value built on the stack: a part of a value, or a
+            // compound one that is one slot long (a record of one field,
+            // say, `R { g: 2 }`).
+            Expr::Sub { .. }
+            | Expr::Concat(_)
             | Expr::Variant { .. }
             | Expr::SeqLit { .. }
             | Expr::SetLit { .. }
             | Expr::SetOp { .. } => {
-                unreachable!("compound expression evaluated as a scalar")
+                let base = self.stack.len();
+                self.push(e, state)?;
+                assert_eq!(self.stack.len(), base + 1, "a scalar is one slot");
+                let v = self.stack[base];
+                self.stack.truncate(base);
+                Ok(v)
             }
         }
     }

@@ -61,6 +61,13 @@ impl Layout {
         } else {
             word + 1
         };
+        // Every field is read with one shift and mask, in the state's words.
+        for f in &fields {
+            assert!(
+                f.shift + f.bits <= 32 && f.word < words,
+                "a field lies in one word"
+            );
+        }
         Layout { fields, words }
     }
 

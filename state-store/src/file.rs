@@ -12,6 +12,10 @@ use crate::StoreError;
 const MAGIC: &[u8; 8] = b"FATHOMST";
 const VERSION: u32 = 1;
 const HEADER_BYTES: usize = 8 + 4 + 8 + 4;
+const _: () = assert!(
+    MAGIC.len() == 8,
+    "the header's layout starts with 8 magic bytes"
+);
 
 /// Writes `payload` to `dir/name` atomically and durably.
 pub fn write_atomic(dir: &Path, name: &str, payload: &[u8]) -> Result<(), StoreError> {
@@ -31,7 +35,15 @@ pub fn write_atomic(dir: &Path, name: &str, payload: &[u8]) -> Result<(), StoreE
         std::fs::rename(&tmp, &path)?;
         File::open(dir)?.sync_all()
     };
-    write().map_err(|e| StoreError::io(&path, e))
+    write().map_err(|e| StoreError::io(&path, e))?;
+    // The pair check after the write, in debug builds: what is on disk
+    // reads back as the payload (header, length and CRC included).
+    debug_assert!(
+        read_checked(&path).is_ok_and(|back| back == payload),
+        "{} reads back as written",
+        path.display()
+    );
+    Ok(())
 }
 
 /// Reads a file written by [`write_atomic`], checking its header and CRC.

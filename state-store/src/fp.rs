@@ -33,6 +33,9 @@ pub trait Fp: Copy + Eq + Ord + Hash + Default + Send + Sync + Debug + 'static {
     }
 }
 
+// The words a fingerprint takes in records and on the GPU.
+const _: () = assert!(<u64 as Fp>::WORDS == 2 && <u128 as Fp>::WORDS == 4);
+
 impl Fp for u64 {
     const BITS: u32 = 64;
     fn shard(self) -> usize {

@@ -66,14 +66,13 @@ impl LogStore {
         if self.parents.is_empty() {
             return Ok(());
         }
-        let mut raw = Vec::with_capacity(self.parents.len() * 3);
-        let mut prev = 0u64;
-        for (&p, &i) in self.parents.iter().zip(&self.instances) {
-            let d = p.wrapping_sub(prev) as i64;
-            put_varint(&mut raw, ((d << 1) ^ (d >> 63)) as u64);
-            put_varint(&mut raw, i as u64);
-            prev = p;
-        }
+        let raw = encode_frame(&self.parents, &self.instances);
+        // The pair check before the write: the frame reads back as the tail.
+        debug_assert!(
+            decode_frame(&raw, self.parents.len())
+                .is_ok_and(|(p, i)| p == self.parents && i == self.instances),
+            "a log frame decodes to the entries it was made of"
+        );
         let (name, path) = spill.fresh("log", "frame");
         let packed =
             zstd::bulk::compress(&raw, ZSTD_LEVEL).map_err(|e| StoreError::io(&path, e))?;
@@ -183,20 +182,38 @@ fn read_frame(spill: &SpillDir, frame: &Frame) -> Result<(Vec<u64>, Vec<u32>), S
     let raw_len = u64::from_le_bytes(payload[..8].try_into().unwrap_or_default()) as usize;
     let raw = zstd::bulk::decompress(&payload[8..], raw_len)
         .map_err(|_| bad("frame does not decompress"))?;
-    let n = frame.count as usize;
+    decode_frame(&raw, frame.count as usize).map_err(bad)
+}
+
+/// A frame's entries: parent deltas (zigzag) and instances as varints.
+fn encode_frame(parents: &[u64], instances: &[u32]) -> Vec<u8> {
+    assert_eq!(parents.len(), instances.len(), "the log's columns agree");
+    let mut raw = Vec::with_capacity(parents.len() * 3);
+    let mut prev = 0u64;
+    for (&p, &i) in parents.iter().zip(instances) {
+        let d = p.wrapping_sub(prev) as i64;
+        put_varint(&mut raw, ((d << 1) ^ (d >> 63)) as u64);
+        put_varint(&mut raw, i as u64);
+        prev = p;
+    }
+    raw
+}
+
+/// The `n` entries of a frame written by [`encode_frame`].
+fn decode_frame(raw: &[u8], n: usize) -> Result<(Vec<u64>, Vec<u32>), &'static str> {
     let (mut parents, mut instances) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let mut at = 0usize;
     let mut prev = 0u64;
     for _ in 0..n {
-        let z = get_varint(&raw, &mut at).ok_or_else(|| bad("frame ends early"))?;
+        let z = get_varint(raw, &mut at).ok_or("frame ends early")?;
         let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
         prev = prev.wrapping_add(d as u64);
-        let i = get_varint(&raw, &mut at).ok_or_else(|| bad("frame ends early"))?;
+        let i = get_varint(raw, &mut at).ok_or("frame ends early")?;
         parents.push(prev);
-        instances.push(u32::try_from(i).map_err(|_| bad("instance out of range"))?);
+        instances.push(u32::try_from(i).map_err(|_| "instance out of range")?);
     }
     if at != raw.len() {
-        return Err(bad("frame holds more entries than recorded"));
+        return Err("frame holds more entries than recorded");
     }
     Ok((parents, instances))
 }

@@ -13,6 +13,8 @@ use crate::fp::Fp;
 
 /// Shards are chosen by the fingerprint's top byte ([`Fp::shard`]).
 pub const SHARDS: usize = 256;
+// `Fp::shard` is the top byte: every value of it names a shard.
+const _: () = assert!(SHARDS == 1 << 8, "a shard per value of the top byte");
 
 /// Fingerprints are hashes already: the table's hash is a cheap remix, so
 /// that the bits hashbrown uses for buckets and tags vary within a shard.

@@ -14,6 +14,10 @@ const SEGMENT_WORDS: usize = 1 << 20;
 const MIN_SEGMENT_WORDS: usize = 1 << 14;
 /// A fast level: spilled frontiers are read back within a level or two.
 const ZSTD_LEVEL: i32 = -3;
+const _: () = assert!(
+    MIN_SEGMENT_WORDS <= SEGMENT_WORDS,
+    "segment bounds are ordered"
+);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
@@ -99,6 +103,7 @@ impl Queue {
         let Some(Segment::Memory(m)) = self.segments.pop_back() else {
             unreachable!("spilling a segment in memory")
         };
+        assert_eq!(m.len() % self.stride, 0, "a segment holds whole records");
         let bytes: Vec<u8> = m.iter().flat_map(|w| w.to_le_bytes()).collect();
         let (name, path) = spill.fresh("seg", "queue");
         let packed =
@@ -126,6 +131,11 @@ impl Queue {
                 words
             }
         };
+        assert_eq!(
+            words.len() % self.stride,
+            0,
+            "a segment holds whole records"
+        );
         self.records -= (words.len() / self.stride) as u64;
         Ok(Some(words))
     }

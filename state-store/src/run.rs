@@ -34,6 +34,20 @@ const VERSION: u32 = 1;
 const HEADER_BYTES: u64 = 16;
 const ENTRY_BYTES: usize = 52;
 const FOOTER_BYTES: u64 = 36;
+// The layout's sizes, as `write`/`finish` lay them out.
+const _: () = assert!(HEADER_BYTES as usize == 8 + 4 + 4, "magic, version, width");
+const _: () = assert!(
+    ENTRY_BYTES == 16 + 16 + 8 + 4 + 4 + 4,
+    "a block entry's fields"
+);
+const _: () = assert!(
+    FOOTER_BYTES as usize == 8 + 8 + 8 + 4 + 8,
+    "the footer's fields"
+);
+const _: () = assert!(
+    BLOCK_FPS <= u32::MAX as usize,
+    "a block's count fits its entry"
+);
 /// A fast zstd level: Rice-coded fingerprints are close to random bits, so
 /// stronger levels would only cost time.
 const ZSTD_LEVEL: i32 = -3;
@@ -69,6 +83,12 @@ fn compress_block(raw: &[u8]) -> std::io::Result<Vec<u8>> {
     with_zstd(|c, _| c.compress(raw))
 }
 
+/// A bound on a block's encoded bytes: Rice bits per value are at most
+/// k + 1 + the quotient, under 2 x the width in bits, with the header.
+fn raw_capacity(width: usize, count: usize) -> usize {
+    5 + width + 2 * width * count + 16
+}
+
 fn decompress_block(packed: &[u8], capacity: usize) -> std::io::Result<Vec<u8>> {
     with_zstd(|_, d| d.decompress(packed, capacity))
 }
@@ -85,12 +105,18 @@ struct BlockEntry {
 
 impl BlockEntry {
     fn write(&self, out: &mut Vec<u8>) {
+        let start = out.len();
         out.extend_from_slice(&self.first.to_le_bytes());
         out.extend_from_slice(&self.last.to_le_bytes());
         out.extend_from_slice(&self.offset.to_le_bytes());
         out.extend_from_slice(&self.bytes.to_le_bytes());
         out.extend_from_slice(&self.count.to_le_bytes());
         out.extend_from_slice(&self.crc.to_le_bytes());
+        debug_assert_eq!(out.len() - start, ENTRY_BYTES, "an entry's bytes");
+        debug_assert!(
+            BlockEntry::read(&out[start..]) == *self,
+            "an entry reads back as written"
+        );
     }
 
     fn read(b: &[u8]) -> BlockEntry {
@@ -214,6 +240,22 @@ impl RunWriter {
     }
 
     fn write_block(&mut self, values: &[u128], packed: &[u8]) -> Result<(), StoreError> {
+        assert!(
+            !values.is_empty() && values.len() <= BLOCK_FPS,
+            "a block holds 1 to BLOCK_FPS fingerprints"
+        );
+        // The pair check before the write: the block decodes to its values.
+        debug_assert!(
+            {
+                let mut back = Vec::new();
+                decompress_block(packed, raw_capacity(self.width, values.len()))
+                    .ok()
+                    .and_then(|raw| decode_sorted(&raw, self.width, &mut back))
+                    .is_some()
+                    && back == values
+            },
+            "a block decodes to the fingerprints it was made of"
+        );
         self.out
             .write_all(packed)
             .map_err(|e| StoreError::io(&self.tmp, e))?;
@@ -244,6 +286,16 @@ impl RunWriter {
         tail.extend_from_slice(&self.count.to_le_bytes());
         tail.extend_from_slice(&crc.to_le_bytes());
         tail.extend_from_slice(MAGIC);
+        assert_eq!(
+            tail.len(),
+            self.index.len() * ENTRY_BYTES + FOOTER_BYTES as usize,
+            "index and footer"
+        );
+        assert_eq!(
+            self.count,
+            self.index.iter().map(|e| u64::from(e.count)).sum::<u64>(),
+            "the footer's count is the blocks'"
+        );
         let tmp = self.tmp.clone();
         let io = |e| StoreError::io(&tmp, e);
         self.out.write_all(&tail).map_err(io)?;
@@ -390,12 +442,10 @@ impl Run {
                 format!("block {b} checksum mismatch"),
             ));
         }
-        // Rice bits per value are at most k + 1 + the quotient: under 2 x
-        // the width in bits, with the header.
-        let cap = 5 + self.width + 2 * self.width * e.count as usize + 16;
-        let raw = decompress_block(packed, cap).map_err(|_| {
-            StoreError::corrupt(&self.path, format!("block {b} does not decompress"))
-        })?;
+        let raw =
+            decompress_block(packed, raw_capacity(self.width, e.count as usize)).map_err(|_| {
+                StoreError::corrupt(&self.path, format!("block {b} does not decompress"))
+            })?;
         decode_sorted(&raw, self.width, out)
             .filter(|_| {
                 out.len() == e.count as usize

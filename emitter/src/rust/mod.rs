@@ -200,8 +200,8 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     let consts: Vec<String> = m
         .consts
         .iter()
-        .map(|(k, v)| format!("({k:?}, {})", RustDialect.lit(*v).unwrap_or_default()))
-        .collect();
+        .map(|(k, v)| Ok(format!("({k:?}, {})", RustDialect.lit(*v)?)))
+        .collect::<R<_>>()?;
     g.line("/// The constants it was emitted with.");
     g.line(format!(
         "pub const CONSTS: &[(&str, i64)] = &[{}];",
@@ -216,6 +216,12 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     };
     g.line(format!("pub const ORDER: Order = Order::{order};"));
     let nodes: Vec<String> = m.node_names().iter().map(|n| format!("{n:?}")).collect();
+    // The runtime indexes links, clocks and logs by process id.
+    assert_eq!(
+        nodes.len() as u64,
+        m.types.card(&net.pid).unwrap_or(0),
+        "a node per process id"
+    );
     g.line(format!(
         "pub const NODES: &[&str] = &[{}];",
         nodes.join(", ")
@@ -238,11 +244,15 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
             .iter()
             .enumerate()
             .map(|(i, (name, ty))| {
-                format!(
-                    "({name:?}, {}, {})",
+                let (at, len) = (
                     base + m.types.fields_offset(&v.fields, i),
-                    m.types.flat_len(ty)
-                )
+                    m.types.flat_len(ty),
+                );
+                assert!(
+                    at + len <= msg_len,
+                    "field `{name}` lies inside the flat message"
+                );
+                format!("({name:?}, {at}, {len})")
             })
             .collect();
         fields.push(format!("&[{}]", list.join(", ")));
@@ -259,6 +269,11 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     for v in &m.vars {
         m.types.default_value(&v.ty, &mut defaults);
     }
+    assert_eq!(
+        defaults.len(),
+        m.state_len as usize,
+        "a default per state slot"
+    );
     function(
         &mut g,
         "pub fn init(s: &mut Slots) -> Result<(), Fault> {",
@@ -293,6 +308,10 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
         g.line("");
         let mut vars = Vec::new();
         for (short, var, elem) in process_vars(m, p)? {
+            assert!(
+                var.offset + var.len <= m.state_len && p.count * m.types.flat_len(elem) == var.len,
+                "process variable `{short}`: one element per instance, inside the state"
+            );
             vars.push(format!(
                 "VarDef {{ name: {short:?}, offset: {}, len: {}, durable: {} }}",
                 var.offset,

@@ -53,14 +53,21 @@ impl Link {
     /// The sequence number the next message to this peer gets.
     pub fn take_seq(&self) -> u64 {
         let mut ob = self.lock();
+        let seq = ob.next_seq;
+        assert!(!ob.unacked.contains_key(&seq), "a fresh sequence number names no message yet");
         ob.next_seq += 1;
-        ob.next_seq - 1
+        seq
     }
 
     /// A message (as a whole frame) to write from `at` on until acknowledged.
     pub fn queue(&self, seq: u64, frame: Vec<u8>, at: Instant) {
         let mut ob = self.lock();
         ob.next_seq = ob.next_seq.max(seq + 1);
+        // Exactly once: a sequence number names one message, whether it is
+        // queued when sent or again from the log after a restart.
+        if let Some(old) = ob.unacked.get(&seq) {
+            assert!(old.frame == frame, "sequence number {seq} names two messages");
+        }
         ob.unacked.insert(seq, Unacked { frame, due: at, held: false });
         drop(ob);
         self.wake.notify_one();
@@ -72,6 +79,9 @@ impl Link {
         self.wake.notify_one();
     }
 
+    /// The peer handled `seq`: it is never written again. (An
+    /// acknowledgement of a number never sent comes from a peer, not from
+    /// this node's state: it is ignored, not asserted.)
     pub fn acked(&self, seq: u64) {
         self.lock().unacked.remove(&seq);
     }
@@ -99,6 +109,9 @@ impl Link {
                 out.extend(c);
             }
             let mut next: Option<Instant> = None;
+            if let Some((&last, _)) = ob.unacked.last_key_value() {
+                assert!(last < ob.next_seq, "every unacknowledged message was numbered");
+            }
             for u in ob.unacked.values_mut() {
                 if u.due <= now {
                     out.extend_from_slice(&u.frame);

@@ -65,6 +65,8 @@ impl StepLog {
     }
 
     pub fn append(&mut self, line: &str) {
+        // A step is one line: recovery splits on newlines.
+        debug_assert!(!line.contains('\n'), "a step record is one line");
         self.buf.extend_from_slice(line.as_bytes());
         self.buf.push(b'\n');
     }
@@ -88,6 +90,7 @@ impl StepLog {
         self.file.sync_data().map_err(err)?;
         self.end = needed;
         self.buf.clear();
+        assert!(self.end <= self.zeroed, "lines are written over zeros, never past them");
         Ok(())
     }
 

@@ -215,6 +215,9 @@ impl Node {
         while above.remove(floor) {
             *floor += 1;
         }
+        // Every seq below the floor was handled; none at it yet.
+        debug_assert!(above.iter().all(|s| *s > *floor), "handled numbers above the floor");
+        assert!(self.is_handled(src, seq), "a message marked handled is handled");
     }
 
     /// Logs a fired step; its effects wait for the next `release`.

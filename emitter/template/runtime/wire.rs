@@ -56,8 +56,11 @@ pub fn encode(f: &Frame) -> Vec<u8> {
             put_varint(&mut p, *seq as i64);
         }
     }
+    assert!(p.len() - 4 <= MAX_FRAME, "a frame this node writes is one its peers read");
     let len = (p.len() - 4) as u32;
     p[..4].copy_from_slice(&len.to_le_bytes());
+    // The pair check: what goes on the wire reads back as what was meant.
+    debug_assert_eq!(decode(&p[4..]).as_ref(), Some(f), "a frame decodes as encoded");
     p
 }
 

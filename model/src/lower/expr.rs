@@ -297,16 +297,18 @@ impl Lowerer<'_> {
             let pid = self.processes[p].first_pid as i64;
             return Ok((Expr::Int(pid), self.pid_ty()));
         }
+        if self.const_context
+            && (self.var_names.contains(name) || self.var_index.contains_key(name))
+        {
+            return Err(self.error(
+                Diagnostic::error(
+                    span,
+                    format!("`{name}` is a state variable, not a constant"),
+                )
+                .label("constant expressions cannot read state"),
+            ));
+        }
         if let Some(&index) = self.var_index.get(name) {
-            if self.const_context {
-                return Err(self.error(
-                    Diagnostic::error(
-                        span,
-                        format!("`{name}` is a state variable, not a constant"),
-                    )
-                    .label("constant expressions cannot read state"),
-                ));
-            }
             let v = &self.vars[index];
             let place = Place {
                 root: Root::State,
@@ -358,7 +360,14 @@ impl Lowerer<'_> {
         }
         // Named enums only: resolve each declared type (they are cached).
         let mut found = Vec::new();
-        let names: Vec<String> = self.type_decls.keys().cloned().collect();
+        // A type being resolved right now (this name is inside its own
+        // definition) cannot be asked: that would report it as recursive.
+        let names: Vec<String> = self
+            .type_decls
+            .keys()
+            .filter(|t| !self.type_in_progress.contains(*t))
+            .cloned()
+            .collect();
         for t in names {
             if let Ok(Ty::Enum(id)) = self.named_type(&t, span)
                 && let Some(tag) = self.types.enums[id as usize]

@@ -31,6 +31,11 @@ pub(crate) struct Lowerer<'a> {
     const_decls: HashMap<String, &'a ast::Expr>,
     const_values: HashMap<String, i64>,
     const_in_progress: HashSet<String>,
+    /// Constants whose evaluation failed (and was reported once).
+    const_failed: HashSet<String>,
+    /// Every declared state variable's name, known before any is lowered
+    /// (constants are folded first, and may not read them).
+    pub(crate) var_names: HashSet<String>,
     overrides: HashMap<String, i64>,
     type_decls: HashMap<String, &'a TypeExpr>,
     type_values: HashMap<String, Ty>,
@@ -69,6 +74,8 @@ pub fn lower(
         const_decls: HashMap::new(),
         const_values: HashMap::new(),
         const_in_progress: HashSet::new(),
+        const_failed: HashSet::new(),
+        var_names: HashSet::new(),
         overrides: overrides.clone(),
         type_decls: HashMap::new(),
         type_values: HashMap::new(),
@@ -156,6 +163,9 @@ impl<'a> Lowerer<'a> {
                     body,
                 } => {
                     self.fns.insert(name.name.clone(), (params, ret, body));
+                }
+                Item::Var(v) => {
+                    self.var_names.insert(v.name.name.clone());
                 }
                 _ => {}
             }
@@ -340,6 +350,34 @@ impl<'a> Lowerer<'a> {
         if !self.diagnostics.is_empty() {
             return None;
         }
+        // The state's shape: variables tile the flat state in order, each
+        // slot has its bounds, and instance numbers ascend by rule.
+        let mut at = 0;
+        for v in &self.vars {
+            assert_eq!(
+                v.offset, at,
+                "variable `{}` follows the previous one",
+                v.name
+            );
+            assert_eq!(
+                v.len,
+                self.types.flat_len(&v.ty),
+                "variable `{}`'s length",
+                v.name
+            );
+            at += v.len;
+        }
+        assert_eq!(at, state_len, "the variables fill the state");
+        assert_eq!(bounds.len(), state_len as usize, "bounds per slot");
+        assert_eq!(
+            instance_base.len(),
+            rules.len() + 1,
+            "an instance base per rule, and the end"
+        );
+        assert!(
+            instance_base.windows(2).all(|w| w[0] <= w[1]),
+            "instance numbers ascend"
+        );
         Some(Model {
             name,
             consts,
@@ -396,6 +434,9 @@ impl<'a> Lowerer<'a> {
         if let Some(v) = self.const_values.get(name) {
             return Ok(*v);
         }
+        if self.const_failed.contains(name) {
+            return Err(Reported);
+        }
         let Some(expr) = self.const_decls.get(name).copied() else {
             return Err(self.error(Diagnostic::error(use_span, format!("no constant `{name}`"))));
         };
@@ -407,7 +448,10 @@ impl<'a> Lowerer<'a> {
         }
         let v = self.fold_int(expr);
         self.const_in_progress.remove(name);
-        let v = v?;
+        let Ok(v) = v else {
+            self.const_failed.insert(name.to_string());
+            return v;
+        };
         self.const_values.insert(name.to_string(), v);
         Ok(v)
     }
