@@ -25,11 +25,7 @@ pub struct WalkOutcome {
 pub fn simulate(model: &Model, config: &WalkConfig) -> WalkOutcome {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut stepper = Stepper::new(model);
-    let mut out = WalkOutcome {
-        walks: 0,
-        steps: 0,
-        violation: None,
-    };
+    let mut out = WalkOutcome { walks: 0, steps: 0, violation: None };
     let initial = match stepper.initial_states() {
         Ok(s) => s,
         Err(e) => {

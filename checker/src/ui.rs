@@ -102,10 +102,7 @@ impl Display {
                 b.finish_and_clear();
             }
         });
-        Display {
-            stop,
-            handle: Some(handle),
-        }
+        Display { stop, handle: Some(handle) }
     }
 
     pub fn finish(mut self) {

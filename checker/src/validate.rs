@@ -392,12 +392,7 @@ fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invali
                     Step::NotYet(reason) => {
                         let key = (s.clock.iter().sum::<u64>(), s.pid);
                         if blocked.as_ref().is_none_or(|b| key < b.key) {
-                            blocked = Some(Blocked {
-                                key,
-                                log,
-                                line: i,
-                                reason,
-                            });
+                            blocked = Some(Blocked { key, log, line: i, reason });
                         }
                         break;
                     }
@@ -436,10 +431,7 @@ fn stuck(logs: &[Vec<LoggedStep>], blocked: Option<Blocked>, replayed: usize) ->
     };
     let s = &logs[b.log][b.line];
     Invalid {
-        at: Some(At {
-            log: b.log,
-            line: b.line + 1,
-        }),
+        at: Some(At { log: b.log, line: b.line + 1 }),
         node: Some(s.node.clone()),
         rule: Some(s.rule.clone()),
         position: Some(replayed + 1),

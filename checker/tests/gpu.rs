@@ -101,19 +101,13 @@ fn gpu_backend_gives_the_cpus_answers() {
             &gpu,
             model,
             cfg,
-            Sizing {
-                memory_bytes: Some(32 << 20),
-                ..Sizing::default()
-            },
+            Sizing { memory_bytes: Some(32 << 20), ..Sizing::default() },
         );
         let t1 = std::time::Instant::now();
         let tiny = gpu_search::<u128>(
             &gpu,
             model,
-            &SearchConfig {
-                memory: Some(1024),
-                ..cfg.clone()
-            },
+            &SearchConfig { memory: Some(1024), ..cfg.clone() },
             Sizing {
                 memory_bytes: Some(1 << 20),
                 thread_probes: true,

@@ -68,10 +68,7 @@ fn spec_suite() {
         // traces rebuilt from disk.
         let tiny = search_with::<u128>(
             model,
-            &SearchConfig {
-                memory: Some(1024),
-                ..cfg.clone()
-            },
+            &SearchConfig { memory: Some(1024), ..cfg.clone() },
             2,
         );
         assert_eq!(

@@ -122,12 +122,9 @@ impl Ctx<'_> {
     fn is_self(&self, e: &Expr) -> bool {
         match e {
             Expr::Local(l) => *l == self.self_local,
-            Expr::Read(Place {
-                root: Root::Local,
-                offset,
-                steps,
-                ..
-            }) => *offset == self.self_local && steps.is_empty(),
+            Expr::Read(Place { root: Root::Local, offset, steps, .. }) => {
+                *offset == self.self_local && steps.is_empty()
+            }
             _ => false,
         }
     }
@@ -189,11 +186,7 @@ impl Ctx<'_> {
                     self.expr(value, out);
                 }
                 Stmt::Let { value, .. } => self.expr(value, out),
-                Stmt::If {
-                    cond,
-                    then,
-                    otherwise,
-                } => {
+                Stmt::If { cond, then, otherwise } => {
                     self.expr(cond, out);
                     self.stmts(then, out);
                     self.stmts(otherwise, out);

@@ -119,15 +119,11 @@ pub fn emit(m: &Model, origin: &Origin, out: &Path) -> Result<Vec<PathBuf>, Emit
     for (rel, text) in files {
         let path = out.join(rel);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| EmitError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| EmitError::Io { path: dir.to_path_buf(), source })?;
         }
-        std::fs::write(&path, text).map_err(|source| EmitError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        std::fs::write(&path, text)
+            .map_err(|source| EmitError::Io { path: path.clone(), source })?;
         written.push(path);
     }
     Ok(written)

@@ -179,10 +179,7 @@ impl Gpu {
             let _ = tx.send(r);
         });
         self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: None,
-                timeout: None,
-            })
+            .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
             .map_err(|e| self.failure(format!("waiting for the GPU: {e}")))?;
         match rx.recv() {
             Ok(Ok(())) => {}

@@ -30,11 +30,7 @@ fn shape(code: gpu_kernels::ModelCode, scheme: Scheme, buffers: u32, subgroups: 
         Scheme::Key64 => 4,
         Scheme::Words32 => (code.fp_words * 32).div_ceil(31) + 2,
     };
-    let split = |elem_words| Split {
-        elem_words,
-        per_buffer: 1000,
-        buffers,
-    };
+    let split = |elem_words| Split { elem_words, per_buffer: 1000, buffers };
     Shape {
         scheme,
         k,

@@ -42,14 +42,7 @@ impl<D: Dialect> Gen<'_, D> {
             Operand::Int(v) => self.lit(*v)?,
             Operand::Local(l) => self.bind_tmp(&format!("fr[{l}]")),
             Operand::Slot(s) => self.bind_tmp(&format!("s[{s}]")),
-            Operand::SlotAt {
-                offset,
-                local,
-                lo,
-                count,
-                stride,
-                ..
-            } => {
+            Operand::SlotAt { offset, local, lo, count, stride, .. } => {
                 let k = self.elem(&format!("fr[{local}]"), *lo, *count)?;
                 let at = format!("s[{} + {k} * {}]", self.num(*offset), self.num(*stride));
                 self.bind_tmp(&at)
@@ -79,12 +72,7 @@ impl<D: Dialect> Gen<'_, D> {
             Expr::Local(l) => self.bind_tmp(&format!("fr[{l}]")),
             Expr::Slot(o) => self.bind_tmp(&format!("s[{o}]")),
             Expr::Lit(v) => self.lit(v[0])?,
-            Expr::Bit {
-                offset,
-                index,
-                lo,
-                count,
-            } => {
+            Expr::Bit { offset, index, lo, count } => {
                 let i = self.int(index, sp)?;
                 let t = self.tmp();
                 let lo = self.lit(*lo)?;
@@ -94,14 +82,7 @@ impl<D: Dialect> Gen<'_, D> {
                 self.line(format!("if ({inside}) {{ {t} = s[{at}]; }}"));
                 t
             }
-            Expr::SlotAt {
-                offset,
-                index,
-                lo,
-                count,
-                stride,
-                ..
-            } => {
+            Expr::SlotAt { offset, index, lo, count, stride, .. } => {
                 let base = self.num(*offset);
                 let at = self.element(index, *lo, *count, *stride, &base, sp)?;
                 self.bind_tmp(&format!("s[{at}]"))
@@ -191,12 +172,7 @@ impl<D: Dialect> Gen<'_, D> {
                 self.close();
                 t
             }
-            Expr::If {
-                cond,
-                then,
-                otherwise,
-                ..
-            } => {
+            Expr::If { cond, then, otherwise, .. } => {
                 let c = self.int(cond, sp)?;
                 let t = self.tmp();
                 self.line(self.d.decl(&t));
@@ -267,30 +243,14 @@ impl<D: Dialect> Gen<'_, D> {
                 self.line(format!("if (!{ok}) {{ {} }}", self.d.fail()));
                 ix
             }
-            Expr::Quant {
-                kind,
-                local,
-                len,
-                domain,
-                body,
-            } => self.quant(*kind, *local, *len, domain, body, sp)?,
-            Expr::Let {
-                local,
-                len,
-                value,
-                body,
-            } => {
+            Expr::Quant { .. } => self.quant(e, sp)?,
+            Expr::Let { local, len, value, body } => {
                 self.bind(*local, *len, value, sp)?;
                 self.int(body, sp)?
             }
-            // A one-slot value built on the stack (as the evaluator does):
-            // a part of a value, or a compound value one slot long.
-            Expr::Sub { .. }
-            | Expr::Concat(_)
-            | Expr::Variant { .. }
-            | Expr::SeqLit { .. }
-            | Expr::SetLit { .. }
-            | Expr::SetOp { .. } => {
+            // The rest are built on the stack (as the evaluator does): a
+            // part of a value, or a compound value one slot long.
+            _ => {
                 self.push(e, sp)?;
                 self.bind_tmp(&format!("stk[{sp}]"))
             }
@@ -363,12 +323,7 @@ impl<D: Dialect> Gen<'_, D> {
                 self.copy(("stk", self.num(at)), (arr, off), len);
             }
             Expr::Lit(v) => self.write_consts("stk", &self.num(at), v)?,
-            Expr::If {
-                cond,
-                then,
-                otherwise,
-                ..
-            } => {
+            Expr::If { cond, then, otherwise, .. } => {
                 let c = self.int(cond, at)?;
                 self.open(format!("if ({c} != {}) {{", self.num(0u32)));
                 self.push(then, at)?;
@@ -383,12 +338,7 @@ impl<D: Dialect> Gen<'_, D> {
                     pos += self.len_of(p);
                 }
             }
-            Expr::Variant {
-                default,
-                tag,
-                offset,
-                fields,
-            } => {
+            Expr::Variant { default, tag, offset, fields } => {
                 self.write_consts("stk", &self.num(at), default)?;
                 self.line(format!("stk[{at}] = {};", self.num(*tag)));
                 let mut pos = at + offset;
@@ -411,23 +361,13 @@ impl<D: Dialect> Gen<'_, D> {
                 }
                 self.write_consts("stk", &self.num(pos), padding)?;
             }
-            Expr::Sub {
-                base,
-                base_len,
-                step,
-                len,
-            } => {
+            Expr::Sub { base, base_len, step, len } => {
                 self.stack(at + base_len);
                 self.push(base, at)?;
                 let off = self.step(step, "stk", &self.num(at), at + base_len)?;
                 self.copy(("stk", self.num(at)), ("stk", off), *len);
             }
-            Expr::SetLit {
-                elems,
-                elem_ty,
-                card,
-                ..
-            } => {
+            Expr::SetLit { elems, elem_ty, card, .. } => {
                 let head = self.d.for_range("j", &self.num(0u32), &self.num(*card));
                 self.line(format!(
                     "{head} stk[{} + j] = {}; }}",
@@ -458,12 +398,7 @@ impl<D: Dialect> Gen<'_, D> {
                     "{head} let x = stk[{a} + j]; let y = stk[{b} + j]; stk[{a} + j] = {f}; }}"
                 ));
             }
-            Expr::Let {
-                local,
-                len,
-                value,
-                body,
-            } => {
+            Expr::Let { local, len, value, body } => {
                 self.bind(*local, *len, value, at)?;
                 self.push(body, at)?;
             }
@@ -511,13 +446,9 @@ impl<D: Dialect> Gen<'_, D> {
     fn step(&mut self, step: &Step, arr: &str, base: &str, sp: u32) -> R<String> {
         Ok(match step {
             Step::Offset(o) => self.bind_tmp(&format!("{base} + {}", self.num(*o))),
-            Step::Index {
-                index,
-                lo,
-                count,
-                stride,
-                ..
-            } => self.element(index, *lo, *count, *stride, base, sp)?,
+            Step::Index { index, lo, count, stride, .. } => {
+                self.element(index, *lo, *count, *stride, base, sp)?
+            }
             Step::SeqIndex { index, stride, .. } => {
                 let i = self.int(index, sp)?;
                 let b = self.bind_tmp(base);
@@ -587,15 +518,12 @@ impl<D: Dialect> Gen<'_, D> {
         self.value_index(ty, "stk", &base)
     }
 
-    fn quant(
-        &mut self,
-        kind: QuantKind,
-        local: u32,
-        len: u32,
-        domain: &Domain,
-        body: &Expr,
-        sp: u32,
-    ) -> R<String> {
+    /// `forall`, `exists`, `count` or `sum` (`q` is an `Expr::Quant`).
+    fn quant(&mut self, q: &Expr, sp: u32) -> R<String> {
+        let Expr::Quant { kind, local, len, domain, body } = q else {
+            unreachable!("a quantifier")
+        };
+        let (kind, local, len) = (*kind, *local, *len);
         let acc = self.tmp();
         let init = if kind == QuantKind::Forall { 1u32 } else { 0 };
         self.line(self.d.var(&acc, &self.num(init)));
@@ -737,12 +665,7 @@ impl<D: Dialect> Gen<'_, D> {
     fn stmt(&mut self, st: &Stmt, sp: u32) -> R<()> {
         let (zero, one) = (self.num(0u32), self.num(1u32));
         match st {
-            Stmt::Assign {
-                place,
-                value,
-                bounds,
-                ..
-            } => {
+            Stmt::Assign { place, value, bounds, .. } => {
                 let (arr, off) = self.place(place, sp)?;
                 let off = self.bind_tmp(&off);
                 if place.len == 1 {
@@ -756,11 +679,7 @@ impl<D: Dialect> Gen<'_, D> {
                 }
             }
             Stmt::Let { local, len, value } => self.bind(*local, *len, value, sp)?,
-            Stmt::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            Stmt::If { cond, then, otherwise } => {
                 let c = self.int(cond, sp)?;
                 self.open(format!("if ({c} != {zero}) {{"));
                 self.stmts(then, sp)?;
@@ -770,12 +689,7 @@ impl<D: Dialect> Gen<'_, D> {
                 }
                 self.close();
             }
-            Stmt::For {
-                local,
-                len,
-                domain,
-                body,
-            } => {
+            Stmt::For { local, len, domain, body } => {
                 // The domain is evaluated once, before the body writes.
                 let (inner, opened) = self.open_domain(*local, *len, domain, sp)?;
                 self.stmts(body, inner)?;
@@ -783,13 +697,7 @@ impl<D: Dialect> Gen<'_, D> {
                     self.close();
                 }
             }
-            Stmt::SetAdd {
-                place,
-                elem,
-                elem_ty,
-                remove,
-                ..
-            } => {
+            Stmt::SetAdd { place, elem, elem_ty, remove, .. } => {
                 let (arr, off) = self.place(place, sp)?;
                 let off = self.bind_tmp(&off);
                 let (ok, ix) = self.index_of(elem, elem_ty, sp)?;
@@ -799,27 +707,13 @@ impl<D: Dialect> Gen<'_, D> {
                     self.d.fail()
                 ));
             }
-            Stmt::SetBit {
-                offset,
-                index,
-                lo,
-                count,
-                value,
-                ..
-            } => {
+            Stmt::SetBit { offset, index, lo, count, value, .. } => {
                 let i = self.int(index, sp)?;
                 let k = self.elem(&i, *lo, *count)?;
                 let v = if *value { &one } else { &zero };
                 self.line(format!("s[{} + {k}] = {v};", self.num(*offset)));
             }
-            Stmt::Push {
-                place,
-                elem,
-                stride,
-                cap,
-                bounds,
-                ..
-            } => {
+            Stmt::Push { place, elem, stride, cap, bounds, .. } => {
                 let (arr, off) = self.place(place, sp)?;
                 let off = self.bind_tmp(&off);
                 let n = self.bind_tmp(&format!("{arr}[{off}]"));
@@ -838,14 +732,7 @@ impl<D: Dialect> Gen<'_, D> {
                 self.copy((arr, at), ("stk", self.num(sp)), *stride);
                 self.line(format!("{arr}[{off}] = {n} + {one};"));
             }
-            Stmt::Pop {
-                place,
-                at,
-                stride,
-                cap,
-                filler,
-                ..
-            } => {
+            Stmt::Pop { place, at, stride, cap, filler, .. } => {
                 let (arr, off) = self.place(place, sp)?;
                 let off = self.bind_tmp(&off);
                 let n = self.bind_tmp(&format!("clamp({arr}[{off}], {zero}, {})", self.num(*cap)));

@@ -23,10 +23,7 @@ impl Diagnostic {
     pub fn error(span: Span, message: impl Into<String>) -> Diagnostic {
         let message = message.into();
         Diagnostic {
-            labels: vec![Label {
-                span,
-                message: String::new(),
-            }],
+            labels: vec![Label { span, message: String::new() }],
             message,
             notes: Vec::new(),
         }
@@ -41,10 +38,7 @@ impl Diagnostic {
     }
 
     pub fn secondary(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label {
-            span,
-            message: text.into(),
-        });
+        self.labels.push(Label { span, message: text.into() });
         self
     }
 

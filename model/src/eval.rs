@@ -41,11 +41,7 @@ pub struct EvalError {
 pub type EvalResult<T> = Result<T, Box<EvalError>>;
 
 fn err<T>(kind: ErrorKind, span: Span, message: impl Into<String>) -> EvalResult<T> {
-    Err(Box::new(EvalError {
-        kind,
-        message: message.into(),
-        span,
-    }))
+    Err(Box::new(EvalError { kind, message: message.into(), span }))
 }
 
 /// Where a place's slots are read from.
@@ -136,21 +132,11 @@ impl<'m> Evaluator<'m> {
     fn step(&mut self, step: &Step, state: &[i64], src: Src, base: usize) -> EvalResult<usize> {
         match step {
             Step::Offset(o) => Ok(base + *o as usize),
-            Step::Index {
-                index,
-                lo,
-                count,
-                stride,
-                span,
-            } => {
+            Step::Index { index, lo, count, stride, span } => {
                 let i = self.int(index, state)?;
                 Ok(base + element(i, *lo, *count, *stride, *span)?)
             }
-            Step::SeqIndex {
-                index,
-                stride,
-                span,
-            } => {
+            Step::SeqIndex { index, stride, span } => {
                 let i = self.int(index, state)?;
                 let len = self.read(src, state, base);
                 if !(0..len).contains(&i) {
@@ -162,11 +148,7 @@ impl<'m> Evaluator<'m> {
                 }
                 Ok(base + 1 + i as usize * *stride as usize)
             }
-            Step::SeqEnd {
-                first,
-                stride,
-                span,
-            } => {
+            Step::SeqEnd { first, stride, span } => {
                 let len = self.read(src, state, base);
                 if len == 0 {
                     let f = if *first { "head" } else { "last" };
@@ -227,12 +209,7 @@ impl<'m> Evaluator<'m> {
             }
             Expr::Local(o) => Ok(self.frame[*o as usize]),
             Expr::Slot(o) => Ok(state[*o as usize]),
-            Expr::Bit {
-                offset,
-                index,
-                lo,
-                count,
-            } => {
+            Expr::Bit { offset, index, lo, count } => {
                 let i = self.index(index, state)?;
                 Ok(
                     match i
@@ -244,14 +221,7 @@ impl<'m> Evaluator<'m> {
                     },
                 )
             }
-            Expr::SlotAt {
-                offset,
-                index,
-                lo,
-                count,
-                stride,
-                span,
-            } => {
+            Expr::SlotAt { offset, index, lo, count, stride, span } => {
                 let i = self.index(index, state)?;
                 slot_at(state, *offset, i, *lo, *count, *stride, *span)
             }
@@ -291,12 +261,7 @@ impl<'m> Evaluator<'m> {
             Expr::And(a, b) => Ok((self.bool(a, state)? && self.bool(b, state)?) as i64),
             Expr::Or(a, b) => Ok((self.bool(a, state)? || self.bool(b, state)?) as i64),
             Expr::Implies(a, b) => Ok((!self.bool(a, state)? || self.bool(b, state)?) as i64),
-            Expr::If {
-                cond,
-                then,
-                otherwise,
-                ..
-            } => {
+            Expr::If { cond, then, otherwise, .. } => {
                 if self.bool(cond, state)? {
                     self.int(then, state)
                 } else {
@@ -359,32 +324,16 @@ impl<'m> Evaluator<'m> {
                     format!("value is outside `{}`", self.types.name(ty)),
                 ),
             },
-            Expr::Quant {
-                kind,
-                local,
-                len,
-                domain,
-                body,
-            } => self.quant(*kind, *local, *len, domain, body, state),
-            Expr::Let {
-                local,
-                len,
-                value,
-                body,
-            } => {
+            Expr::Quant { .. } => self.quant(e, state),
+            Expr::Let { local, len, value, body } => {
                 self.bind(*local, *len, value, state)?;
                 self.int(body, state)
             }
             Expr::Lit(v) => Ok(v[0]),
-            // A one-slot value built on the stack: a part of a value, or a
+            // The rest are built on the stack: a part of a value, or a
             // compound one that is one slot long (a record of one field,
             // say, `R { g: 2 }`).
-            Expr::Sub { .. }
-            | Expr::Concat(_)
-            | Expr::Variant { .. }
-            | Expr::SeqLit { .. }
-            | Expr::SetLit { .. }
-            | Expr::SetOp { .. } => {
+            _ => {
                 let base = self.stack.len();
                 self.push(e, state)?;
                 assert_eq!(self.stack.len(), base + 1, "a scalar is one slot");
@@ -410,14 +359,7 @@ impl<'m> Evaluator<'m> {
             Operand::Int(v) => Ok(*v),
             Operand::Local(l) => Ok(self.frame[*l as usize]),
             Operand::Slot(s) => Ok(state[*s as usize]),
-            Operand::SlotAt {
-                offset,
-                local,
-                lo,
-                count,
-                stride,
-                span,
-            } => {
+            Operand::SlotAt { offset, local, lo, count, stride, span } => {
                 let i = self.frame[*local as usize];
                 slot_at(state, *offset, i, *lo, *count, *stride, *span)
             }
@@ -459,12 +401,7 @@ impl<'m> Evaluator<'m> {
                 }
             }
             Expr::Lit(v) => self.stack.extend_from_slice(v),
-            Expr::If {
-                cond,
-                then,
-                otherwise,
-                ..
-            } => {
+            Expr::If { cond, then, otherwise, .. } => {
                 if self.bool(cond, state)? {
                     self.push(then, state)?
                 } else {
@@ -476,12 +413,7 @@ impl<'m> Evaluator<'m> {
                     self.push(p, state)?;
                 }
             }
-            Expr::Variant {
-                default,
-                tag,
-                offset,
-                fields,
-            } => {
+            Expr::Variant { default, tag, offset, fields } => {
                 let base = self.stack.len();
                 self.stack.extend_from_slice(default);
                 self.stack[base] = *tag as i64;
@@ -502,9 +434,7 @@ impl<'m> Evaluator<'m> {
                 }
                 self.stack.extend_from_slice(padding);
             }
-            Expr::Sub {
-                base, step, len, ..
-            } => {
+            Expr::Sub { base, step, len, .. } => {
                 let start = self.stack.len();
                 self.push(base, state)?;
                 let off = self.step(step, state, Src::Stack, start)?;
@@ -512,12 +442,7 @@ impl<'m> Evaluator<'m> {
                 self.stack.copy_within(off..off + n, start);
                 self.stack.truncate(start + n);
             }
-            Expr::SetLit {
-                elems,
-                elem_ty,
-                card,
-                span,
-            } => {
+            Expr::SetLit { elems, elem_ty, card, span } => {
                 let base = self.stack.len();
                 self.stack.resize(base + *card as usize, 0);
                 for x in elems {
@@ -548,12 +473,7 @@ impl<'m> Evaluator<'m> {
                 }
                 self.stack.truncate(base + n);
             }
-            Expr::Let {
-                local,
-                len,
-                value,
-                body,
-            } => {
+            Expr::Let { local, len, value, body } => {
                 self.bind(*local, *len, value, state)?;
                 self.push(body, state)?;
             }
@@ -629,15 +549,12 @@ impl<'m> Evaluator<'m> {
         Ok(())
     }
 
-    fn quant(
-        &mut self,
-        kind: QuantKind,
-        local: u32,
-        len: u32,
-        domain: &Domain,
-        body: &Expr,
-        state: &[i64],
-    ) -> EvalResult<i64> {
+    /// `forall`, `exists`, `count` or `sum` (`q` is an `Expr::Quant`).
+    fn quant(&mut self, q: &Expr, state: &[i64]) -> EvalResult<i64> {
+        let Expr::Quant { kind, local, len, domain, body } = q else {
+            unreachable!("a quantifier")
+        };
+        let (kind, local, len) = (*kind, *local, *len);
         if let Some((lo, count)) = self.scalar_domain(domain) {
             return self.quant_scalar(kind, local, lo, count, body, state);
         }
@@ -731,12 +648,7 @@ impl<'m> Evaluator<'m> {
 
     fn stmt(&mut self, s: &Stmt, state: &mut [i64]) -> EvalResult<()> {
         match s {
-            Stmt::Assign {
-                place,
-                value,
-                bounds,
-                span,
-            } => {
+            Stmt::Assign { place, value, bounds, span } => {
                 let (_, off) = self.resolve(place, state)?;
                 if place.len == 1 {
                     let v = self.int(value, state)?;
@@ -756,23 +668,14 @@ impl<'m> Evaluator<'m> {
                 }
             }
             Stmt::Let { local, len, value } => self.bind(*local, *len, value, state)?,
-            Stmt::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            Stmt::If { cond, then, otherwise } => {
                 if self.bool(cond, state)? {
                     self.exec(then, state)?;
                 } else {
                     self.exec(otherwise, state)?;
                 }
             }
-            Stmt::For {
-                local,
-                len,
-                domain,
-                body,
-            } => {
+            Stmt::For { local, len, domain, body } => {
                 // The domain is evaluated once, before the body changes anything.
                 let snapshot = state.to_vec();
                 let mut result = Ok(());
@@ -782,13 +685,7 @@ impl<'m> Evaluator<'m> {
                 })?;
                 result?;
             }
-            Stmt::SetAdd {
-                place,
-                elem,
-                elem_ty,
-                remove,
-                span,
-            } => {
+            Stmt::SetAdd { place, elem, elem_ty, remove, span } => {
                 let (_, off) = self.resolve(place, state)?;
                 let Some(i) = self.index_of(elem, elem_ty, state)? else {
                     return err(
@@ -800,15 +697,7 @@ impl<'m> Evaluator<'m> {
                 state[off + i as usize] = (!remove) as i64;
                 self.wrote(off + i as usize, 1);
             }
-            Stmt::SetBit {
-                offset,
-                index,
-                lo,
-                count,
-                value,
-                message,
-                span,
-            } => {
+            Stmt::SetBit { offset, index, lo, count, value, message, span } => {
                 let i = self.int(index, state)?;
                 let Some(k) = i
                     .checked_sub(*lo)
@@ -820,14 +709,7 @@ impl<'m> Evaluator<'m> {
                 state[at] = *value as i64;
                 self.wrote(at, 1);
             }
-            Stmt::Push {
-                place,
-                elem,
-                stride,
-                cap,
-                bounds,
-                span,
-            } => {
+            Stmt::Push { place, elem, stride, cap, bounds, span } => {
                 let (_, off) = self.resolve(place, state)?;
                 let len = state[off];
                 if len >= *cap as i64 {
@@ -850,14 +732,7 @@ impl<'m> Evaluator<'m> {
                 state[off] = len + 1;
                 self.wrote(off, 1);
             }
-            Stmt::Pop {
-                place,
-                at,
-                stride,
-                filler,
-                span,
-                ..
-            } => {
+            Stmt::Pop { place, at, stride, filler, span, .. } => {
                 let (_, off) = self.resolve(place, state)?;
                 let len = state[off] as usize;
                 let at = match at {
@@ -884,9 +759,7 @@ impl<'m> Evaluator<'m> {
                 state[off] = len as i64 - 1;
                 self.wrote(off, 1 + len * n);
             }
-            Stmt::Send {
-                dst, msg, lowered, ..
-            } => {
+            Stmt::Send { dst, msg, lowered, .. } => {
                 if self.sends.is_some() {
                     let d = self.int(dst, state)?;
                     let base = self.stack.len();
@@ -903,12 +776,7 @@ impl<'m> Evaluator<'m> {
                 state[off..off + filler.len()].copy_from_slice(filler);
                 self.wrote(off, filler.len());
             }
-            Stmt::Assert {
-                cond,
-                kind,
-                message,
-                span,
-            } => {
+            Stmt::Assert { cond, kind, message, span } => {
                 if !self.bool(cond, state)? {
                     let m = if message.is_empty() {
                         "assertion failed".to_string()

@@ -36,24 +36,14 @@ impl Layout {
             if bits == 0 {
                 // A one-value slot is always 0: it takes no bits, and at
                 // shift 0 it needs no shift past a full word's 31.
-                fields.push(SlotField {
-                    word: 0,
-                    shift: 0,
-                    bits,
-                    lo,
-                });
+                fields.push(SlotField { word: 0, shift: 0, bits, lo });
                 continue;
             }
             if used + bits > 32 {
                 word += 1;
                 used = 0;
             }
-            fields.push(SlotField {
-                word,
-                shift: used,
-                bits,
-                lo,
-            });
+            fields.push(SlotField { word, shift: used, bits, lo });
             used += bits;
         }
         let words = if used == 0 && word > 0 {

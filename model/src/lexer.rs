@@ -96,10 +96,7 @@ pub fn lex(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Token> {
                 Some(kw) => Tok::Kw(kw),
                 None => Tok::Ident(word.to_string()),
             };
-            tokens.push(Token {
-                tok,
-                span: Span::new(start, i),
-            });
+            tokens.push(Token { tok, span: Span::new(start, i) });
             continue;
         }
         if c.is_ascii_digit() {
@@ -117,10 +114,7 @@ pub fn lex(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Token> {
                     0
                 }
             };
-            tokens.push(Token {
-                tok: Tok::Int(value),
-                span: Span::new(start, i),
-            });
+            tokens.push(Token { tok: Tok::Int(value), span: Span::new(start, i) });
             continue;
         }
         if c == b'"' {
@@ -137,18 +131,12 @@ pub fn lex(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Token> {
                 i += 1;
             }
             let inner = text[start + 1..i].trim_end_matches('"').to_string();
-            tokens.push(Token {
-                tok: Tok::Str(inner),
-                span: Span::new(start, i),
-            });
+            tokens.push(Token { tok: Tok::Str(inner), span: Span::new(start, i) });
             continue;
         }
         if let Some(p) = PUNCTS.iter().find(|p| text[i..].starts_with(**p)) {
             i += p.len();
-            tokens.push(Token {
-                tok: Tok::Punct(p),
-                span: Span::new(start, i),
-            });
+            tokens.push(Token { tok: Tok::Punct(p), span: Span::new(start, i) });
             continue;
         }
         let ch = text[i..].chars().next().unwrap_or('?');

@@ -81,10 +81,7 @@ pub fn compile_with(
         } else {
             consts.join(", ")
         };
-        return Err(CompileError::UnknownConst {
-            name: name.clone(),
-            known,
-        });
+        return Err(CompileError::UnknownConst { name: name.clone(), known });
     }
     if !diagnostics.is_empty() {
         return Err(CompileError::Spec(diagnostics));

@@ -14,12 +14,7 @@ type PResult<T> = Result<T, Bail>;
 const DEPTH_MAX: u32 = 200;
 
 pub fn parse(tokens: &[Token], diagnostics: &mut Vec<Diagnostic>) -> SpecFile {
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        diagnostics,
-        depth: 0,
-    };
+    let mut p = Parser { tokens, pos: 0, diagnostics, depth: 0 };
     p.file()
 }
 
@@ -226,12 +221,7 @@ impl Parser<'_> {
                 self.expect_punct("=")?;
                 let body = self.expr()?;
                 self.expect_punct(";")?;
-                Item::Fn {
-                    name,
-                    params,
-                    ret,
-                    body,
-                }
+                Item::Fn { name, params, ret, body }
             }
             "var" | "durable" => Item::Var(self.var_decl()?),
             "init" => Item::Init(self.rule_decl(RuleKind::Init)?),
@@ -274,10 +264,7 @@ impl Parser<'_> {
                     }
                 }
                 let end = self.expect_punct("}")?;
-                Item::Network(NetworkDecl {
-                    settings,
-                    span: start.to(end),
-                })
+                Item::Network(NetworkDecl { settings, span: start.to(end) })
             }
             "process" => Item::Process(self.process()?),
             _ => {
@@ -301,12 +288,7 @@ impl Parser<'_> {
             None
         };
         self.expect_punct(";")?;
-        Ok(VarDecl {
-            name,
-            ty,
-            init,
-            durable,
-        })
+        Ok(VarDecl { name, ty, init, durable })
     }
 
     fn params(&mut self) -> PResult<Vec<Param>> {
@@ -329,10 +311,7 @@ impl Parser<'_> {
     fn rule_decl(&mut self, kind: RuleKind) -> PResult<RuleDecl> {
         let start = self.bump().span;
         let name = if kind == RuleKind::Init && self.is_punct("{") {
-            Ident {
-                name: "Init".to_string(),
-                span: start,
-            }
+            Ident { name: "Init".to_string(), span: start }
         } else {
             self.ident()?
         };
@@ -481,19 +460,12 @@ impl Parser<'_> {
                 let elem = Box::new(self.type_expr()?);
                 if name == "set" {
                     let end = self.expect_punct("]")?;
-                    Ok(TypeExpr::Set {
-                        elem,
-                        span: start.to(end),
-                    })
+                    Ok(TypeExpr::Set { elem, span: start.to(end) })
                 } else {
                     self.expect_punct(";")?;
                     let capacity = Box::new(self.expr()?);
                     let end = self.expect_punct("]")?;
-                    Ok(TypeExpr::Seq {
-                        elem,
-                        capacity,
-                        span: start.to(end),
-                    })
+                    Ok(TypeExpr::Seq { elem, capacity, span: start.to(end) })
                 }
             }
             Tok::Punct("[") => {
@@ -520,36 +492,23 @@ impl Parser<'_> {
                     }
                 }
                 let end = self.expect_punct("}")?;
-                Ok(TypeExpr::Enum {
-                    variants,
-                    span: start.to(end),
-                })
+                Ok(TypeExpr::Enum { variants, span: start.to(end) })
             }
             Tok::Kw(Kw::Record) => {
                 self.bump();
                 self.expect_punct("{")?;
                 let fields = self.field_list()?;
-                Ok(TypeExpr::Record {
-                    fields,
-                    span: start.to(self.prev_span()),
-                })
+                Ok(TypeExpr::Record { fields, span: start.to(self.prev_span()) })
             }
             _ => {
                 let lo = self.additive()?;
                 if self.eat_punct("..") {
                     let hi = self.additive()?;
                     let span = lo.span.to(hi.span);
-                    return Ok(TypeExpr::Range {
-                        lo: Box::new(lo),
-                        hi: Box::new(hi),
-                        span,
-                    });
+                    return Ok(TypeExpr::Range { lo: Box::new(lo), hi: Box::new(hi), span });
                 }
                 match lo.kind {
-                    ExprKind::Name(name) => Ok(TypeExpr::Named(Ident {
-                        name,
-                        span: lo.span,
-                    })),
+                    ExprKind::Name(name) => Ok(TypeExpr::Named(Ident { name, span: lo.span })),
                     _ => self.error("`..` of a range type `lo..hi`"),
                 }
             }
@@ -666,19 +625,14 @@ impl Parser<'_> {
                     (Some(op), kind) => {
                         let value = self.expr()?;
                         StmtKind::Assign {
-                            target: Expr {
-                                kind,
-                                span: target.span,
-                            },
+                            target: Expr { kind, span: target.span },
                             op,
                             value,
                         }
                     }
-                    (None, ExprKind::Method { recv, name, args }) => StmtKind::Method {
-                        recv: *recv,
-                        name,
-                        args,
-                    },
+                    (None, ExprKind::Method { recv, name, args }) => {
+                        StmtKind::Method { recv: *recv, name, args }
+                    }
                     (None, _) => {
                         return self.error("`=`, `+=`, `-=` or a method call like `.add(x)`");
                     }
@@ -687,10 +641,7 @@ impl Parser<'_> {
                 kind
             }
         };
-        Ok(Stmt {
-            kind,
-            span: start.to(self.prev_span()),
-        })
+        Ok(Stmt { kind, span: start.to(self.prev_span()) })
     }
 
     /// `send`, `broadcast` and `reply` start a message statement unless the
@@ -716,11 +667,7 @@ impl Parser<'_> {
             Vec::new()
         };
         Ok(Stmt {
-            kind: StmtKind::If {
-                cond,
-                then,
-                otherwise,
-            },
+            kind: StmtKind::If { cond, then, otherwise },
             span: start.to(self.prev_span()),
         })
     }
@@ -783,10 +730,7 @@ impl Parser<'_> {
                 self.bump();
                 let variant = self.ident()?;
                 let span = lhs.span.to(variant.span);
-                return Ok(Expr {
-                    kind: ExprKind::Is(Box::new(lhs), variant),
-                    span,
-                });
+                return Ok(Expr { kind: ExprKind::Is(Box::new(lhs), variant), span });
             }
             _ => return Ok(lhs),
         };
@@ -848,18 +792,12 @@ impl Parser<'_> {
         if self.eat_punct("-") {
             let e = self.unary()?;
             let span = start.to(e.span);
-            return Ok(Expr {
-                kind: ExprKind::Neg(Box::new(e)),
-                span,
-            });
+            return Ok(Expr { kind: ExprKind::Neg(Box::new(e)), span });
         }
         if self.eat_punct("!") {
             let e = self.unary()?;
             let span = start.to(e.span);
-            return Ok(Expr {
-                kind: ExprKind::Not(Box::new(e)),
-                span,
-            });
+            return Ok(Expr { kind: ExprKind::Not(Box::new(e)), span });
         }
         self.postfix()
     }
@@ -882,11 +820,7 @@ impl Parser<'_> {
                     let args = self.args()?;
                     let span = e.span.to(self.prev_span());
                     e = Expr {
-                        kind: ExprKind::Method {
-                            recv: Box::new(e),
-                            name,
-                            args,
-                        },
+                        kind: ExprKind::Method { recv: Box::new(e), name, args },
                         span,
                     };
                 } else if self.is_struct_start() {
@@ -900,10 +834,7 @@ impl Parser<'_> {
                     e = self.struct_lit(path, e.span)?;
                 } else {
                     let span = e.span.to(name.span);
-                    e = Expr {
-                        kind: ExprKind::Field(Box::new(e), name),
-                        span,
-                    };
+                    e = Expr { kind: ExprKind::Field(Box::new(e), name), span };
                 }
             } else {
                 return Ok(e);
@@ -913,10 +844,7 @@ impl Parser<'_> {
 
     fn path_of(e: &Expr) -> Option<Vec<Ident>> {
         match &e.kind {
-            ExprKind::Name(n) => Some(vec![Ident {
-                name: n.clone(),
-                span: e.span,
-            }]),
+            ExprKind::Name(n) => Some(vec![Ident { name: n.clone(), span: e.span }]),
             _ => None,
         }
     }
@@ -997,10 +925,7 @@ impl Parser<'_> {
                 self.bump();
                 let e = self.expr()?;
                 let end = self.expect_punct(")")?;
-                return Ok(Expr {
-                    kind: e.kind,
-                    span: start.to(end),
-                });
+                return Ok(Expr { kind: e.kind, span: start.to(end) });
             }
             Tok::Punct("{") => {
                 self.bump();
@@ -1050,10 +975,7 @@ impl Parser<'_> {
                 if self.is_punct("(") {
                     let args = self.args()?;
                     let span = start.to(self.prev_span());
-                    return Ok(Expr {
-                        kind: ExprKind::Call { func: ident, args },
-                        span,
-                    });
+                    return Ok(Expr { kind: ExprKind::Call { func: ident, args }, span });
                 }
                 if self.is_struct_start() {
                     return self.struct_lit(vec![ident], start);
@@ -1062,10 +984,7 @@ impl Parser<'_> {
             }
             _ => return self.error("an expression"),
         };
-        Ok(Expr {
-            kind,
-            span: start.to(self.prev_span()),
-        })
+        Ok(Expr { kind, span: start.to(self.prev_span()) })
     }
 
     fn quantifier(&mut self, kind: QuantKind, start: Span) -> PResult<Expr> {

@@ -29,10 +29,7 @@ pub struct Stepper<'m> {
 
 impl<'m> Stepper<'m> {
     pub fn new(model: &'m Model) -> Stepper<'m> {
-        Stepper {
-            model,
-            ev: Evaluator::new(model),
-        }
+        Stepper { model, ev: Evaluator::new(model) }
     }
 
     /// Every initial state, in a fixed order: initializers, then each `init`

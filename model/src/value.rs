@@ -34,11 +34,7 @@ impl Value {
                     fields.push((name.clone(), Value::decode(types, t, &slots[offset..])));
                     offset += types.flat_len(t) as usize;
                 }
-                Value::Variant {
-                    ty: def.name.clone(),
-                    name: v.name.clone(),
-                    fields,
-                }
+                Value::Variant { ty: def.name.clone(), name: v.name.clone(), fields }
             }
             Ty::Record(id) => {
                 let mut offset = 0;

@@ -89,9 +89,7 @@ impl Checkpoint {
     /// Reads the current generation, every file checked.
     pub fn load(dir: &Path) -> Result<Checkpoint, StoreError> {
         let Some(generation) = current_generation(dir)? else {
-            return Err(StoreError::Missing {
-                dir: dir.to_path_buf(),
-            });
+            return Err(StoreError::Missing { dir: dir.to_path_buf() });
         };
         let read = |part: &str| {
             let path = dir.join(format!("gen-{generation}.{part}"));
@@ -109,13 +107,7 @@ impl Checkpoint {
         if parents.len() != instances.len() {
             return Err(StoreError::corrupt(&p, "trace log parts differ in length"));
         }
-        Ok(Checkpoint {
-            meta,
-            fingerprints,
-            frontier,
-            parents,
-            instances,
-        })
+        Ok(Checkpoint { meta, fingerprints, frontier, parents, instances })
     }
 }
 

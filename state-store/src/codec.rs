@@ -18,11 +18,7 @@ struct BitWriter {
 
 impl BitWriter {
     fn new(out: Vec<u8>) -> BitWriter {
-        BitWriter {
-            out,
-            acc: 0,
-            bits: 0,
-        }
+        BitWriter { out, acc: 0, bits: 0 }
     }
 
     /// Writes the low `n` bits of `v` (n <= 32).
@@ -64,12 +60,7 @@ struct BitReader<'a> {
 
 impl<'a> BitReader<'a> {
     fn new(bytes: &'a [u8]) -> BitReader<'a> {
-        BitReader {
-            bytes,
-            at: 0,
-            acc: 0,
-            bits: 0,
-        }
+        BitReader { bytes, at: 0, acc: 0, bits: 0 }
     }
 
     /// Tops the window up to at least 57 bits (fewer at the end).

@@ -316,13 +316,7 @@ fn dropped_by_period<F: Fp>(
     }
     writers
         .into_iter()
-        .map(|(name, w, records)| {
-            Ok(Period {
-                name,
-                run: w.finish()?,
-                records,
-            })
-        })
+        .map(|(name, w, records)| Ok(Period { name, run: w.finish()?, records }))
         .collect()
 }
 

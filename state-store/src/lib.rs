@@ -60,15 +60,9 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> StoreError {
-        StoreError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        StoreError::Io { path: path.to_path_buf(), source }
     }
     pub(crate) fn corrupt(path: &std::path::Path, reason: impl Into<String>) -> StoreError {
-        StoreError::Corrupt {
-            path: path.to_path_buf(),
-            reason: reason.into(),
-        }
+        StoreError::Corrupt { path: path.to_path_buf(), reason: reason.into() }
     }
 }

@@ -80,11 +80,8 @@ impl LogStore {
         payload.extend_from_slice(&packed);
         write_atomic(spill.path(), &name, &payload)?;
         let count = self.parents.len() as u64;
-        self.frames.push(Frame {
-            name,
-            start: self.tail_start,
-            count,
-        });
+        self.frames
+            .push(Frame { name, start: self.tail_start, count });
         self.tail_start += count;
         self.parents = Vec::new();
         self.instances = Vec::new();

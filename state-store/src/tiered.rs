@@ -49,11 +49,7 @@ impl<F: Fp> FingerprintSet<F> {
     /// A set of one memory tier (the caller vouches that its fingerprints
     /// are the whole set).
     pub fn from_memory(memory: MemoryTier<F>) -> FingerprintSet<F> {
-        FingerprintSet {
-            memory,
-            runs: Vec::new(),
-            disk_len: 0,
-        }
+        FingerprintSet { memory, runs: Vec::new(), disk_len: 0 }
     }
 
     /// The memory tier, to read (a backend drops candidates it holds).

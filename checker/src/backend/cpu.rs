@@ -20,10 +20,7 @@ pub struct CpuBackend<'m> {
 
 impl<'m> CpuBackend<'m> {
     pub fn new(model: &'m Model) -> Self {
-        CpuBackend {
-            model,
-            layout: Layout::new(&model.bounds),
-        }
+        CpuBackend { model, layout: Layout::new(&model.bounds) }
     }
 }
 

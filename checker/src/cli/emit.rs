@@ -162,10 +162,7 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
     };
     let sha = spec_sha256(&loaded);
     let consts = consts_text(&loaded);
-    let origin = emitter::Origin {
-        spec_sha256: &sha,
-        consts: &consts,
-    };
+    let origin = emitter::Origin { spec_sha256: &sha, consts: &consts };
     let files = emitter::emit(&loaded.model, &origin, &args.out).map_err(|e| match e {
         emitter::EmitError::Unsupported(d) => RunError::Spec(model::diagnostic::render_all(
             &d,

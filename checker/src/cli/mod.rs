@@ -105,11 +105,7 @@ fn load_spec(path: &Path, consts: &[(String, i64)]) -> Result<Loaded, RunError> 
     match model::compile(&source, &overrides) {
         Ok(model) => {
             let consts = model.consts.iter().cloned().collect();
-            Ok(Loaded {
-                source,
-                model,
-                consts,
-            })
+            Ok(Loaded { source, model, consts })
         }
         Err(CompileError::Spec(diagnostics)) => {
             let color = std::io::stderr().is_terminal();
@@ -301,11 +297,7 @@ fn explore<F: Fingerprint>(
             Some(r) => engine::resume::<F>(&loaded.model, config, &cpu, progress, r),
             None => engine::search::<F>(&loaded.model, config, &cpu, progress),
         });
-        let ran_on = RanOn {
-            backend: "cpu",
-            device: None,
-            gpu: None,
-        };
+        let ran_on = RanOn { backend: "cpu", device: None, gpu: None };
         return Ok((outcome, ran_on));
     };
     let on_failure = if args.backend == BackendArg::Gpu {
@@ -325,11 +317,7 @@ fn explore<F: Fingerprint>(
         )
     });
     let ran_on = if device.fell_back {
-        RanOn {
-            backend: "cpu",
-            device: None,
-            gpu: None,
-        }
+        RanOn { backend: "cpu", device: None, gpu: None }
     } else {
         RanOn {
             backend: "gpu",

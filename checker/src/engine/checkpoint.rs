@@ -193,10 +193,7 @@ pub fn load<F: Fp>(
     let mut segments = Vec::new();
     for s in &meta.frontier {
         match &s.file {
-            Some(name) => segments.push(Segment::Disk {
-                name: name.clone(),
-                records: s.records,
-            }),
+            Some(name) => segments.push(Segment::Disk { name: name.clone(), records: s.records }),
             None => {
                 let n = usize::try_from(s.records)
                     .ok()
@@ -268,15 +265,11 @@ impl<F: Fingerprint> Engine<'_, F> {
             segments.push(match s {
                 Segment::Memory(m) => {
                     inline.extend_from_slice(m);
-                    SegmentRef {
-                        file: None,
-                        records: (m.len() / words) as u64,
-                    }
+                    SegmentRef { file: None, records: (m.len() / words) as u64 }
                 }
-                Segment::Disk { name, records } => SegmentRef {
-                    file: Some(name.clone()),
-                    records: *records,
-                },
+                Segment::Disk { name, records } => {
+                    SegmentRef { file: Some(name.clone()), records: *records }
+                }
             });
         }
         let meta = Meta {
@@ -311,10 +304,8 @@ impl<F: Fingerprint> Engine<'_, F> {
         let checkpoint = Checkpoint {
             // A meta that cannot be written fails the checkpoint (the
             // previous one stays), never writes an empty one.
-            meta: serde_json::to_vec(&meta).map_err(|e| StoreError::Io {
-                path: cp.dir.clone(),
-                source: e.into(),
-            })?,
+            meta: serde_json::to_vec(&meta)
+                .map_err(|e| StoreError::Io { path: cp.dir.clone(), source: e.into() })?,
             fingerprints: to_u64s(&fingerprints),
             frontier: inline,
             parents: parents.to_vec(),

@@ -158,11 +158,7 @@ impl<F: Fingerprint> Engine<'_, F> {
                 errln!("fathom: the first frontier does not fit the GPU; the CPU explores");
                 return self.levels(cpu, progress, frontier, level_base, depth);
             }
-            Err(Fail::Store(e)) => return self.store_failed(depth, e),
-            Err(Fail::Device(e)) => {
-                return self
-                    .device_failed(dev, cpu, on_failure, progress, &mut books, depth, e, report);
-            }
+            Err(e) => return self.fail(cpu, on_failure, progress, &mut books, depth, e, report),
         }
         progress.distinct.store(self.distinct(), Relaxed);
         let mut last_checkpoint = Instant::now();
@@ -186,21 +182,12 @@ impl<F: Fingerprint> Engine<'_, F> {
                 Ok(Err(out)) => return *out,
                 // The last complete level is the one before.
                 Err(e) => {
-                    return self.fail(
-                        dev,
-                        cpu,
-                        on_failure,
-                        progress,
-                        &mut books,
-                        depth - 1,
-                        e,
-                        report,
-                    );
+                    return self.fail(cpu, on_failure, progress, &mut books, depth - 1, e, report);
                 }
             };
             if !expand {
                 if let Err(e) = self.flush(dev, &mut books) {
-                    return self.fail(dev, cpu, on_failure, progress, &mut books, depth, e, report);
+                    return self.fail(cpu, on_failure, progress, &mut books, depth, e, report);
                 }
                 return self.outcome(Status::Bounded, depth, None);
             }
@@ -219,14 +206,13 @@ impl<F: Fingerprint> Engine<'_, F> {
                     Ok(Ok(())) => last_checkpoint = Instant::now(),
                     Ok(Err(out)) => return *out,
                     Err(e) => {
-                        return self
-                            .fail(dev, cpu, on_failure, progress, &mut books, depth, e, report);
+                        return self.fail(cpu, on_failure, progress, &mut books, depth, e, report);
                     }
                 }
             }
         }
         if let Err(e) = self.flush(dev, &mut books) {
-            return self.fail(dev, cpu, on_failure, progress, &mut books, depth, e, report);
+            return self.fail(cpu, on_failure, progress, &mut books, depth, e, report);
         }
         self.finish(depth)
     }
@@ -513,11 +499,12 @@ impl<F: Fingerprint> Engine<'_, F> {
         Ok(saved)
     }
 
-    /// A device error in a phase that is not a level: as a device failure.
+    /// A failure: of the store, or of the device. For the device, `--backend
+    /// gpu` stops at the last complete level; `auto` has the CPU rebuild
+    /// that level's store and frontier from the trace log and go on.
     #[allow(clippy::too_many_arguments)]
     fn fail(
         &mut self,
-        dev: &mut Search,
         cpu: &dyn Backend<F>,
         on_failure: OnFailure,
         progress: &Progress,
@@ -526,30 +513,10 @@ impl<F: Fingerprint> Engine<'_, F> {
         e: Fail,
         report: &mut DeviceReport,
     ) -> Outcome {
-        match e {
-            Fail::Store(e) => self.store_failed(depth, e),
-            Fail::Device(e) => {
-                self.device_failed(dev, cpu, on_failure, progress, books, depth, e, report)
-            }
-        }
-    }
-
-    /// The device failed. `--backend gpu`: the search stops at the last
-    /// complete level. `auto`: the CPU rebuilds that level's store and
-    /// frontier from the trace log and goes on.
-    #[allow(clippy::too_many_arguments)]
-    fn device_failed(
-        &mut self,
-        dev: &mut Search,
-        cpu: &dyn Backend<F>,
-        on_failure: OnFailure,
-        progress: &Progress,
-        books: &mut Books,
-        depth: u32,
-        e: GpuError,
-        report: &mut DeviceReport,
-    ) -> Outcome {
-        let _ = dev;
+        let e = match e {
+            Fail::Store(e) => return self.store_failed(depth, e),
+            Fail::Device(e) => e,
+        };
         if on_failure == OnFailure::Stop {
             let mut out = self.outcome(Status::BackendFailed, depth, None);
             out.distinct = self.log.len();

@@ -155,10 +155,7 @@ pub fn replay(model: &Model, ordinal: u64, instances: &[u64]) -> Result<Trace, S
             Err(e) => return Err(format!("step {} fails: {}", states.len(), e.message)),
         }
     }
-    Ok(Trace {
-        states,
-        failing_step: None,
-    })
+    Ok(Trace { states, failing_step: None })
 }
 
 /// Appends the failing firing of `instance` to a trace, checking that it

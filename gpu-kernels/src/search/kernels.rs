@@ -276,11 +276,7 @@ struct Builder<'s> {
 
 impl<'s> Builder<'s> {
     fn new(shape: &'s Shape) -> Self {
-        let mut b = Builder {
-            shape,
-            bindings: Vec::new(),
-            decls: String::new(),
-        };
+        let mut b = Builder { shape, bindings: Vec::new(), decls: String::new() };
         b.decls.push_str(PARAMS_WGSL);
         b.bind(Role::Params, "var<uniform> P: Params;");
         b.bind(
@@ -524,12 +520,7 @@ fn t_clear(h: u32) {{ for (var w = 0u; w < SW; w++) {{ tw_st(h, w, 0u); }} }}"
         }
         source.push_str(&self.decls);
         source.push_str(body);
-        KernelSource {
-            name,
-            source,
-            bindings: self.bindings,
-            workgroup,
-        }
+        KernelSource { name, source, bindings: self.bindings, workgroup }
     }
 }
 

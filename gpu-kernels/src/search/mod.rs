@@ -571,10 +571,7 @@ impl Search {
             .copied()
             .collect();
         Ok(SegmentEnd::Done(SegmentOut {
-            ddd: Some(NewStates {
-                records: recs,
-                fingerprints: fps,
-            }),
+            ddd: Some(NewStates { records: recs, fingerprints: fps }),
             ..out
         }))
     }
@@ -607,17 +604,9 @@ impl Search {
         self.stats.transfers.bytes_to_device += keep.len() as u64 * 4;
         let mut rec = self.begin();
         self.scan(&mut rec, keep.len() as u32);
-        let g = Params {
-            count: new,
-            next_base,
-            ..Params::default()
-        };
+        let g = Params { count: new, next_base, ..Params::default() };
         self.dispatch(&mut rec, K::CompactGather, 0, g, u64::from(new));
-        let sc = Params {
-            count: kept,
-            next_base,
-            ..Params::default()
-        };
+        let sc = Params { count: kept, next_base, ..Params::default() };
         self.dispatch(&mut rec, K::CompactScatter, 0, sc, u64::from(kept));
         self.finish(rec);
         self.stats.table_count -= u64::from(new - kept);
@@ -715,10 +704,7 @@ impl Search {
                 .write_buffer(&self.bufs.ddd, 0, bytemuck::cast_slice(&words));
             self.stats.transfers.bytes_to_device += words.len() as u64 * 4;
             let mut rec = self.begin();
-            let p = Params {
-                count: m as u32,
-                ..Params::default()
-            };
+            let p = Params { count: m as u32, ..Params::default() };
             self.dispatch(&mut rec, K::Load, 0, p, m as u64);
             self.finish(rec);
         }
@@ -881,20 +867,10 @@ impl Search {
     /// into `Offs`; the total into the counters.
     fn scan(&mut self, rec: &mut Rec, n: u32) {
         let blocks = n.div_ceil(SCAN_BLOCK).max(1);
-        let up = Params {
-            count: n,
-            mode: 0,
-            dst: 0,
-            ..Params::default()
-        };
+        let up = Params { count: n, mode: 0, dst: 0, ..Params::default() };
         self.dispatch(rec, K::ScanUp, 0, up, u64::from(blocks));
         self.scan_scratch(rec, 0, blocks, blocks);
-        let down = Params {
-            count: n,
-            mode: 0,
-            aux: 0,
-            ..Params::default()
-        };
+        let down = Params { count: n, mode: 0, aux: 0, ..Params::default() };
         self.dispatch(rec, K::ScanDown, 0, down, u64::from(blocks));
     }
 
@@ -1026,10 +1002,7 @@ impl Search {
                         buf.as_entire_binding()
                     }
                 };
-                wgpu::BindGroupEntry {
-                    binding: i as u32,
-                    resource,
-                }
+                wgpu::BindGroupEntry { binding: i as u32, resource }
             })
             .collect();
         let group = self
@@ -1290,14 +1263,8 @@ pub fn fingerprints(
         label: None,
         layout: &pipeline.get_bind_group_layout(0),
         entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: input.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: output.as_entire_binding(),
-            },
+            wgpu::BindGroupEntry { binding: 0, resource: input.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 1, resource: output.as_entire_binding() },
         ],
     });
     let mut enc = gpu.device.create_command_encoder(&Default::default());

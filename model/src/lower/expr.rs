@@ -121,22 +121,14 @@ impl Lowerer<'_> {
                     self.types.default_value(&elem, &mut padding);
                 }
                 Ok((
-                    Expr::SeqLit {
-                        elems: items,
-                        padding,
-                    },
+                    Expr::SeqLit { elems: items, padding },
                     Ty::Seq(Box::new(elem), cap),
                 ))
             }
             ExprKind::Struct { path, fields } => {
                 self.struct_literal(path, fields, e.span, expected)
             }
-            ExprKind::Quant {
-                kind,
-                var,
-                domain,
-                body,
-            } => {
+            ExprKind::Quant { kind, var, domain, body } => {
                 let (domain, elem) = self.domain(domain)?;
                 let mark = self.scope();
                 let local = self.push_local(&var.name, elem.clone());
@@ -159,13 +151,7 @@ impl Lowerer<'_> {
                     Ty::Int
                 };
                 Ok((
-                    Expr::Quant {
-                        kind,
-                        local,
-                        len,
-                        domain,
-                        body: Box::new(body?),
-                    },
+                    Expr::Quant { kind, local, len, domain, body: Box::new(body?) },
                     ty,
                 ))
             }
@@ -184,24 +170,14 @@ impl Lowerer<'_> {
                         self.expect_ty(&i_ty, &index_ty, index.span)?;
                         let (lo, count) = self.index_range(&index_ty);
                         let stride = self.types.flat_len(&elem);
-                        let step = Step::Index {
-                            index: i,
-                            lo,
-                            count,
-                            stride,
-                            span: index.span,
-                        };
+                        let step = Step::Index { index: i, lo, count, stride, span: index.span };
                         let base_len = count * stride;
                         Ok((project(base_ir, base_len, step, stride), *elem))
                     }
                     Ty::Seq(elem, cap) => {
                         let i = self.int_expr(index)?;
                         let stride = self.types.flat_len(&elem);
-                        let step = Step::SeqIndex {
-                            index: i,
-                            stride,
-                            span: e.span,
-                        };
+                        let step = Step::SeqIndex { index: i, stride, span: e.span };
                         Ok((project(base_ir, 1 + cap * stride, step, stride), *elem))
                     }
                     other => Err(self.mismatch("an array or a sequence", &other, base.span)),
@@ -273,12 +249,7 @@ impl Lowerer<'_> {
         if let Some((offset, ty)) = self.find_local(name) {
             let len = self.types.flat_len(&ty);
             return Ok((
-                Expr::Read(Place {
-                    root: Root::Local,
-                    offset,
-                    steps: vec![],
-                    len,
-                }),
+                Expr::Read(Place { root: Root::Local, offset, steps: vec![], len }),
                 ty,
             ));
         }
@@ -522,33 +493,11 @@ impl Lowerer<'_> {
                 let (a_ir, b_ir) = (Box::new(a_ir), Box::new(b_ir));
                 let ir = match op {
                     BinOp::Subseteq => {
-                        return Ok((
-                            Expr::Subseteq {
-                                card,
-                                a: a_ir,
-                                b: b_ir,
-                            },
-                            Ty::Bool,
-                        ));
+                        return Ok((Expr::Subseteq { card, a: a_ir, b: b_ir }, Ty::Bool));
                     }
-                    BinOp::Union => Expr::SetOp {
-                        op: SetOp::Union,
-                        card,
-                        a: a_ir,
-                        b: b_ir,
-                    },
-                    BinOp::Inter => Expr::SetOp {
-                        op: SetOp::Inter,
-                        card,
-                        a: a_ir,
-                        b: b_ir,
-                    },
-                    _ => Expr::SetOp {
-                        op: SetOp::Minus,
-                        card,
-                        a: a_ir,
-                        b: b_ir,
-                    },
+                    BinOp::Union => Expr::SetOp { op: SetOp::Union, card, a: a_ir, b: b_ir },
+                    BinOp::Inter => Expr::SetOp { op: SetOp::Inter, card, a: a_ir, b: b_ir },
+                    _ => Expr::SetOp { op: SetOp::Minus, card, a: a_ir, b: b_ir },
                 };
                 Ok((ir, a_ty))
             }
@@ -682,21 +631,12 @@ impl Lowerer<'_> {
         let (ir, ty) = self.expr(e, None)?;
         match ty {
             Ty::Set(elem) => Ok((
-                Domain::Set {
-                    set: Box::new(ir),
-                    elem: (*elem).clone(),
-                },
+                Domain::Set { set: Box::new(ir), elem: (*elem).clone() },
                 *elem,
             )),
             Ty::Seq(elem, _) => {
                 let stride = self.types.flat_len(&elem);
-                Ok((
-                    Domain::Seq {
-                        seq: Box::new(ir),
-                        stride,
-                    },
-                    *elem,
-                ))
+                Ok((Domain::Seq { seq: Box::new(ir), stride }, *elem))
             }
             other => Err(self.mismatch("a type, a set or a sequence", &other, e.span)),
         }
@@ -741,12 +681,7 @@ impl Lowerer<'_> {
         }
         let card = self.types.card(&elem_ty).unwrap_or(0) as u32;
         Ok((
-            Expr::SetLit {
-                elems: items,
-                elem_ty: elem_ty.clone(),
-                card,
-                span,
-            },
+            Expr::SetLit { elems: items, elem_ty: elem_ty.clone(), card, span },
             Ty::Set(Box::new(elem_ty)),
         ))
     }
@@ -820,15 +755,7 @@ impl Lowerer<'_> {
         let mut default = Vec::new();
         self.types.default_value(&ty, &mut default);
         let offset = self.types.variant_offset(id, tag);
-        Ok((
-            Expr::Variant {
-                default,
-                tag,
-                offset,
-                fields: parts,
-            },
-            ty,
-        ))
+        Ok((Expr::Variant { default, tag, offset, fields: parts }, ty))
     }
 
     /// The values of a literal's fields, in declaration order; every field
@@ -968,13 +895,7 @@ impl Lowerer<'_> {
                     return Err(self.mismatch("a set", &ty, args[0].span));
                 };
                 let card = self.types.card(&elem).unwrap_or(0) as u32;
-                Ok((
-                    Expr::Card {
-                        card,
-                        set: Box::new(s),
-                    },
-                    Ty::Int,
-                ))
+                Ok((Expr::Card { card, set: Box::new(s) }, Ty::Int))
             }
             "all" => {
                 arity(self, 1)?;
@@ -1018,11 +939,7 @@ impl Lowerer<'_> {
                 if func.name == "len" {
                     return Ok((Expr::Len(Box::new(q), base_len), Ty::Int));
                 }
-                let step = Step::SeqEnd {
-                    first: func.name == "head",
-                    stride,
-                    span,
-                };
+                let step = Step::SeqEnd { first: func.name == "head", stride, span };
                 Ok((project(q, base_len, step, stride), *elem))
             }
             "in_flight" if self.current.is_some() && !self.fns.contains_key("in_flight") => {
@@ -1132,12 +1049,7 @@ impl Lowerer<'_> {
 }
 
 fn eq(a: Expr, b: Expr, len: u32, negate: bool) -> Expr {
-    Expr::Eq {
-        len,
-        negate,
-        a: Box::new(a),
-        b: Box::new(b),
-    }
+    Expr::Eq { len, negate, a: Box::new(a), b: Box::new(b) }
 }
 
 /// Narrows a value to a part of it: a place gains a step; a computed value

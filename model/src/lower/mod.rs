@@ -156,12 +156,7 @@ impl<'a> Lowerer<'a> {
                 Item::Type { name, ty } => {
                     self.type_decls.insert(name.name.clone(), ty);
                 }
-                Item::Fn {
-                    name,
-                    params,
-                    ret,
-                    body,
-                } => {
+                Item::Fn { name, params, ret, body } => {
                     self.fns.insert(name.name.clone(), (params, ret, body));
                 }
                 Item::Var(v) => {
@@ -545,10 +540,8 @@ impl<'a> Lowerer<'a> {
                         ));
                     }
                     let fields = self.fields(fields)?;
-                    def.variants.push(ir::Variant {
-                        name: v.name.clone(),
-                        fields,
-                    });
+                    def.variants
+                        .push(ir::Variant { name: v.name.clone(), fields });
                 }
                 if def.variants.is_empty() {
                     return Err(self.error(
@@ -561,10 +554,9 @@ impl<'a> Lowerer<'a> {
             }
             TypeExpr::Record { fields, .. } => {
                 let fields = self.fields(fields)?;
-                self.types.records.push(ir::RecordDef {
-                    name: name.unwrap_or("record").to_string(),
-                    fields,
-                });
+                self.types
+                    .records
+                    .push(ir::RecordDef { name: name.unwrap_or("record").to_string(), fields });
                 Ty::Record(self.types.records.len() as u32 - 1)
             }
             TypeExpr::Array { index, elem, span } => {
@@ -589,11 +581,7 @@ impl<'a> Lowerer<'a> {
                 }
                 Ty::Set(Box::new(elem_ty))
             }
-            TypeExpr::Seq {
-                elem,
-                capacity,
-                span,
-            } => {
+            TypeExpr::Seq { elem, capacity, span } => {
                 let elem_ty = self.resolve_type(elem)?;
                 let cap = self.fold_int(capacity)?;
                 if !(0..=4096).contains(&cap) {
@@ -687,11 +675,8 @@ impl<'a> Lowerer<'a> {
         let len = self.types.flat_len(&ty);
         self.next_local += len;
         self.frame_len = self.frame_len.max(self.next_local);
-        self.locals.push(Local {
-            name: name.to_string(),
-            offset,
-            ty,
-        });
+        self.locals
+            .push(Local { name: name.to_string(), offset, ty });
         offset
     }
 

@@ -121,10 +121,7 @@ impl<'a> Lowerer<'a> {
             name: "Process".to_string(),
             variants: names
                 .into_iter()
-                .map(|name| ir::Variant {
-                    name,
-                    fields: Vec::new(),
-                })
+                .map(|name| ir::Variant { name, fields: Vec::new() })
                 .collect(),
         });
         let declared = self.process_decls.clone();
@@ -392,13 +389,7 @@ impl<'a> Lowerer<'a> {
             steps: vec![],
             len: var_def.len,
         });
-        let step = Step::Index {
-            index,
-            lo,
-            count,
-            stride,
-            span: var.span,
-        };
+        let step = Step::Index { index, lo, count, stride, span: var.span };
         Ok((project(base, var_def.len, step, stride), *elem))
     }
 
@@ -414,10 +405,7 @@ impl<'a> Lowerer<'a> {
             steps: vec![],
             len: 1,
         });
-        let ident = ast::Ident {
-            name: name.to_string(),
-            span,
-        };
+        let ident = ast::Ident { name: name.to_string(), span };
         Some(self.process_var(cur.process, me, &ident))
     }
 
@@ -450,16 +438,10 @@ impl<'a> Lowerer<'a> {
     ) -> L<Vec<Stmt>> {
         let index_ty = self.processes[p].index.clone();
         let self_local = self.push_local("self", index_ty);
-        let saved = self.current.replace(Current {
-            process: p,
-            self_local,
-            src_local: None,
-        });
-        let mut out = vec![Stmt::Let {
-            local: self_local,
-            len: 1,
-            value: index,
-        }];
+        let saved = self
+            .current
+            .replace(Current { process: p, self_local, src_local: None });
+        let mut out = vec![Stmt::Let { local: self_local, len: 1, value: index }];
         let mut result = Ok(());
         for v in &decl.vars {
             if v.durable && !all {
@@ -489,12 +471,7 @@ impl<'a> Lowerer<'a> {
                     } else {
                         Expr::Lit(value)
                     };
-                    out.push(Stmt::Assign {
-                        place,
-                        value,
-                        bounds,
-                        span: v.name.span,
-                    });
+                    out.push(Stmt::Assign { place, value, bounds, span: v.name.span });
                 }
             }
         }
@@ -544,11 +521,7 @@ impl<'a> Lowerer<'a> {
         for r in &decl.rules {
             self.begin_rule_frame();
             let (param, self_local) = self.self_param(p);
-            self.current = Some(Current {
-                process: p,
-                self_local,
-                src_local: None,
-            });
+            self.current = Some(Current { process: p, self_local, src_local: None });
             let name = format!("{}.{}", decl.name.name, r.name.name);
             let lowered = self.lower_rule_with(r, name, vec![param], None);
             self.current = None;
@@ -659,11 +632,7 @@ impl<'a> Lowerer<'a> {
                 len,
             }));
         }
-        let cur = Current {
-            process: p,
-            self_local,
-            src_local: Some(src_local),
-        };
+        let cur = Current { process: p, self_local, src_local: Some(src_local) };
         self.current = Some(cur);
         let mut default = Vec::new();
         self.types.default_value(&Ty::Enum(msg_id), &mut default);
@@ -752,13 +721,7 @@ impl<'a> Lowerer<'a> {
         };
         let domain = ir::Domain::Type(msg_ty);
         Ok((
-            Expr::Quant {
-                kind,
-                local,
-                len,
-                domain,
-                body: Box::new(body),
-            },
+            Expr::Quant { kind, local, len, domain, body: Box::new(body) },
             Ty::Int,
         ))
     }
@@ -800,12 +763,7 @@ impl<'a> Lowerer<'a> {
         let (d, dty) = self.expr(dest, Some(&pid_ty))?;
         self.expect_ty(&dty, &pid_ty, dest.span)?;
         let lowered = net.send_to(&self.types, self.self_pid(cur), d.clone(), m.clone(), span);
-        Ok(vec![Stmt::Send {
-            dst: d,
-            msg: m,
-            lowered,
-            span,
-        }])
+        Ok(vec![Stmt::Send { dst: d, msg: m, lowered, span }])
     }
 
     pub(crate) fn lower_broadcast(
@@ -831,12 +789,7 @@ impl<'a> Lowerer<'a> {
                 m.clone(),
                 span,
             );
-            out.push(Stmt::Send {
-                dst,
-                msg: m.clone(),
-                lowered,
-                span,
-            });
+            out.push(Stmt::Send { dst, msg: m.clone(), lowered, span });
         }
         Ok(out)
     }
@@ -862,12 +815,7 @@ impl<'a> Lowerer<'a> {
             m.clone(),
             span,
         );
-        Ok(vec![Stmt::Send {
-            dst: src,
-            msg: m,
-            lowered,
-            span,
-        }])
+        Ok(vec![Stmt::Send { dst: src, msg: m, lowered, span }])
     }
 
     /// The network's own rules: losing a message, crashing a process.
@@ -1067,11 +1015,7 @@ impl<'a> Lowerer<'a> {
                     span,
                 )),
             );
-            body.push(Stmt::If {
-                cond: mine,
-                then: reset,
-                otherwise: Vec::new(),
-            });
+            body.push(Stmt::If { cond: mine, then: reset, otherwise: Vec::new() });
         }
         let param = ir::Param {
             name: "process".into(),
@@ -1109,13 +1053,9 @@ impl NetCtx {
             ty: self.envelope.clone(),
             span,
         };
-        place.steps.push(Step::Index {
-            index,
-            lo: 0,
-            count,
-            stride: 1,
-            span,
-        });
+        place
+            .steps
+            .push(Step::Index { index, lo: 0, count, stride: 1, span });
         place.len = 1;
         place
     }
@@ -1135,13 +1075,9 @@ impl NetCtx {
             Box::new(dst),
             span,
         );
-        place.steps.push(Step::Index {
-            index,
-            lo: 0,
-            count: (n * n) as u32,
-            stride,
-            span,
-        });
+        place
+            .steps
+            .push(Step::Index { index, lo: 0, count: (n * n) as u32, stride, span });
         place.len = stride;
         place
     }
@@ -1190,11 +1126,7 @@ impl NetCtx {
                 let head = project(
                     Expr::Read(queue.clone()),
                     qlen,
-                    Step::SeqEnd {
-                        first: true,
-                        stride: len,
-                        span,
-                    },
+                    Step::SeqEnd { first: true, stride: len, span },
                     len,
                 );
                 let matches = Expr::Eq {
@@ -1293,10 +1225,5 @@ fn add(place: Place, delta: i64, hi: i64, span: Span) -> Stmt {
         Box::new(Expr::Int(delta)),
         span,
     );
-    Stmt::Assign {
-        place,
-        value,
-        bounds: vec![(0, hi)],
-        span,
-    }
+    Stmt::Assign { place, value, bounds: vec![(0, hi)], span }
 }

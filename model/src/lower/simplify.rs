@@ -47,11 +47,7 @@ fn stmts(list: &mut [Stmt], types: &Types) {
                 expr(value, types);
             }
             Stmt::Let { value, .. } => expr(value, types),
-            Stmt::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            Stmt::If { cond, then, otherwise } => {
                 expr(cond, types);
                 stmts(then, types);
                 stmts(otherwise, types);
@@ -72,9 +68,7 @@ fn stmts(list: &mut [Stmt], types: &Types) {
             }
             Stmt::Clear { place, .. } => place_steps(place, types),
             Stmt::Assert { cond, .. } => expr(cond, types),
-            Stmt::Send {
-                dst, msg, lowered, ..
-            } => {
+            Stmt::Send { dst, msg, lowered, .. } => {
                 expr(dst, types);
                 expr(msg, types);
                 stmts(lowered, types);
@@ -87,26 +81,13 @@ fn stmts(list: &mut [Stmt], types: &Types) {
 /// `s.add(x)` / `s.remove(x)` on a set variable whose elements are numbered
 /// by one scalar: one slot written directly.
 fn direct_stmt(s: &Stmt, types: &Types) -> Option<Stmt> {
-    let Stmt::SetAdd {
-        place,
-        elem,
-        elem_ty,
-        remove,
-        span,
-    } = s
-    else {
+    let Stmt::SetAdd { place, elem, elem_ty, remove, span } = s else {
         return None;
     };
     if place.root != Root::State || !place.steps.is_empty() {
         return None;
     }
-    let Expr::Bit {
-        offset,
-        index,
-        lo,
-        count,
-    } = bit(place.offset, elem, elem_ty, types)?
-    else {
+    let Expr::Bit { offset, index, lo, count } = bit(place.offset, elem, elem_ty, types)? else {
         return None;
     };
     Some(Stmt::SetBit {
@@ -227,9 +208,7 @@ fn bound_of(local: u32, domain: &Domain) -> Vec<(u32, i64, i64)> {
 fn infallible(e: &Expr, bound: &[(u32, i64, i64)]) -> bool {
     let f = |x: &Expr| infallible(x, bound);
     let safe = |o: &Operand| match o {
-        Operand::SlotAt {
-            local, lo, count, ..
-        } => bound
+        Operand::SlotAt { local, lo, count, .. } => bound
             .iter()
             .any(|(b, blo, bhi)| b == local && *blo >= *lo && *bhi < *lo + *count as i64),
         _ => true,
@@ -238,9 +217,7 @@ fn infallible(e: &Expr, bound: &[(u32, i64, i64)]) -> bool {
         Expr::Int(_) | Expr::Local(_) | Expr::Slot(_) | Expr::Lit(_) => true,
         Expr::Test { a, b, .. } => safe(a) && safe(b),
         Expr::Bit { index, .. } => f(index),
-        Expr::SlotAt {
-            index, lo, count, ..
-        } => {
+        Expr::SlotAt { index, lo, count, .. } => {
             let within = |v_lo: i64, v_hi: i64| v_lo >= *lo && v_hi < *lo + *count as i64;
             match &**index {
                 Expr::Int(v) => within(*v, *v),
@@ -260,18 +237,8 @@ fn infallible(e: &Expr, bound: &[(u32, i64, i64)]) -> bool {
             ) && f(a)
                 && f(b)
         }
-        Expr::If {
-            cond,
-            then,
-            otherwise,
-            ..
-        } => f(cond) && f(then) && f(otherwise),
-        Expr::Quant {
-            local,
-            domain,
-            body,
-            ..
-        } => {
+        Expr::If { cond, then, otherwise, .. } => f(cond) && f(then) && f(otherwise),
+        Expr::Quant { local, domain, body, .. } => {
             let mut inner = bound.to_vec();
             inner.extend(bound_of(*local, domain));
             matches!(domain, Domain::Type(_)) && infallible(body, &inner)
@@ -309,14 +276,7 @@ fn operand(e: &Expr) -> Option<Operand> {
         Expr::Int(v) => Operand::Int(*v),
         Expr::Local(l) => Operand::Local(*l),
         Expr::Slot(s) => Operand::Slot(*s),
-        Expr::SlotAt {
-            offset,
-            index,
-            lo,
-            count,
-            stride,
-            span,
-        } => match &**index {
+        Expr::SlotAt { offset, index, lo, count, stride, span } => match &**index {
             Expr::Local(l) => Operand::SlotAt {
                 offset: *offset,
                 local: *l,
@@ -332,13 +292,8 @@ fn operand(e: &Expr) -> Option<Operand> {
 }
 
 fn direct_form(e: &Expr, types: &Types) -> Option<Expr> {
-    let test = |op: CmpOp, a: &Expr, b: &Expr| {
-        Some(Expr::Test {
-            op,
-            a: operand(a)?,
-            b: operand(b)?,
-        })
-    };
+    let test =
+        |op: CmpOp, a: &Expr, b: &Expr| Some(Expr::Test { op, a: operand(a)?, b: operand(b)? });
     match e {
         Expr::Not(inner) => match &**inner {
             Expr::Test { op, a, b } => {
@@ -350,20 +305,13 @@ fn direct_form(e: &Expr, types: &Types) -> Option<Expr> {
                     CmpOp::Gt => CmpOp::Le,
                     CmpOp::Ge => CmpOp::Lt,
                 };
-                Some(Expr::Test {
-                    op,
-                    a: a.clone(),
-                    b: b.clone(),
-                })
+                Some(Expr::Test { op, a: a.clone(), b: b.clone() })
             }
             _ => None,
         },
-        Expr::Eq {
-            len: 1,
-            negate,
-            a,
-            b,
-        } => test(if *negate { CmpOp::Ne } else { CmpOp::Eq }, a, b),
+        Expr::Eq { len: 1, negate, a, b } => {
+            test(if *negate { CmpOp::Ne } else { CmpOp::Eq }, a, b)
+        }
         Expr::Arith(IntOp::Lt, a, b, _) => test(CmpOp::Lt, a, b),
         Expr::Arith(IntOp::Le, a, b, _) => test(CmpOp::Le, a, b),
         Expr::Arith(IntOp::Gt, a, b, _) => test(CmpOp::Gt, a, b),
@@ -374,13 +322,7 @@ fn direct_form(e: &Expr, types: &Types) -> Option<Expr> {
         }),
         Expr::Read(p) if p.len == 1 && p.root == Root::State && p.steps.len() == 1 => {
             match &p.steps[0] {
-                Step::Index {
-                    index,
-                    lo,
-                    count,
-                    stride,
-                    span,
-                } => Some(Expr::SlotAt {
+                Step::Index { index, lo, count, stride, span } => Some(Expr::SlotAt {
                     offset: p.offset,
                     index: Box::new(index.clone()),
                     lo: *lo,
@@ -423,12 +365,7 @@ fn bit(offset: u32, elem: &Expr, elem_ty: &Ty, types: &Types) -> Option<Expr> {
         }
     };
     if let Some((lo, count)) = scalar(elem_ty) {
-        return Some(Expr::Bit {
-            offset,
-            index: Box::new(elem.clone()),
-            lo,
-            count,
-        });
+        return Some(Expr::Bit { offset, index: Box::new(elem.clone()), lo, count });
     }
     let (Ty::Enum(id), Expr::Variant { tag, fields, .. }) = (elem_ty, elem) else {
         return None;

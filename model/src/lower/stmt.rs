@@ -83,25 +83,13 @@ impl Lowerer<'_> {
                 let (v, ty) = self.expr(value, None)?;
                 let len = self.types.flat_len(&ty);
                 let local = self.push_local(&name.name, ty);
-                Stmt::Let {
-                    local,
-                    len,
-                    value: v,
-                }
+                Stmt::Let { local, len, value: v }
             }
-            StmtKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
+            StmtKind::If { cond, then, otherwise } => {
                 let cond = self.bool_expr(cond)?;
                 let then = self.block(then)?;
                 let otherwise = self.block(otherwise)?;
-                Stmt::If {
-                    cond,
-                    then,
-                    otherwise,
-                }
+                Stmt::If { cond, then, otherwise }
             }
             StmtKind::For { var, domain, body } => {
                 let (domain, elem) = self.domain(domain)?;
@@ -110,12 +98,7 @@ impl Lowerer<'_> {
                 let local = self.push_local(&var.name, elem);
                 let body = self.block(body);
                 self.pop_scope(mark);
-                Stmt::For {
-                    local,
-                    len,
-                    domain,
-                    body: body?,
-                }
+                Stmt::For { local, len, domain, body: body? }
             }
             StmtKind::Method { recv, name, args } => self.method(recv, name, args, s)?,
             StmtKind::Assert { cond, message } => {
