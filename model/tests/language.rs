@@ -8,7 +8,9 @@
 //! expected output...
 //! ```
 //!
-//! Kinds: `tokens` (the lexer's tokens, one per line), `init` (every
+//! Kinds: `tokens` (the lexer's tokens, one per line), `parse` (each
+//! invariant's expression as the parser grouped it, fully parenthesized),
+//! `init` (every
 //! initial state, each variable's value), `next` (every enabled rule
 //! instance from the first initial state, and what it changes, or the
 //! error it raises), `reach` (reachable states and depth by breadth-first
@@ -122,6 +124,9 @@ fn run(case: &Case) -> String {
         }
         return out.join("\n");
     }
+    if case.kind == "parse" {
+        return parsed(&case.source);
+    }
     let m = match compile(case) {
         Ok(m) => m,
         Err(rendered) => return rendered.trim_end().to_string(),
@@ -162,6 +167,66 @@ fn run(case: &Case) -> String {
         "reach" => reach(&m, &mut stepper, init),
         "error" => "compiled without error".into(),
         other => panic!("unknown kind `{other}`"),
+    }
+}
+
+/// Each invariant's expression as parsed, every operation in parentheses.
+fn parsed(source: &str) -> String {
+    use model::ast::Item;
+    let mut diags = Vec::new();
+    let tokens = model::lexer::lex(source, &mut diags);
+    let file = model::parser::parse(&tokens, &mut diags);
+    if !diags.is_empty() {
+        let source = Source::new("case.fathom".to_string(), source.to_string());
+        return model::diagnostic::render_all(&diags, &source, false);
+    }
+    let mut out = Vec::new();
+    for item in &file.items {
+        if let Item::Invariant { name, expr } = item {
+            out.push(format!("{}: {}", name.name, show(expr)));
+        }
+    }
+    out.join("\n")
+}
+
+fn show(e: &model::ast::Expr) -> String {
+    use model::ast::{ExprKind, QuantKind};
+    let list = |v: &[model::ast::Expr]| v.iter().map(show).collect::<Vec<_>>().join(", ");
+    match &e.kind {
+        ExprKind::Int(v) => v.to_string(),
+        ExprKind::Bool(b) => b.to_string(),
+        ExprKind::Name(n) => n.clone(),
+        ExprKind::SelfRef => "self".into(),
+        ExprKind::Neg(a) => format!("(-{})", show(a)),
+        ExprKind::Not(a) => format!("(!{})", show(a)),
+        ExprKind::Binary(op, a, b) => format!("({} {} {})", show(a), op.text(), show(b)),
+        ExprKind::If(c, a, b) => format!("(if {} then {} else {})", show(c), show(a), show(b)),
+        ExprKind::SetLit(v) => format!("{{{}}}", list(v)),
+        ExprKind::SeqLit(v) => format!("[{}]", list(v)),
+        ExprKind::Struct { path, fields } => {
+            let path: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(f, v)| format!("{}: {}", f.name, show(v)))
+                .collect();
+            format!("{} {{ {} }}", path.join("."), fields.join(", "))
+        }
+        ExprKind::Quant { kind, var, domain, body } => {
+            let k = match kind {
+                QuantKind::Forall => "forall",
+                QuantKind::Exists => "exists",
+                QuantKind::Count => "count",
+                QuantKind::Sum => "sum",
+            };
+            format!("({k} {} in {}: {})", var.name, show(domain), show(body))
+        }
+        ExprKind::Call { func, args } => format!("{}({})", func.name, list(args)),
+        ExprKind::Index(a, i) => format!("{}[{}]", show(a), show(i)),
+        ExprKind::Field(a, f) => format!("{}.{}", show(a), f.name),
+        ExprKind::Is(a, v) => format!("({} is {})", show(a), v.name),
+        ExprKind::Method { recv, name, args } => {
+            format!("{}.{}({})", show(recv), name.name, list(args))
+        }
     }
 }
 
