@@ -116,49 +116,13 @@ pub(super) fn run(args: &EmitArgs) -> Exit {
     }
 }
 
+/// Emits in steps: what cannot be emitted is refused first, then the
+/// check on record (or run now), the crate written, the summary printed.
 fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
     let loaded = load_spec(&args.spec, &args.consts)?;
-    // What cannot be emitted is said before any checking.
-    let problems = emitter::check(&loaded.model);
-    if !problems.is_empty() {
-        let color = std::io::stderr().is_terminal();
-        let mut text = model::diagnostic::render_all(&problems, &loaded.source, color);
-        text.push_str(&format!(
-            "fathom emit: {} construct(s) in `{}` cannot be emitted\n",
-            problems.len(),
-            loaded.source.name
-        ));
-        return Err(RunError::Spec(text));
-    }
-    let checked = if find_record(&loaded).is_some() {
-        Checked::Record
-    } else if args.force {
-        errln!(
-            "fathom emit: warning: no passing check of `{}` with these constants is on record; emitting anyway (--force)",
-            loaded.source.name
-        );
-        Checked::Forced
-    } else {
-        errln!(
-            "fathom emit: no passing check of `{}` ({}) on record; checking it now",
-            loaded.source.name,
-            consts_text(&loaded)
-        );
-        let o = run_check(&loaded, !args.no_deadlock)?;
-        if o.status != Status::Pass {
-            let why = match &o.violation {
-                Some(v) => format!("{} `{}`: {}", v.kind.as_str(), v.name, v.message),
-                None => format!("{:?}", o.status).to_lowercase(),
-            };
-            errln!(
-                "fathom emit: `{}` did not pass its check ({why}); run `fathom check {}` for the trace, fix the spec, or emit anyway with --force",
-                loaded.source.name,
-                args.spec.display()
-            );
-            return Ok(Exit::Violation);
-        }
-        record_pass(&loaded, !args.no_deadlock, &o);
-        Checked::Ran(o.distinct)
+    refuse_unemittable(&loaded)?;
+    let Some(checked) = ensure_checked(args, &loaded)? else {
+        return Ok(Exit::Violation);
     };
     let sha = spec_sha256(&loaded);
     let consts = consts_text(&loaded);
@@ -172,9 +136,72 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
         emitter::EmitError::Generate(m) => RunError::Spec(format!("fathom emit: {m}")),
         e @ emitter::EmitError::Io { .. } => RunError::Environment(format!("fathom emit: {e}")),
     })?;
+    print_summary(args, &loaded, &checked, &sha, &files);
+    Ok(Exit::Pass)
+}
+
+/// What cannot be emitted is said before any checking.
+fn refuse_unemittable(loaded: &Loaded) -> Result<(), RunError> {
+    let problems = emitter::check(&loaded.model);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let color = std::io::stderr().is_terminal();
+    let mut text = model::diagnostic::render_all(&problems, &loaded.source, color);
+    text.push_str(&format!(
+        "fathom emit: {} construct(s) in `{}` cannot be emitted\n",
+        problems.len(),
+        loaded.source.name
+    ));
+    Err(RunError::Spec(text))
+}
+
+/// A passing check on record, or one run now (`None`: it did not pass),
+/// or `--force`.
+fn ensure_checked(args: &EmitArgs, loaded: &Loaded) -> Result<Option<Checked>, RunError> {
+    Ok(Some(if find_record(loaded).is_some() {
+        Checked::Record
+    } else if args.force {
+        errln!(
+            "fathom emit: warning: no passing check of `{}` with these constants is on record; emitting anyway (--force)",
+            loaded.source.name
+        );
+        Checked::Forced
+    } else {
+        errln!(
+            "fathom emit: no passing check of `{}` ({}) on record; checking it now",
+            loaded.source.name,
+            consts_text(loaded)
+        );
+        let o = run_check(loaded, !args.no_deadlock)?;
+        if o.status != Status::Pass {
+            let why = match &o.violation {
+                Some(v) => format!("{} `{}`: {}", v.kind.as_str(), v.name, v.message),
+                None => format!("{:?}", o.status).to_lowercase(),
+            };
+            errln!(
+                "fathom emit: `{}` did not pass its check ({why}); run `fathom check {}` for the trace, fix the spec, or emit anyway with --force",
+                loaded.source.name,
+                args.spec.display()
+            );
+            return Ok(None);
+        }
+        record_pass(loaded, !args.no_deadlock, &o);
+        Checked::Ran(o.distinct)
+    }))
+}
+
+fn print_summary(
+    args: &EmitArgs,
+    loaded: &Loaded,
+    checked: &Checked,
+    sha: &str,
+    files: &[std::path::PathBuf],
+) {
+    let consts = consts_text(loaded);
     let crate_name = emitter::crate_name(&loaded.model.name);
     let nodes = loaded.model.node_names();
-    let (check, distinct) = match &checked {
+    let (check, distinct) = match checked {
         Checked::Record => ("record", None),
         Checked::Ran(d) => ("ran", Some(*d)),
         Checked::Forced => ("forced", None),
@@ -218,7 +245,6 @@ fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
             args.spec.display()
         );
     }
-    Ok(Exit::Pass)
 }
 
 fn run_check(loaded: &Loaded, deadlock: bool) -> Result<Outcome, RunError> {

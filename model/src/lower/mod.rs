@@ -26,6 +26,17 @@ struct Local {
     ty: Ty,
 }
 
+/// A spec's lowered `init`s, rules and properties.
+#[derive(Default)]
+struct Items {
+    inits: Vec<Rule>,
+    rules: Vec<Rule>,
+    invariants: Vec<ir::Property>,
+    reachables: Vec<ir::Property>,
+    constraints: Vec<ir::Property>,
+    terminals: Vec<ir::Property>,
+}
+
 pub(crate) struct Lowerer<'a> {
     diagnostics: &'a mut Vec<Diagnostic>,
     const_decls: HashMap<String, &'a ast::Expr>,
@@ -167,57 +178,19 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Lowers the whole file, step by step: constants, types, state
+    /// variables (the spec's, the processes', the network's), slot bounds,
+    /// initial values, then rules and properties, and instance numbers.
     fn build(&mut self, file: &'a ast::SpecFile, name: String) -> Option<Model> {
-        let const_names: Vec<String> = {
-            let mut v: Vec<(u32, String)> = self
-                .const_decls
-                .iter()
-                .map(|(n, e)| (e.span.start, n.clone()))
-                .collect();
-            v.sort();
-            v.into_iter().map(|(_, n)| n).collect()
-        };
-        let mut consts = Vec::new();
-        for c in &const_names {
-            let span = self.const_decls[c].span;
-            if let Ok(v) = self.const_value(c, span) {
-                consts.push((c.clone(), v));
-            }
-        }
-        // Every declared type is checked, used or not.
-        let mut type_names: Vec<(u32, String)> = self
-            .type_decls
-            .iter()
-            .map(|(n, t)| (t.span().start, n.clone()))
-            .collect();
-        type_names.sort();
-        for (_, t) in &type_names {
-            let span = self.type_decls[t].span();
-            let _ = self.named_type(t, span);
-        }
-
+        let consts = self.constants();
+        self.check_types();
         let var_decls: Vec<&ast::VarDecl> = file
             .items
             .iter()
             .filter_map(|i| if let Item::Var(v) = i { Some(v) } else { None })
             .collect();
         let mut state_len = 0u32;
-        for v in &var_decls {
-            if v.durable {
-                self.error(
-                    Diagnostic::error(v.name.span, "`durable` is only allowed inside a process")
-                        .label("durable outside a process"),
-                );
-            }
-            // A duplicate was reported by `collect`; only the first is kept.
-            if self.var_index.contains_key(&v.name.name) {
-                continue;
-            }
-            let Ok(ty) = self.resolve_type(&v.ty) else {
-                continue;
-            };
-            self.add_var(&v.name.name, ty, None, false, v.name.span, &mut state_len);
-        }
+        self.declare_vars(&var_decls, &mut state_len);
         let process_decls: Vec<&ast::ProcessDecl> = file
             .items
             .iter()
@@ -242,31 +215,124 @@ impl<'a> Lowerer<'a> {
             .collect();
         self.declare_processes(&process_decls, &mut state_len);
         self.declare_network(&network_decls, &mut state_len);
+        let bounds = self.slot_bounds(state_len);
+        let (init_values, init_frame_len) = self.initial_values(&var_decls);
+        let mut items = self.lower_items(file);
+        let mut processes = Vec::new();
+        for (i, p) in self.process_decls.clone().iter().enumerate() {
+            processes.push(self.lower_process_steps(i, p, &mut items.rules));
+        }
+        self.environment_rules(&mut items.rules);
+        let instance_base = self.instance_bases(&items.rules)?;
+        if !self.diagnostics.is_empty() {
+            return None;
+        }
+        self.assert_shape(state_len, &bounds, &items.rules, &instance_base);
+        Some(Model {
+            name,
+            consts,
+            types: self.types.clone(),
+            vars: self.vars.clone(),
+            state_len,
+            bounds,
+            init_values,
+            init_frame_len,
+            processes,
+            network: self.network.as_ref().map(|n| n.info.clone()),
+            inits: items.inits,
+            rules: items.rules,
+            invariants: items.invariants,
+            reachables: items.reachables,
+            constraints: items.constraints,
+            terminals: items.terminals,
+            instance_base,
+        })
+    }
+
+    /// Every constant's value, in declaration order (each error reported).
+    fn constants(&mut self) -> Vec<(String, i64)> {
+        let mut names: Vec<(u32, String)> = self
+            .const_decls
+            .iter()
+            .map(|(n, e)| (e.span.start, n.clone()))
+            .collect();
+        names.sort();
+        let mut consts = Vec::new();
+        for (_, c) in names {
+            let span = self.const_decls[&c].span;
+            if let Ok(v) = self.const_value(&c, span) {
+                consts.push((c, v));
+            }
+        }
+        consts
+    }
+
+    /// Every declared type is checked, used or not.
+    fn check_types(&mut self) {
+        let mut names: Vec<(u32, String)> = self
+            .type_decls
+            .iter()
+            .map(|(n, t)| (t.span().start, n.clone()))
+            .collect();
+        names.sort();
+        for (_, t) in &names {
+            let span = self.type_decls[t].span();
+            let _ = self.named_type(t, span);
+        }
+    }
+
+    /// The spec's own state variables, in order.
+    fn declare_vars(&mut self, var_decls: &[&ast::VarDecl], state_len: &mut u32) {
+        for v in var_decls {
+            if v.durable {
+                self.error(
+                    Diagnostic::error(v.name.span, "`durable` is only allowed inside a process")
+                        .label("durable outside a process"),
+                );
+            }
+            // A duplicate was reported by `collect`; only the first is kept.
+            if self.var_index.contains_key(&v.name.name) {
+                continue;
+            }
+            let Ok(ty) = self.resolve_type(&v.ty) else {
+                continue;
+            };
+            self.add_var(&v.name.name, ty, None, false, v.name.span, state_len);
+        }
+    }
+
+    /// Each slot's bounds; a slot spanning 2^32 values or more is an error.
+    fn slot_bounds(&mut self, state_len: u32) -> Vec<(i64, i64)> {
         let mut bounds = Vec::with_capacity(state_len as usize);
         for v in &self.vars {
             self.types.slot_bounds(&v.ty, &mut bounds);
         }
-        for (i, (lo, hi)) in bounds.iter().enumerate() {
-            if hi - lo >= 1 << 32 {
-                let span = self
-                    .vars
-                    .iter()
-                    .find(|v| (v.offset..v.offset + v.len).contains(&(i as u32)))
-                    .map(|v| v.span)
-                    .unwrap_or_default();
-                self.error(
-                    Diagnostic::error(span, "a value of this variable needs more than 32 bits")
-                        .label(format!("range {lo}..{hi} is too wide"))
-                        .note("every integer in a state must span fewer than 2^32 values"),
-                );
-                break;
-            }
+        if let Some((i, (lo, hi))) = bounds
+            .iter()
+            .enumerate()
+            .find(|(_, (lo, hi))| hi - lo >= 1 << 32)
+        {
+            let span = self
+                .vars
+                .iter()
+                .find(|v| (v.offset..v.offset + v.len).contains(&(i as u32)))
+                .map(|v| v.span)
+                .unwrap_or_default();
+            self.error(
+                Diagnostic::error(span, "a value of this variable needs more than 32 bits")
+                    .label(format!("range {lo}..{hi} is too wide"))
+                    .note("every integer in a state must span fewer than 2^32 values"),
+            );
         }
+        bounds
+    }
 
-        // Initial values: one statement per initialized variable.
+    /// The initializers as statements (one per initialized variable, then
+    /// the processes'), and the frame they need.
+    fn initial_values(&mut self, var_decls: &[&ast::VarDecl]) -> (Vec<ir::Stmt>, u32) {
         let mut init_values = Vec::new();
         self.begin_frame();
-        for v in &var_decls {
+        for v in var_decls {
             if let Some(init) = &v.init
                 && let Some(&index) = self.var_index.get(&v.name.name)
                 && self.vars[index].span == v.name.span
@@ -276,56 +342,39 @@ impl<'a> Lowerer<'a> {
             }
         }
         self.process_initializers(&mut init_values);
-        let init_frame_len = self.frame_len;
+        (init_values, self.frame_len)
+    }
 
-        let mut inits = Vec::new();
-        let mut rules = Vec::new();
-        let mut invariants = Vec::new();
-        let mut reachables = Vec::new();
-        let mut constraints = Vec::new();
-        let mut terminals = Vec::new();
+    /// The spec's `init`s, rules and properties (each error reported).
+    fn lower_items(&mut self, file: &'a ast::SpecFile) -> Items {
+        let mut items = Items::default();
         for item in &file.items {
             match item {
-                Item::Init(r) => {
-                    if let Ok(rule) = self.lower_rule(r) {
-                        inits.push(rule);
-                    }
-                }
-                Item::Rule(r) => {
-                    if let Ok(rule) = self.lower_rule(r) {
-                        rules.push(rule);
-                    }
-                }
-                Item::Invariant { name, expr } => {
-                    if let Ok(p) = self.lower_property(&name.name, expr) {
-                        invariants.push(p);
-                    }
-                }
-                Item::Reachable { name, expr } => {
-                    if let Ok(p) = self.lower_property(&name.name, expr) {
-                        reachables.push(p);
-                    }
-                }
-                Item::Constraint(expr) => {
-                    if let Ok(p) = self.lower_property("constraint", expr) {
-                        constraints.push(p);
-                    }
-                }
-                Item::Terminal(expr) => {
-                    if let Ok(p) = self.lower_property("terminal", expr) {
-                        terminals.push(p);
-                    }
-                }
+                Item::Init(r) => items.inits.extend(self.lower_rule(r).ok()),
+                Item::Rule(r) => items.rules.extend(self.lower_rule(r).ok()),
+                Item::Invariant { name, expr } => items
+                    .invariants
+                    .extend(self.lower_property(&name.name, expr).ok()),
+                Item::Reachable { name, expr } => items
+                    .reachables
+                    .extend(self.lower_property(&name.name, expr).ok()),
+                Item::Constraint(expr) => items
+                    .constraints
+                    .extend(self.lower_property("constraint", expr).ok()),
+                Item::Terminal(expr) => items
+                    .terminals
+                    .extend(self.lower_property("terminal", expr).ok()),
                 _ => {}
             }
         }
-        let mut processes = Vec::new();
-        for (i, p) in self.process_decls.clone().iter().enumerate() {
-            processes.push(self.lower_process_steps(i, p, &mut rules));
-        }
-        self.environment_rules(&mut rules);
+        items
+    }
+
+    /// The global number of each rule's first instance, and the end;
+    /// `None` past 2^32 instances (reported).
+    fn instance_bases(&mut self, rules: &[Rule]) -> Option<Vec<u64>> {
         let mut instance_base = vec![0u64];
-        for r in &rules {
+        for r in rules {
             let next = instance_base
                 .last()
                 .copied()
@@ -342,11 +391,18 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        if !self.diagnostics.is_empty() {
-            return None;
-        }
-        // The state's shape: variables tile the flat state in order, each
-        // slot has its bounds, and instance numbers ascend by rule.
+        Some(instance_base)
+    }
+
+    /// The state's shape: variables tile the flat state in order, each
+    /// slot has its bounds, and instance numbers ascend by rule.
+    fn assert_shape(
+        &self,
+        state_len: u32,
+        bounds: &[(i64, i64)],
+        rules: &[Rule],
+        instance_base: &[u64],
+    ) {
         let mut at = 0;
         for v in &self.vars {
             assert_eq!(
@@ -373,25 +429,6 @@ impl<'a> Lowerer<'a> {
             instance_base.windows(2).all(|w| w[0] <= w[1]),
             "instance numbers ascend"
         );
-        Some(Model {
-            name,
-            consts,
-            types: self.types.clone(),
-            vars: self.vars.clone(),
-            state_len,
-            bounds,
-            init_values,
-            init_frame_len,
-            processes,
-            network: self.network.as_ref().map(|n| n.info.clone()),
-            inits,
-            rules,
-            invariants,
-            reachables,
-            constraints,
-            terminals,
-            instance_base,
-        })
     }
 
     /// Appends a state variable; its slots follow the previous ones.
