@@ -122,12 +122,14 @@ impl<'m, D: Dialect> Gen<'m, D> {
 
     /// `} else {` and the like.
     pub fn reopen(&mut self, s: &str) {
+        assert!(self.depth > 0, "`{s}` continues an open block");
         self.depth -= 1;
         self.line(s);
         self.depth += 1;
     }
 
     pub fn close(&mut self) {
+        assert!(self.depth > 0, "a block is open to close");
         self.depth -= 1;
         self.line("}");
     }

@@ -344,6 +344,7 @@ pub fn spec_rs(m: &Model, spec_hash: &str, consts: &str) -> R<String> {
     g.line("];");
     g.line("");
     typed.module(&mut g)?;
+    assert_eq!(g.depth, 0, "every block spec.rs opened is closed");
     Ok(g.out)
 }
 

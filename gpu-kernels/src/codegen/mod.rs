@@ -216,6 +216,7 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
     for (r, rl) in model.rules.iter().enumerate() {
         rule(&mut g, r, rl)?;
     }
+    assert_eq!(g.depth, 0, "every block the functions opened is closed");
     let functions = std::mem::take(&mut g.out);
 
     let words = layout.words;

@@ -346,6 +346,7 @@ impl Search {
     /// Replaces the current frontier by `states` (packed, `words` each).
     pub fn upload_frontier(&mut self, states: &[u32]) -> Result<(), GpuError> {
         let w = self.shape.model.words as usize;
+        assert_eq!(states.len() % w.max(1), 0, "a frontier of whole states");
         let n = states.len() / w.max(1);
         if n as u64 > self.shape.frontier.capacity() {
             return Err(GpuError::Alloc(format!(
@@ -388,6 +389,7 @@ impl Search {
             out.extend(self.read(n * w * 4)?);
             at += n;
         }
+        assert_eq!(out.len() as u64, count * w, "the frontier's states, whole");
         Ok(out)
     }
 
@@ -405,6 +407,10 @@ impl Search {
 
     /// Undoes the level's inserts: the table as the level found it.
     pub fn rollback_level(&mut self) -> Result<(), GpuError> {
+        assert!(
+            self.level_first_epoch <= self.epoch,
+            "the level began at an earlier epoch"
+        );
         self.rollback(self.level_first_epoch)?;
         self.stats.table_count = self.table_count_at_level;
         Ok(())
@@ -586,6 +592,7 @@ impl Search {
         enc.copy_buffer_to_buffer(&self.bufs.trace, 0, &self.bufs.staging, 0, u64::from(n) * 8);
         self.submit(enc);
         let words = self.read(u64::from(n) * 8)?;
+        assert_eq!(words.len(), n as usize * 2, "two words per trace record");
         push_records(records, &words, base);
         Ok(())
     }
@@ -649,6 +656,7 @@ impl Search {
                 enc.copy_buffer_to_buffer(&self.bufs.ddd, 0, &self.bufs.staging, 0, bytes);
                 self.submit(enc);
                 let words = self.read(bytes)?;
+                assert_eq!(words.len(), got as usize * de, "whole collected entries");
                 for e in words.chunks_exact(de) {
                     fps.extend_from_slice(&e[..fpw]);
                     this_level.push(e[fpw] != 0);
@@ -684,6 +692,7 @@ impl Search {
     pub fn load(&mut self, fps: &[u32]) -> Result<(), GpuError> {
         let fpw = self.shape.model.fp_words as usize;
         let de = self.shape.ddd_words() as usize;
+        assert_eq!(fps.len() % fpw, 0, "whole fingerprints");
         let n = (fps.len() / fpw) as u64;
         if self.stats.table_count + n > self.table_room() {
             return Err(GpuError::Alloc(format!(
@@ -791,6 +800,11 @@ impl Search {
 
     /// A blocking read of the staging buffer's first `bytes`.
     fn read(&mut self, bytes: u64) -> Result<Vec<u32>, GpuError> {
+        assert!(
+            bytes <= self.bufs.staging.size(),
+            "a read fits the staging buffer"
+        );
+        assert_eq!(bytes % 4, 0, "reads are of whole words");
         self.stats.transfers.blocking_reads += 1;
         self.stats.transfers.bytes_to_host += bytes;
         self.gpu.read(&self.bufs.staging, bytes)
