@@ -649,7 +649,7 @@ impl<'a> Lowerer<'a> {
             len: 1,
         });
         let dst = self.self_pid(cur);
-        let (present, consume) = net.receive(&self.types, src, dst, msg, h.span);
+        let (present, consume) = net.receive(&self.types, Envelope { src, dst, msg }, h.span);
         let rule_decl = ast::RuleDecl {
             kind: RuleKind::Rule,
             name: h.variant.clone(),
@@ -762,8 +762,7 @@ impl<'a> Lowerer<'a> {
         let pid_ty = self.pid_ty();
         let (d, dty) = self.expr(dest, Some(&pid_ty))?;
         self.expect_ty(&dty, &pid_ty, dest.span)?;
-        let lowered = net.send_to(&self.types, self.self_pid(cur), d.clone(), m.clone(), span);
-        Ok(vec![Stmt::Send { dst: d, msg: m, lowered, span }])
+        Ok(vec![self.send_stmt(&net, cur, d, m, span)])
     }
 
     pub(crate) fn lower_broadcast(
@@ -782,14 +781,7 @@ impl<'a> Lowerer<'a> {
         let mut out = Vec::new();
         for k in 0..self.processes[p].count {
             let dst = Expr::Int((self.processes[p].first_pid + k) as i64);
-            let lowered = net.send_to(
-                &self.types,
-                self.self_pid(cur),
-                dst.clone(),
-                m.clone(),
-                span,
-            );
-            out.push(Stmt::Send { dst, msg: m.clone(), lowered, span });
+            out.push(self.send_stmt(&net, cur, dst, m.clone(), span));
         }
         Ok(out)
     }
@@ -808,14 +800,19 @@ impl<'a> Lowerer<'a> {
             steps: vec![],
             len: 1,
         });
-        let lowered = net.send_to(
-            &self.types,
-            self.self_pid(cur),
-            src.clone(),
-            m.clone(),
-            span,
-        );
-        Ok(vec![Stmt::Send { dst: src, msg: m, lowered, span }])
+        Ok(vec![self.send_stmt(&net, cur, src, m, span)])
+    }
+
+    /// `send msg to dst` from the current instance, as the model keeps it
+    /// (the send and the network statements that carry it out).
+    fn send_stmt(&self, net: &NetCtx, cur: Current, dst: Expr, msg: Expr, span: Span) -> Stmt {
+        let env = Envelope {
+            src: self.self_pid(cur),
+            dst: dst.clone(),
+            msg: msg.clone(),
+        };
+        let lowered = net.send_to(&self.types, env, span);
+        Stmt::Send { dst, msg, lowered, span }
     }
 
     /// The network's own rules: losing a message, crashing a process.
@@ -1039,6 +1036,13 @@ impl<'a> Lowerer<'a> {
 
 /// `place += delta`, the result range-checked against `0..=hi` (a bag's
 /// copy count, the crash counter).
+/// A message with its source and destination instances.
+pub(crate) struct Envelope {
+    pub src: Expr,
+    pub dst: Expr,
+    pub msg: Expr,
+}
+
 /// An envelope: (src, dst, msg) as one value.
 fn envelope(src: Expr, dst: Expr, msg: Expr) -> Expr {
     Expr::Concat(vec![src, dst, msg])
@@ -1084,14 +1088,8 @@ impl NetCtx {
 
     /// Whether message `msg` from `src` to `dst` is in flight, and the
     /// statements that consume it on receipt.
-    pub(crate) fn receive(
-        &self,
-        types: &Types,
-        src: Expr,
-        dst: Expr,
-        msg: Expr,
-        span: Span,
-    ) -> (Expr, Vec<Stmt>) {
+    pub(crate) fn receive(&self, types: &Types, env: Envelope, span: Span) -> (Expr, Vec<Stmt>) {
+        let Envelope { src, dst, msg } = env;
         let dup = self.info.duplication;
         match self.info.order {
             Order::Set => {
@@ -1152,14 +1150,8 @@ impl NetCtx {
     }
 
     /// Puts message `msg` from `src` to `dst` in flight.
-    pub(crate) fn send_to(
-        &self,
-        types: &Types,
-        src: Expr,
-        dst: Expr,
-        msg: Expr,
-        span: Span,
-    ) -> Vec<Stmt> {
+    pub(crate) fn send_to(&self, types: &Types, env: Envelope, span: Span) -> Vec<Stmt> {
+        let Envelope { src, dst, msg } = env;
         let cap = self.info.capacity as i64;
         let full = format!("send past the network's capacity ({cap})");
         match self.info.order {
