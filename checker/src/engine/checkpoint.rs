@@ -152,14 +152,52 @@ pub enum ResumeError {
 /// the generation's files) still load.
 const FORMAT: u32 = 2;
 
-/// Loads the checkpoint in `dir` for a search whose identity is `identity`.
+/// Loads the checkpoint in `dir` for a search whose identity is `identity`:
+/// its meta checked against this search, the frontier's segments, the
+/// visited set and the trace log, each checked against the others.
 pub fn load<F: Fp>(
     dir: &std::path::Path,
     identity: &str,
     words: u32,
 ) -> Result<Resume<F>, ResumeError> {
     let checkpoint = Checkpoint::load(dir)?;
-    let mut meta: Meta =
+    let mut meta = read_meta::<F>(&checkpoint, identity)?;
+    let inconsistent = |why: &str| ResumeError::Inconsistent(why.to_string());
+    let stride = words as usize;
+    if meta.words != words || checkpoint.frontier.len() % stride != 0 {
+        return Err(inconsistent("frontier size"));
+    }
+    let segments = frontier_segments(&mut meta, &checkpoint.frontier, stride)?;
+    let spill = SpillDir::in_store(dir, meta.next_file, meta.files())?;
+    let memory_fps: Vec<F> = from_u64s(&checkpoint.fingerprints)
+        .ok_or_else(|| inconsistent("fingerprint file of another width"))?;
+    let visited =
+        FingerprintSet::restore(&memory_fps, &meta.runs, &spill).map_err(|e| match e {
+            RestoreError::Store(e) => ResumeError::Store(e),
+            RestoreError::Invalid(why) => ResumeError::Inconsistent(why),
+        })?;
+    let log = trace_log(&meta, checkpoint.parents, checkpoint.instances, &spill)?;
+    let frontier_states: u64 = meta.frontier.iter().map(|s| s.records).sum();
+    if meta.level_base + frontier_states != log.len() {
+        return Err(inconsistent("trace log length"));
+    }
+    if visited.len() != log.len() {
+        return Err(inconsistent("one fingerprint per logged state"));
+    }
+    let seconds = meta.seconds;
+    Ok(Resume {
+        meta,
+        visited,
+        log,
+        frontier: segments,
+        seconds,
+        spill: Some(spill),
+    })
+}
+
+/// The meta, if it is of a format this build reads and of this search.
+fn read_meta<F: Fp>(checkpoint: &Checkpoint, identity: &str) -> Result<Meta, ResumeError> {
+    let meta: Meta =
         serde_json::from_slice(&checkpoint.meta).map_err(|e| ResumeError::Meta(e.to_string()))?;
     if meta.format != FORMAT && meta.format != 1 {
         return Err(ResumeError::Meta(format!(
@@ -176,20 +214,26 @@ pub fn load<F: Fp>(
             meta.identity, meta.fingerprint_bits
         )));
     }
+    Ok(meta)
+}
+
+/// The frontier's segments: spilled ones by name, the rest cut from the
+/// generation's frontier file (paired with `save`: sizes agree with the
+/// counts, and every word is used).
+fn frontier_segments(
+    meta: &mut Meta,
+    inline: &[u32],
+    stride: usize,
+) -> Result<Vec<Segment>, ResumeError> {
     let inconsistent = |why: &str| ResumeError::Inconsistent(why.to_string());
-    let stride = words as usize;
-    if meta.words != words || checkpoint.frontier.len() % stride != 0 {
-        return Err(inconsistent("frontier size"));
-    }
-    if meta.frontier.is_empty() && !checkpoint.frontier.is_empty() {
+    if meta.frontier.is_empty() && !inline.is_empty() {
         // Format 1: one segment, in the generation's file.
         meta.frontier.push(SegmentRef {
             file: None,
-            records: (checkpoint.frontier.len() / stride) as u64,
+            records: (inline.len() / stride) as u64,
         });
     }
-    // Paired with `save`: sizes agree with the counts.
-    let mut inline = checkpoint.frontier.as_slice();
+    let mut inline = inline;
     let mut segments = Vec::new();
     for s in &meta.frontier {
         match &s.file {
@@ -208,14 +252,16 @@ pub fn load<F: Fp>(
     if !inline.is_empty() {
         return Err(inconsistent("frontier segments"));
     }
-    let spill = SpillDir::in_store(dir, meta.next_file, meta.files())?;
-    let memory_fps: Vec<F> = from_u64s(&checkpoint.fingerprints)
-        .ok_or_else(|| inconsistent("fingerprint file of another width"))?;
-    let visited =
-        FingerprintSet::restore(&memory_fps, &meta.runs, &spill).map_err(|e| match e {
-            RestoreError::Store(e) => ResumeError::Store(e),
-            RestoreError::Invalid(why) => ResumeError::Inconsistent(why),
-        })?;
+    Ok(segments)
+}
+
+/// The trace log: its spilled frames (checked as read) and its tail.
+fn trace_log(
+    meta: &Meta,
+    parents: Vec<u64>,
+    instances: Vec<u32>,
+    spill: &SpillDir,
+) -> Result<TraceLog, ResumeError> {
     let frames = meta
         .log_frames
         .iter()
@@ -225,27 +271,10 @@ pub fn load<F: Fp>(
             count: f.count,
         })
         .collect();
-    let store = LogStore::restore(frames, checkpoint.parents, checkpoint.instances)
-        .map_err(ResumeError::Inconsistent)?;
-    let log = TraceLog::from_store(store, &spill).map_err(|e| match e {
+    let store = LogStore::restore(frames, parents, instances).map_err(ResumeError::Inconsistent)?;
+    TraceLog::from_store(store, spill).map_err(|e| match e {
         state_store::log::LogError::Store(e) => ResumeError::Store(e),
         state_store::log::LogError::Invalid(why) => ResumeError::Inconsistent(why),
-    })?;
-    let frontier_states: u64 = meta.frontier.iter().map(|s| s.records).sum();
-    if meta.level_base + frontier_states != log.len() {
-        return Err(inconsistent("trace log length"));
-    }
-    if visited.len() != log.len() {
-        return Err(inconsistent("one fingerprint per logged state"));
-    }
-    let seconds = meta.seconds;
-    Ok(Resume {
-        meta,
-        visited,
-        log,
-        frontier: segments,
-        seconds,
-        spill: Some(spill),
     })
 }
 
