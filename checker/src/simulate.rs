@@ -23,10 +23,15 @@ pub struct WalkOutcome {
 }
 
 pub fn simulate(model: &Model, config: &WalkConfig) -> WalkOutcome {
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let mut stepper = Stepper::new(model);
     let mut out = WalkOutcome { walks: 0, steps: 0, violation: None };
-    let initial = match stepper.initial_states() {
+    let mut w = Walker {
+        model,
+        stepper: Stepper::new(model),
+        rng: ChaCha8Rng::seed_from_u64(config.seed),
+        successors: Vec::new(),
+        next: Vec::new(),
+    };
+    let initial = match w.stepper.initial_states() {
         Ok(s) => s,
         Err(e) => {
             out.violation = Some(error_violation(&e, "initial state".into(), None));
@@ -36,83 +41,126 @@ pub fn simulate(model: &Model, config: &WalkConfig) -> WalkOutcome {
     if initial.is_empty() {
         return out;
     }
-    let instances = model.instance_count();
-    let mut successors: Vec<(u64, Vec<i64>)> = Vec::new();
-    let mut next = Vec::new();
     for _ in 0..config.walks {
         out.walks += 1;
-        let ordinal = rng.random_range(0..initial.len() as u64);
+        if let Err(v) = w.walk(&initial, config, &mut out.steps) {
+            out.violation = Some(*v);
+            return out;
+        }
+    }
+    out
+}
+
+/// What the walks share: the evaluator, the seeded generator, buffers.
+struct Walker<'m> {
+    model: &'m Model,
+    stepper: Stepper<'m>,
+    rng: ChaCha8Rng,
+    /// The enabled instances of the current state and their successors.
+    successors: Vec<(u64, Vec<i64>)>,
+    next: Vec<i64>,
+}
+
+/// Where a walk is: its initial state's ordinal and the instances fired.
+struct At<'a> {
+    ordinal: u64,
+    path: &'a [u64],
+}
+
+impl Walker<'_> {
+    /// One walk from a random initial state, at most `walk_length` steps;
+    /// `Err` with the first violation it meets.
+    fn walk(
+        &mut self,
+        initial: &[Vec<i64>],
+        config: &WalkConfig,
+        steps: &mut u64,
+    ) -> Result<(), Box<Violation>> {
+        let ordinal = self.rng.random_range(0..initial.len() as u64);
         let mut state = initial[ordinal as usize].clone();
         let mut path: Vec<u64> = Vec::new();
         for _ in 0..=config.walk_length {
-            let replay = |path: &[u64]| trace::replay(model, ordinal, path).ok();
-            match stepper.check_invariants(&state) {
-                Ok(Some(inv)) => {
-                    let p = &model.invariants[inv.0];
-                    out.violation = Some(Violation {
-                        kind: ViolationKind::Invariant,
-                        name: p.name.clone(),
-                        message: format!("invariant `{}` is violated", p.name),
-                        span: Some(p.span),
-                        trace: replay(&path),
-                    });
-                    return out;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    out.violation = Some(error_violation(&e, "property".into(), replay(&path)));
-                    return out;
-                }
-            }
-            match stepper.in_constraint(&state) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    out.violation = Some(error_violation(&e, "constraint".into(), replay(&path)));
-                    return out;
-                }
-            }
-            if path.len() as u64 == config.walk_length {
+            let at = At { ordinal, path: &path };
+            if !self.check(&state, &at)? || path.len() as u64 == config.walk_length {
                 break;
             }
-            successors.clear();
-            for i in 0..instances {
-                match stepper.fire(i, &state, &mut next) {
-                    Ok(Fired::Enabled) => successors.push((i, next.clone())),
-                    Ok(Fired::Disabled) => {}
-                    Err(e) => {
-                        let t =
-                            replay(&path).and_then(|t| trace::with_failing_step(model, t, i).ok());
-                        let name = model
-                            .rule_of_instance(i)
-                            .map_or_else(String::new, |(r, _)| model.rules[r].name.clone());
-                        out.violation = Some(error_violation(&e, name, t));
-                        return out;
-                    }
-                }
-            }
-            if successors.is_empty() {
-                let terminal = stepper.is_terminal(&state).unwrap_or(false);
+            self.enabled(&state, &at)?;
+            if self.successors.is_empty() {
+                let terminal = self.stepper.is_terminal(&state).unwrap_or(false);
                 if config.deadlock && !terminal {
-                    out.violation = Some(Violation {
+                    return Err(Box::new(Violation {
                         kind: ViolationKind::Deadlock,
                         name: "deadlock".into(),
                         message: "no rule is enabled in this state".into(),
                         span: None,
-                        trace: replay(&path),
-                    });
-                    return out;
+                        trace: self.replay(&at),
+                    }));
                 }
                 break;
             }
-            let pick = rng.random_range(0..successors.len() as u64) as usize;
-            let (instance, s) = std::mem::take(&mut successors[pick]);
+            let pick = self.rng.random_range(0..self.successors.len() as u64) as usize;
+            let (instance, s) = std::mem::take(&mut self.successors[pick]);
             path.push(instance);
             state = s;
-            out.steps += 1;
+            *steps += 1;
         }
+        Ok(())
     }
-    out
+
+    fn replay(&self, at: &At<'_>) -> Option<Trace> {
+        trace::replay(self.model, at.ordinal, at.path).ok()
+    }
+
+    /// The state's invariants; `Ok(false)` when it is outside the
+    /// constraint (the walk ends there).
+    fn check(&mut self, state: &[i64], at: &At<'_>) -> Result<bool, Box<Violation>> {
+        match self.stepper.check_invariants(state) {
+            Ok(None) => {}
+            Ok(Some(inv)) => {
+                let p = &self.model.invariants[inv.0];
+                return Err(Box::new(Violation {
+                    kind: ViolationKind::Invariant,
+                    name: p.name.clone(),
+                    message: format!("invariant `{}` is violated", p.name),
+                    span: Some(p.span),
+                    trace: self.replay(at),
+                }));
+            }
+            Err(e) => {
+                return Err(Box::new(error_violation(
+                    &e,
+                    "property".into(),
+                    self.replay(at),
+                )));
+            }
+        }
+        self.stepper
+            .in_constraint(state)
+            .map_err(|e| Box::new(error_violation(&e, "constraint".into(), self.replay(at))))
+    }
+
+    /// Every enabled instance and its successor, into `successors`; a rule
+    /// that fails is the walk's violation.
+    fn enabled(&mut self, state: &[i64], at: &At<'_>) -> Result<(), Box<Violation>> {
+        self.successors.clear();
+        for i in 0..self.model.instance_count() {
+            match self.stepper.fire(i, state, &mut self.next) {
+                Ok(Fired::Enabled) => self.successors.push((i, self.next.clone())),
+                Ok(Fired::Disabled) => {}
+                Err(e) => {
+                    let t = self
+                        .replay(at)
+                        .and_then(|t| trace::with_failing_step(self.model, t, i).ok());
+                    let name = self
+                        .model
+                        .rule_of_instance(i)
+                        .map_or_else(String::new, |(r, _)| self.model.rules[r].name.clone());
+                    return Err(Box::new(error_violation(&e, name, t)));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn error_violation(e: &model::eval::EvalError, name: String, trace: Option<Trace>) -> Violation {
