@@ -140,25 +140,43 @@ impl<F: Fingerprint> Engine<'_, F> {
         from: Option<Resume<F>>,
         report: &mut DeviceReport,
     ) -> Outcome {
-        let (mut frontier, mut level_base, mut depth) = match self.start(from) {
+        let (frontier, level_base, depth) = match self.start(from) {
             Ok(x) => x,
             Err(out) => return *out,
         };
         let mut books = Books::default();
+        let run = self.device_levels(
+            dev, cpu, progress, &mut books, frontier, level_base, depth, report,
+        );
+        match run {
+            Ok(out) => out,
+            Err((e, depth)) => self.fail(cpu, on_failure, progress, &mut books, depth, e, report),
+        }
+    }
+
+    /// The level loop on the device, from `frontier` (after level `depth`).
+    /// `Err` carries the failure and the last complete level's depth.
+    #[allow(clippy::too_many_arguments)]
+    fn device_levels(
+        &mut self,
+        dev: &mut Search,
+        cpu: &dyn Backend<F>,
+        progress: &Progress,
+        books: &mut Books,
+        mut frontier: Queue,
+        mut level_base: u64,
+        mut depth: u32,
+        report: &mut DeviceReport,
+    ) -> Result<Outcome, (Fail, u32)> {
         let mut n = frontier.len();
-        books.marks.push(LevelMark {
-            depth: depth + 1,
-            base: level_base,
-            end: level_base + n,
-            generated: self.generated,
-        });
+        self.mark(books, depth, level_base, n);
         match self.move_to_device(dev, &mut frontier) {
             Ok(true) => {}
             Ok(false) => {
                 errln!("fathom: the first frontier does not fit the GPU; the CPU explores");
-                return self.levels(cpu, progress, frontier, level_base, depth);
+                return Ok(self.levels(cpu, progress, frontier, level_base, depth));
             }
-            Err(e) => return self.fail(cpu, on_failure, progress, &mut books, depth, e, report),
+            Err(e) => return Err((e, depth)),
         }
         progress.distinct.store(self.distinct(), Relaxed);
         let mut last_checkpoint = Instant::now();
@@ -168,53 +186,50 @@ impl<F: Fingerprint> Engine<'_, F> {
             progress.frontier.store(n, Relaxed);
             progress.expanded.store(0, Relaxed);
             let expand = self.config.max_depth.is_none_or(|m| depth < m);
-            let level = self.device_level(dev, &mut books, progress, level_base, n, expand);
-            let step = match level {
-                Ok(Some(next)) => Ok(Ok(next)),
-                Ok(None) => {
+            // A failure mid-level: the last complete level is the one before.
+            let level = self
+                .device_level(dev, books, progress, level_base, n, expand)
+                .map_err(|e| (e, depth - 1))?;
+            let next = match level {
+                Some(next) => next,
+                None => {
                     report.cpu_levels += 1;
-                    self.cpu_level(dev, &mut books, cpu, progress, level_base, n, depth)
-                }
-                Err(e) => Err(e),
-            };
-            let next = match step {
-                Ok(Ok(next)) => next,
-                Ok(Err(out)) => return *out,
-                // The last complete level is the one before.
-                Err(e) => {
-                    return self.fail(cpu, on_failure, progress, &mut books, depth - 1, e, report);
+                    match self.cpu_level(dev, books, cpu, progress, level_base, n, depth) {
+                        Ok(Ok(next)) => next,
+                        Ok(Err(out)) => return Ok(*out),
+                        Err(e) => return Err((e, depth - 1)),
+                    }
                 }
             };
             if !expand {
-                if let Err(e) = self.flush(dev, &mut books) {
-                    return self.fail(cpu, on_failure, progress, &mut books, depth, e, report);
-                }
-                return self.outcome(Status::Bounded, depth, None);
+                self.flush(dev, books).map_err(|e| (e, depth))?;
+                return Ok(self.outcome(Status::Bounded, depth, None));
             }
             level_base += n;
             n = next;
-            books.marks.push(LevelMark {
-                depth: depth + 1,
-                base: level_base,
-                end: level_base + n,
-                generated: self.generated,
-            });
+            self.mark(books, depth, level_base, n);
             progress.distinct.store(self.distinct(), Relaxed);
             progress.generated.store(self.generated, Relaxed);
             if let Some(stop) = self.checkpoint_due(last_checkpoint) {
-                match self.device_checkpoint(dev, &mut books, level_base, n, depth, stop) {
+                match self.device_checkpoint(dev, books, level_base, n, depth, stop) {
                     Ok(Ok(())) => last_checkpoint = Instant::now(),
-                    Ok(Err(out)) => return *out,
-                    Err(e) => {
-                        return self.fail(cpu, on_failure, progress, &mut books, depth, e, report);
-                    }
+                    Ok(Err(out)) => return Ok(*out),
+                    Err(e) => return Err((e, depth)),
                 }
             }
         }
-        if let Err(e) = self.flush(dev, &mut books) {
-            return self.fail(cpu, on_failure, progress, &mut books, depth, e, report);
-        }
-        self.finish(depth)
+        self.flush(dev, books).map_err(|e| (e, depth))?;
+        Ok(self.finish(depth))
+    }
+
+    /// The next frontier's level as met: `n` states from `base`, at `depth + 1`.
+    fn mark(&self, books: &mut Books, depth: u32, base: u64, n: u64) {
+        books.marks.push(LevelMark {
+            depth: depth + 1,
+            base,
+            end: base + n,
+            generated: self.generated,
+        });
     }
 
     /// Distinct states: the host's store and the device's table.
