@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod cli;
 pub mod engine;
+pub mod liveness;
 pub mod output;
 pub mod report;
 pub mod rss;

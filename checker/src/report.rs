@@ -100,6 +100,10 @@ pub struct ViolationSummary {
     pub message: String,
     /// States in the trace, the initial one included; null without a trace.
     pub trace_length: Option<usize>,
+    /// A liveness violation's lasso: the 1-based state its cycle returns
+    /// to (the last state, when it stutters forever); null otherwise.
+    #[serde(rename = "loop")]
+    pub loop_start: Option<usize>,
 }
 
 impl ViolationSummary {
@@ -109,6 +113,11 @@ impl ViolationSummary {
             name: v.name.clone(),
             message: v.message.clone(),
             trace_length: v.trace.as_ref().map(|t| t.states.len()),
+            loop_start: v
+                .trace
+                .as_ref()
+                .and_then(|t| t.lasso.as_ref())
+                .map(|l| l.loop_start + 1),
         }
     }
 }
@@ -189,6 +198,28 @@ pub fn trace_text(model: &Model, trace: &Trace) -> String {
             f.label,
             f.error.message
         );
+    }
+    if let Some(l) = &trace.lasso {
+        match &l.back {
+            Some(b) => {
+                let _ = writeln!(
+                    s,
+                    "{:>4}: {}\n        back to state {}: the cycle {}..{} repeats forever",
+                    trace.states.len() + 1,
+                    b.label,
+                    l.loop_start + 1,
+                    l.loop_start + 1,
+                    trace.states.len()
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "        state {} stutters forever (no fair step is enabled in it)",
+                    trace.states.len()
+                );
+            }
+        }
     }
     s
 }
@@ -328,11 +359,17 @@ pub fn trace_json(model: &Model, spec: &str, v: &Violation, trace: &Trace) -> St
     let failing = trace.failing_step.as_ref().map(|f| {
         json!({ "label": f.label, "action": action_json(model, &Action::Rule { instance: f.instance }), "error": f.error.message })
     });
+    let lasso = trace.lasso.as_ref();
+    let back = lasso.and_then(|l| l.back.as_ref()).map(|b| {
+        json!({ "label": b.label, "action": action_json(model, &Action::Rule { instance: b.instance }) })
+    });
     let out = json!({
         "spec": spec,
         "violation": { "kind": v.kind.as_str(), "name": v.name, "message": v.message },
         "states": states,
         "failing_step": failing,
+        "loop": lasso.map(|l| l.loop_start + 1),
+        "back": back,
     });
     json_pretty(&out)
 }
@@ -362,5 +399,10 @@ pub fn trace_itf(model: &Model, spec: &str, v: &Violation, trace: &Trace) -> Str
         "vars": model.vars.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
         "states": states,
     });
+    // ITF's lasso: the 0-based state that follows the last one.
+    let mut out = out;
+    if let (Some(l), Json::Object(m)) = (&trace.lasso, &mut out) {
+        m.insert("loop".into(), json!(l.loop_start));
+    }
     json_pretty(&out)
 }

@@ -43,6 +43,14 @@ fn spec_suite() {
                 if let Some(n) = &e.name {
                     assert_eq!(&v.name, n, "{what}: violation name");
                 }
+                if let Some(l) = e.loop_start {
+                    let lasso = v.trace.as_ref().and_then(|t| t.lasso.as_ref());
+                    assert_eq!(
+                        lasso.map(|l| l.loop_start + 1),
+                        Some(l),
+                        "{what}: loop state"
+                    );
+                }
                 if let Some(l) = e.trace_length {
                     assert_eq!(
                         v.trace.as_ref().map(|t| t.states.len()),

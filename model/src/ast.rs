@@ -46,6 +46,49 @@ pub enum Item {
     Terminal(Expr),
     Network(NetworkDecl),
     Process(ProcessDecl),
+    /// `property Name: ...`: a temporal (liveness) property.
+    Property(PropertyDecl),
+    /// `fairness weak|strong: all | R, S;`
+    Fairness(FairnessDecl),
+}
+
+/// `fair` (weak) or `fair+` (strong) in front of a rule, `on` or process.
+#[derive(Clone, Copy, Debug)]
+pub struct FairMark {
+    pub strong: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemporalKind {
+    /// `eventually P`
+    Eventually,
+    /// `always eventually P`
+    AlwaysEventually,
+    /// `eventually always P`
+    EventuallyAlways,
+    /// `P leadsto Q`
+    LeadsTo,
+}
+
+#[derive(Clone, Debug)]
+pub struct PropertyDecl {
+    pub name: Ident,
+    /// `forall x in T:` prefixes, outermost first: one property per binding.
+    pub binders: Vec<Param>,
+    pub kind: TemporalKind,
+    pub p: Expr,
+    /// `Q` of `P leadsto Q`.
+    pub q: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct FairnessDecl {
+    pub strong: bool,
+    /// The rules or processes named, as one action; `None`: `all`.
+    pub targets: Option<Vec<Vec<Ident>>>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -75,6 +118,7 @@ pub enum RuleKind {
 #[derive(Clone, Debug)]
 pub struct RuleDecl {
     pub kind: RuleKind,
+    pub fair: Option<FairMark>,
     pub name: Ident,
     pub params: Vec<Param>,
     pub guard: Option<Expr>,
@@ -84,6 +128,7 @@ pub struct RuleDecl {
 
 #[derive(Clone, Debug)]
 pub struct OnDecl {
+    pub fair: Option<FairMark>,
     pub variant: Ident,
     pub fields: Vec<Ident>,
     pub from: Option<Ident>,
@@ -100,6 +145,7 @@ pub struct NetworkDecl {
 
 #[derive(Clone, Debug)]
 pub struct ProcessDecl {
+    pub fair: Option<FairMark>,
     pub name: Ident,
     pub index: Option<Param>,
     pub vars: Vec<VarDecl>,

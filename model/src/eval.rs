@@ -95,6 +95,7 @@ impl<'m> Evaluator<'m> {
                     .chain(&model.terminals)
                     .map(|p| p.frame_len),
             )
+            .chain(model.temporals.iter().map(|t| t.frame_len))
             .chain([model.init_frame_len])
             .max()
             .unwrap_or(0);

@@ -939,6 +939,61 @@ pub struct Property {
     pub span: Span,
 }
 
+/// Which temporal form a `property` has (LANGUAGE.md, "Liveness").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemporalKind {
+    /// `eventually P`: every fair behavior reaches a P state.
+    Eventually,
+    /// `always eventually P`: P states recur forever.
+    AlwaysEventually,
+    /// `eventually always P`: from some point on, P holds forever.
+    EventuallyAlways,
+    /// `P leadsto Q`: every P state is followed (or met) by a Q state.
+    LeadsTo,
+}
+
+/// A `property`: one temporal property per binding of its `forall`
+/// prefixes, which are bound as a rule's parameters are (an instance
+/// number per binding).
+#[derive(Clone, Debug)]
+pub struct Temporal {
+    pub name: String,
+    pub kind: TemporalKind,
+    pub params: Vec<Param>,
+    pub instances: u64,
+    pub p: Expr,
+    /// `Q` of `P leadsto Q`.
+    pub q: Option<Expr>,
+    pub frame_len: u32,
+    pub span: Span,
+}
+
+impl Temporal {
+    /// State predicates (atoms) each instance needs: P, and Q for `leadsto`.
+    pub fn atoms(&self) -> usize {
+        1 + self.q.is_some() as usize
+    }
+}
+
+/// One fairness declaration: weak or strong fairness of each action it
+/// makes (TLA+'s `WF_vars` / `SF_vars`).
+#[derive(Clone, Debug)]
+pub struct Fairness {
+    pub strong: bool,
+    pub scope: FairScope,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FairScope {
+    /// `fair rule R(p)`, `fair on V`: each instance of the rule is an action.
+    EachInstance(usize),
+    /// `fair process P[i]`: each process instance, all its steps as one action.
+    EachProcess(usize),
+    /// `fairness ...: R, S` (or `all`): every instance of these rules, as one action.
+    Rules(Vec<usize>),
+}
+
 #[derive(Clone, Debug)]
 pub struct Model {
     pub name: String,
@@ -962,11 +1017,27 @@ pub struct Model {
     pub reachables: Vec<Property>,
     pub constraints: Vec<Property>,
     pub terminals: Vec<Property>,
+    /// Temporal properties (`property`), and the fairness they are checked under.
+    pub temporals: Vec<Temporal>,
+    pub fairness: Vec<Fairness>,
     /// First global instance number of each rule; the last entry is the total.
     pub instance_base: Vec<u64>,
 }
 
 impl Model {
+    /// Bits of temporal atoms per state ([`Temporal::atoms`] per instance).
+    pub fn temporal_atom_bits(&self) -> usize {
+        self.temporals
+            .iter()
+            .map(|t| t.atoms() * t.instances as usize)
+            .sum()
+    }
+
+    /// u64 words of temporal atoms per state.
+    pub fn temporal_atom_words(&self) -> usize {
+        self.temporal_atom_bits().div_ceil(64)
+    }
+
     pub fn instance_count(&self) -> u64 {
         self.instance_base.last().copied().unwrap_or(0)
     }

@@ -226,6 +226,22 @@ impl Parser<'_> {
             "var" | "durable" => Item::Var(self.var_decl()?),
             "init" => Item::Init(self.rule_decl(RuleKind::Init)?),
             "rule" => Item::Rule(self.rule_decl(RuleKind::Rule)?),
+            "fair" => {
+                let fair = self.fair_mark();
+                if self.is_word("rule") {
+                    let mut r = self.rule_decl(RuleKind::Rule)?;
+                    r.fair = fair;
+                    Item::Rule(r)
+                } else if self.is_word("process") {
+                    let mut p = self.process()?;
+                    p.fair = fair;
+                    Item::Process(p)
+                } else {
+                    return self.error("`rule` or `process` after `fair` (fairness marks a step)");
+                }
+            }
+            "fairness" => Item::Fairness(self.fairness_decl()?),
+            "property" => Item::Property(self.property_decl()?),
             "invariant" | "reachable" => {
                 let invariant = word == "invariant";
                 self.bump();
@@ -276,6 +292,97 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// `fair` or `fair+`, when the next tokens are one.
+    fn fair_mark(&mut self) -> Option<FairMark> {
+        if !self.is_word("fair") {
+            return None;
+        }
+        let start = self.bump().span;
+        let strong = self.eat_punct("+");
+        Some(FairMark { strong, span: start.to(self.prev_span()) })
+    }
+
+    /// `fairness weak: all;` or `fairness strong: R, P.S;`
+    fn fairness_decl(&mut self) -> PResult<FairnessDecl> {
+        let start = self.bump().span;
+        let strong = if self.eat_word("weak") {
+            false
+        } else if self.eat_word("strong") {
+            true
+        } else {
+            return self.error("`weak` or `strong` after `fairness`");
+        };
+        self.expect_punct(":")?;
+        let targets = if self.eat_word("all") {
+            None
+        } else {
+            let mut names = Vec::new();
+            loop {
+                let mut path = vec![self.ident()?];
+                while self.eat_punct(".") {
+                    path.push(self.ident()?);
+                }
+                names.push(path);
+                if !self.eat_punct(",") {
+                    break;
+                }
+            }
+            Some(names)
+        };
+        let end = self.expect_punct(";")?;
+        Ok(FairnessDecl { strong, targets, span: start.to(end) })
+    }
+
+    /// `property Name: [forall x in T:]* eventually P | always eventually P
+    /// | eventually always P | P leadsto Q;`
+    fn property_decl(&mut self) -> PResult<PropertyDecl> {
+        let start = self.bump().span;
+        let name = self.ident()?;
+        self.expect_punct(":")?;
+        let mut binders = Vec::new();
+        while self.is_kw(Kw::Forall)
+            && matches!(self.peek_at(1), Tok::Ident(_))
+            && matches!(self.peek_at(2), Tok::Kw(Kw::In))
+        {
+            self.bump();
+            let var = self.ident()?;
+            self.expect_kw(Kw::In)?;
+            let ty = self.type_expr()?;
+            self.expect_punct(":")?;
+            binders.push(Param { name: var, ty });
+        }
+        let (kind, p, q) = if self.eat_word("eventually") {
+            if self.eat_word("always") {
+                (TemporalKind::EventuallyAlways, self.expr()?, None)
+            } else {
+                (TemporalKind::Eventually, self.expr()?, None)
+            }
+        } else if self.is_word("always") {
+            self.bump();
+            if !self.eat_word("eventually") {
+                return self
+                    .error("`eventually` after `always` (`always P` alone is an `invariant`)");
+            }
+            (TemporalKind::AlwaysEventually, self.expr()?, None)
+        } else {
+            let p = self.expr()?;
+            if !self.eat_word("leadsto") {
+                return self.error("`leadsto` (or start with `eventually` or `always eventually`)");
+            }
+            if self.is_word("eventually") || self.is_word("always") {
+                return self
+                    .error("a state expression after `leadsto` (its operands are not temporal)");
+            }
+            let q = self.expr()?;
+            (TemporalKind::LeadsTo, p, Some(q))
+        };
+        if self.is_word("leadsto") {
+            return self.error("`;` (`leadsto` takes state expressions, not temporal ones)");
+        }
+        let end = self.expect_punct(";")?;
+        Ok(PropertyDecl { name, binders, kind, p, q, span: start.to(end) })
+    }
+
     fn var_decl(&mut self) -> PResult<VarDecl> {
         let durable = self.eat_word("durable");
         self.expect_word("var")?;
@@ -324,6 +431,7 @@ impl Parser<'_> {
         let body = self.block()?;
         Ok(RuleDecl {
             kind,
+            fair: None,
             name,
             params,
             guard,
@@ -346,6 +454,7 @@ impl Parser<'_> {
         };
         self.expect_punct("{")?;
         let mut decl = ProcessDecl {
+            fair: None,
             name,
             index,
             vars: Vec::new(),
@@ -358,12 +467,34 @@ impl Parser<'_> {
                 Tok::Ident(w) => w.clone(),
                 _ => String::new(),
             };
+            let fair = self.fair_mark();
+            let word = match (fair, self.peek()) {
+                (None, _) => word,
+                (Some(_), Tok::Ident(w)) => w.clone(),
+                (Some(_), _) => String::new(),
+            };
             match word.as_str() {
-                "var" | "durable" => decl.vars.push(self.var_decl()?),
-                "rule" => decl.rules.push(self.rule_decl(RuleKind::Rule)?),
-                "timeout" => decl.rules.push(self.rule_decl(RuleKind::Timeout)?),
-                "input" => decl.rules.push(self.rule_decl(RuleKind::Input)?),
-                "on" => decl.handlers.push(self.on_decl()?),
+                "var" | "durable" if fair.is_none() => decl.vars.push(self.var_decl()?),
+                "rule" | "timeout" | "input" => {
+                    let kind = match word.as_str() {
+                        "rule" => RuleKind::Rule,
+                        "timeout" => RuleKind::Timeout,
+                        _ => RuleKind::Input,
+                    };
+                    let mut r = self.rule_decl(kind)?;
+                    r.fair = fair;
+                    decl.rules.push(r);
+                }
+                "on" => {
+                    let mut h = self.on_decl()?;
+                    h.fair = fair;
+                    decl.handlers.push(h);
+                }
+                _ if fair.is_some() => {
+                    return self.error(
+                        "`rule`, `on`, `timeout` or `input` after `fair` (fairness marks a step)",
+                    );
+                }
                 _ => return self.error("`var`, `rule`, `on`, `timeout` or `input` in a process"),
             }
         }
@@ -398,6 +529,7 @@ impl Parser<'_> {
         };
         let body = self.block()?;
         Ok(OnDecl {
+            fair: None,
             variant,
             fields,
             from,

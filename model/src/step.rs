@@ -177,6 +177,36 @@ impl<'m> Stepper<'m> {
         Ok(false)
     }
 
+    /// The temporal properties' atoms in `state`, appended to `out` as
+    /// bits: for each property, for each instance (binding), P, then Q for
+    /// `leadsto` ([`crate::ir::Temporal::atoms`]). `out` holds whole u64 words.
+    pub fn temporal_atoms(&mut self, state: &[i64], out: &mut Vec<u64>) -> Result<(), EvalError> {
+        let mut bit = 0usize;
+        let start = out.len();
+        let set = |out: &mut Vec<u64>, bit: usize, value: bool| {
+            if bit.is_multiple_of(64) {
+                out.push(0);
+            }
+            if value {
+                out[start + bit / 64] |= 1 << (bit % 64);
+            }
+        };
+        for t in &self.model.temporals {
+            for i in 0..t.instances {
+                self.ev.bind_params(&t.params, i);
+                let p = unbox(self.ev.bool(&t.p, state))?;
+                set(out, bit, p);
+                bit += 1;
+                if let Some(q) = &t.q {
+                    let q = unbox(self.ev.bool(q, state))?;
+                    set(out, bit, q);
+                    bit += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Bit i set when the state satisfies `reachable` number i (first 64).
     pub fn reachables(&mut self, state: &[i64]) -> Result<u64, EvalError> {
         let mut bits = 0u64;
@@ -207,21 +237,27 @@ impl<'m> Stepper<'m> {
 
 /// `Rule(p = v, ...)`: a rule and the values of its parameters.
 pub fn rule_label(model: &Model, rule: &Rule, local: u64) -> String {
-    let values: Vec<String> = params_of(model, rule, local)
+    binding_label(model, &rule.name, &rule.params, local)
+}
+
+/// `Name(p = v, ...)`: a name and the values of its parameters (a rule's,
+/// a property's `forall`s) for binding number `local`.
+pub fn binding_label(model: &Model, name: &str, params: &[crate::ir::Param], local: u64) -> String {
+    let values: Vec<String> = params_of(model, params, local)
         .iter()
         .map(|(name, value)| format!("{name} = {value}"))
         .collect();
     if values.is_empty() {
-        return rule.name.clone();
+        return name.to_string();
     }
-    format!("{}({})", rule.name, values.join(", "))
+    format!("{}({})", name, values.join(", "))
 }
 
-/// A rule instance's visible parameters and their values, in order.
-fn params_of(model: &Model, rule: &Rule, local: u64) -> Vec<(String, Value)> {
+/// A binding's visible parameters and their values, in order.
+fn params_of(model: &Model, params: &[crate::ir::Param], local: u64) -> Vec<(String, Value)> {
     let mut rest = local;
     let mut out = Vec::new();
-    for p in rule.params.iter().rev() {
+    for p in params.iter().rev() {
         let v = rest % p.card;
         rest /= p.card;
         if p.hidden {
@@ -238,7 +274,7 @@ fn params_of(model: &Model, rule: &Rule, local: u64) -> Vec<(String, Value)> {
 /// The values of a rule instance's parameters, by name.
 pub fn instance_params(model: &Model, instance: u64) -> Vec<(String, Value)> {
     match model.rule_of_instance(instance) {
-        Some((rule, local)) => params_of(model, &model.rules[rule], local),
+        Some((rule, local)) => params_of(model, &model.rules[rule].params, local),
         None => Vec::new(),
     }
 }

@@ -15,7 +15,10 @@
 //! instance from the first initial state, and what it changes, or the
 //! error it raises), `reach` (reachable states and depth by breadth-first
 //! search through the reference evaluator, with the first invariant
-//! violation), `error` (the rendered diagnostics). Expected outputs were
+//! violation), `liveness` (each temporal property: its form, its instances
+//! and their atoms P and Q in the first initial state; each fairness
+//! condition and the rule instances it makes actions of), `error` (the
+//! rendered diagnostics). Expected outputs were
 //! written from ../shared/LANGUAGE.md's meaning of each construct and
 //! checked by hand; `UPDATE_EXPECT=1 cargo test -p model --test language`
 //! rewrites them (review the diff).
@@ -165,9 +168,43 @@ fn run(case: &Case) -> String {
             }
         }
         "reach" => reach(&m, &mut stepper, init),
+        "liveness" => liveness(&m, &mut stepper, init.first()),
         "error" => "compiled without error".into(),
         other => panic!("unknown kind `{other}`"),
     }
+}
+
+/// Temporal properties with their atoms in `first`, and fairness.
+fn liveness(m: &Model, stepper: &mut Stepper<'_>, first: Option<&Vec<i64>>) -> String {
+    use model::ir::FairScope;
+    let mut out = Vec::new();
+    let mut atoms = Vec::new();
+    if let Some(s) = first {
+        stepper.temporal_atoms(s, &mut atoms).expect("atoms evaluate");
+    }
+    let bit = |b: usize| atoms.get(b / 64).is_some_and(|w| w >> (b % 64) & 1 == 1);
+    let mut b = 0;
+    for t in &m.temporals {
+        for i in 0..t.instances {
+            let name = model::step::binding_label(m, &t.name, &t.params, i);
+            let q = t.q.as_ref().map(|_| format!(", Q = {}", bit(b + 1)));
+            out.push(format!("property {name}: {:?}, P = {}{}", t.kind, bit(b), q.unwrap_or_default()));
+            b += t.atoms();
+        }
+    }
+    for f in &m.fairness {
+        let kind = if f.strong { "strong" } else { "weak" };
+        let scope = match &f.scope {
+            FairScope::EachInstance(r) => format!("each instance of {}", m.rules[*r].name),
+            FairScope::EachProcess(p) => format!("each instance of process {}", m.processes[*p].name),
+            FairScope::Rules(rules) => {
+                let names: Vec<&str> = rules.iter().map(|&r| m.rules[r].name.as_str()).collect();
+                format!("one action: {}", names.join(", "))
+            }
+        };
+        out.push(format!("fairness {kind}: {scope}"));
+    }
+    out.join("\n")
 }
 
 /// Each invariant's expression as parsed, every operation in parentheses.

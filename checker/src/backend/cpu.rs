@@ -8,7 +8,7 @@ use model::step::{Fired, Stepper};
 use rayon::prelude::*;
 
 use crate::engine::backend::{
-    Backend, BackendError, CHUNK_STATES, ChunkOut, Fingerprint, FoundKind, LevelInput,
+    Backend, BackendError, CHUNK_STATES, ChunkGraph, ChunkOut, Fingerprint, FoundKind, LevelInput,
 };
 use crate::engine::progress::Progress;
 use state_store::MemoryTier;
@@ -90,9 +90,22 @@ impl CpuBackend<'_> {
         key: (u32, u32, u32),
         out: &mut ChunkOut<F>,
     ) -> Flow {
+        // For the state graph: a step that writes only what was there is
+        // stuttering, not an edge.
+        let changes = out.graph.is_some() && {
+            let (cur, next) = (&w.cur, &w.next);
+            w.stepper.ev.dirty().iter().any(|&(at, len)| {
+                let r = at as usize..(at + len) as usize;
+                cur[r.clone()] != next[r]
+            })
+        };
         match w.stepper.in_constraint(&w.next) {
             Ok(true) => {}
             Ok(false) => {
+                if changes && let Some(g) = &mut out.graph {
+                    g.targets.push(None);
+                    g.instances.push(key.2);
+                }
                 // Checked, not kept: outside the constraint.
                 match w.stepper.check_invariants(&w.next) {
                     Ok(None) => {}
@@ -118,6 +131,11 @@ impl CpuBackend<'_> {
             self.layout.pack(&w.next, &mut w.packed);
         }
         let fp = F::of_state(&w.packed);
+        if changes && let Some(g) = &mut out.graph {
+            debug_assert!(w.packed != parent, "a changed state packs differently");
+            g.targets.push(Some(fp));
+            g.instances.push(key.2);
+        }
         if !visited.contains(fp) {
             out.words.extend_from_slice(&w.packed);
             out.fps.push(fp);
@@ -139,6 +157,9 @@ impl CpuBackend<'_> {
         // Sized for a typical chunk, so the vectors rarely grow mid-chunk.
         let states = chunk.len() / words;
         let mut out = ChunkOut::with_capacity(states * 2, words);
+        if input.graph {
+            out.graph = Some(ChunkGraph::default());
+        }
         for (j, state) in chunk.chunks_exact(words).enumerate() {
             let index = (first + j) as u32;
             // A state-level finding ends the chunk; after a step-level one,
@@ -168,7 +189,17 @@ impl CpuBackend<'_> {
                     continue;
                 }
             }
+            if let Some(g) = &mut out.graph {
+                g.fps.push(F::of_state(state));
+                if let Err(e) = w.stepper.temporal_atoms(&w.cur, &mut g.atoms) {
+                    out.find((0, index, 0), FoundKind::StateError(e));
+                    continue;
+                }
+            }
             if !input.expand {
+                if let Some(g) = &mut out.graph {
+                    g.ends.push(g.targets.len() as u32);
+                }
                 continue;
             }
             let mut enabled = false;
@@ -200,6 +231,9 @@ impl CpuBackend<'_> {
                 if flow == Flow::Stop {
                     break;
                 }
+            }
+            if let Some(g) = &mut out.graph {
+                g.ends.push(g.targets.len() as u32);
             }
             if !enabled && !failed && input.deadlock {
                 match w.stepper.is_terminal(&w.cur) {

@@ -274,7 +274,20 @@ fn explore<F: Fingerprint>(
         None => None,
     };
     let fp128 = F::BITS == 128;
-    let gpu = match args.backend {
+    // The device search keeps no state graph: temporal properties are
+    // checked on the CPU, which records it.
+    let liveness = !loaded.model.temporals.is_empty();
+    if liveness && args.backend == BackendArg::Gpu {
+        errln!(
+            "fathom: the GPU backend does not record the state graph that liveness properties need; checking on the CPU"
+        );
+    }
+    let backend = if liveness {
+        BackendArg::Cpu
+    } else {
+        args.backend
+    };
+    let gpu = match backend {
         BackendArg::Cpu => None,
         BackendArg::Gpu => Some(
             gpu_search(args, &loaded.model, fp128)
@@ -363,6 +376,11 @@ fn checkpointing(
 ) -> Result<Option<engine::checkpoint::Checkpointing>, RunError> {
     if args.store.is_none() && args.resume.is_none() && args.checkpoint_every.is_none() {
         return Ok(None);
+    }
+    if !loaded.model.temporals.is_empty() {
+        return Err(RunError::Usage(
+            "fathom: --store, --resume and --checkpoint-every do not yet work with temporal properties (`property`): checkpoints do not hold the state graph; run without them".to_string(),
+        ));
     }
     let dir = args
         .store

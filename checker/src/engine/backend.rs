@@ -21,6 +21,25 @@ pub struct LevelInput<'a> {
     /// False at `--max-depth`: the states are checked but not expanded.
     pub expand: bool,
     pub deadlock: bool,
+    /// Record the state graph ([`ChunkGraph`]) for liveness properties.
+    pub graph: bool,
+}
+
+/// The part of the state graph a chunk expanded, for the liveness check:
+/// per frontier state, in order, its fingerprint, its temporal atoms, and
+/// every step that changes it. Steps that leave the state as it was are
+/// stuttering and are left out.
+#[derive(Default)]
+pub struct ChunkGraph<F: Fp = u64> {
+    pub fps: Vec<F>,
+    /// `Model::temporal_atom_words()` words per state.
+    pub atoms: Vec<u64>,
+    /// Per state, the end of its steps in `targets` and `instances`.
+    pub ends: Vec<u32>,
+    /// Each step's successor; `None` when it lies outside the constraint
+    /// (the step is enabled, but the behavior ends there).
+    pub targets: Vec<Option<F>>,
+    pub instances: Vec<u32>,
 }
 
 /// What a chunk found wrong. Ordered by `key`: the engine reports the least,
@@ -82,6 +101,8 @@ pub struct ChunkOut<F: Fp = u64> {
     pub found: Option<Found>,
     /// Bit i: some state of the chunk satisfies `reachable` i.
     pub reachables: u64,
+    /// With [`LevelInput::graph`]: the chunk's part of the state graph.
+    pub graph: Option<ChunkGraph<F>>,
 }
 
 impl<F: Fp> ChunkOut<F> {
@@ -96,6 +117,7 @@ impl<F: Fp> ChunkOut<F> {
             generated: 0,
             found: None,
             reachables: 0,
+            graph: None,
         }
     }
 

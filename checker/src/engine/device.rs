@@ -87,7 +87,14 @@ pub fn search<F: Fingerprint>(
         },
     };
     let mut engine = Engine::new(model, config, spill);
-    let mut out = engine.run_device(dev, cpu, on_failure, progress, from, &mut report);
+    // The device keeps no state graph: a spec with temporal properties is
+    // searched on the host, by the CPU backend, which records it.
+    let mut out = if model.temporals.is_empty() {
+        engine.run_device(dev, cpu, on_failure, progress, from, &mut report)
+    } else {
+        report.fell_back = true;
+        engine.run(cpu, progress, from)
+    };
     out.seconds = earlier + start.elapsed().as_secs_f64();
     report.stats = dev.stats();
     (out, report)

@@ -49,6 +49,7 @@ pub enum ViolationKind {
     Eval,
     Deadlock,
     Unreachable,
+    Liveness,
 }
 
 impl ViolationKind {
@@ -60,6 +61,7 @@ impl ViolationKind {
             ViolationKind::Eval => "eval",
             ViolationKind::Deadlock => "deadlock",
             ViolationKind::Unreachable => "unreachable",
+            ViolationKind::Liveness => "liveness",
         }
     }
 
@@ -271,6 +273,10 @@ pub(crate) struct Engine<'m, F: Fingerprint> {
     /// Fingerprints a device's table holds that `visited` does not (a
     /// search on the GPU, `device.rs`).
     on_device: u64,
+    /// The state graph, recorded for temporal properties.
+    graph: Option<crate::liveness::graph::Builder<F>>,
+    /// Initial states kept (the first ids).
+    initial: u64,
 }
 
 /// The least finding of a level so far, with the frontier state it is about.
@@ -293,6 +299,9 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             reached: 0,
             started: Instant::now(),
             on_device: 0,
+            graph: (!model.temporals.is_empty())
+                .then(|| crate::liveness::graph::Builder::new(model.temporal_atom_words())),
+            initial: 0,
         }
     }
 
@@ -466,8 +475,9 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         Ok(())
     }
 
-    /// The search is complete: every `reachable` must have been met.
-    fn finish(&self, depth: u32) -> Outcome {
+    /// The search is complete: every `reachable` must have been met, then
+    /// every temporal property is decided on the recorded graph.
+    fn finish(&mut self, depth: u32) -> Outcome {
         if let Some(i) =
             (0..self.model.reachables.len().min(64)).find(|i| self.reached & (1 << i) == 0)
         {
@@ -481,7 +491,40 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             };
             return self.outcome(Status::Violation, depth, Some(v));
         }
+        if let Some(builder) = self.graph.take() {
+            match self.liveness(builder) {
+                Ok(None) => {}
+                Ok(Some(v)) => return self.outcome(Status::Violation, depth, Some(v)),
+                Err(e) => {
+                    let mut out = self.outcome(Status::StoreFailed, depth, None);
+                    out.error = Some(e);
+                    return out;
+                }
+            }
+        }
         self.outcome(Status::Pass, depth, None)
+    }
+
+    fn liveness(
+        &self,
+        builder: crate::liveness::graph::Builder<F>,
+    ) -> Result<Option<Violation>, String> {
+        assert_eq!(
+            builder.len(),
+            self.log.len(),
+            "every state was expanded once"
+        );
+        let initial = u32::try_from(self.initial).map_err(|e| e.to_string())?;
+        let graph = builder.finish(initial)?;
+        let ordinal = |id: u32| -> Result<u64, String> {
+            let (ordinal, path) = self
+                .log
+                .path(id as u64, &self.spill)
+                .map_err(|e| e.to_string())?;
+            assert!(path.is_empty(), "an initial state's id");
+            Ok(ordinal)
+        };
+        crate::liveness::check(self.model, &graph, &ordinal)
     }
 
     /// Spills the visited set's memory tier and the trace log's tail when
@@ -536,6 +579,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 words,
                 expand,
                 deadlock: self.config.deadlock,
+                graph: self.graph.is_some(),
             };
             let chunks = backend
                 .expand(&input, self.visited.memory(), progress)
@@ -561,6 +605,13 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             // counts, and a finding with a shorter trace), but not merged.
             if expand && finding.is_none() {
                 let parent_base = level_base + tile_base;
+                if let Some(g) = &mut self.graph {
+                    // Graph ids are trace-log ids: the order of expansion.
+                    assert_eq!(g.len(), parent_base, "the graph follows the frontier");
+                    for c in &chunks {
+                        g.push(c.graph.as_ref().expect("the backend recorded the graph"));
+                    }
+                }
                 match &mut tentative {
                     Some(t) => {
                         self.merge_tentative(&chunks, parent_base, t)?;
@@ -738,6 +789,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 self.log.push_initial(ordinal as u32);
             }
         }
+        self.initial = (frontier.len() / words) as u64;
         let mut queue = Queue::new(words, self.budget.queue_words);
         Ok(queue.push(&frontier, &self.spill).map(|()| queue))
     }

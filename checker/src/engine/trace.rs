@@ -116,6 +116,24 @@ pub struct FailingStep {
 pub struct Trace {
     pub states: Vec<TraceState>,
     pub failing_step: Option<FailingStep>,
+    /// A liveness violation's trace is a lasso: it goes on forever.
+    pub lasso: Option<Lasso>,
+}
+
+/// How a lasso goes on after its last state.
+#[derive(Clone, Debug)]
+pub struct Lasso {
+    /// The state (0-based) the cycle returns to.
+    pub loop_start: usize,
+    /// The step from the last state back to `states[loop_start]`; `None`:
+    /// the last state stutters forever (`loop_start` is the last state).
+    pub back: Option<BackStep>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BackStep {
+    pub instance: u64,
+    pub label: String,
 }
 
 /// Replays a path through the reference evaluator. Every step must be
@@ -155,7 +173,7 @@ pub fn replay(model: &Model, ordinal: u64, instances: &[u64]) -> Result<Trace, S
             Err(e) => return Err(format!("step {} fails: {}", states.len(), e.message)),
         }
     }
-    Ok(Trace { states, failing_step: None })
+    Ok(Trace { states, failing_step: None, lasso: None })
 }
 
 /// Appends the failing firing of `instance` to a trace, checking that it

@@ -49,6 +49,9 @@ pub struct ExpectViolation {
     pub kind: String,
     pub name: Option<String>,
     pub trace_length: Option<usize>,
+    /// Liveness: the 1-based state the lasso's cycle returns to.
+    #[serde(rename = "loop")]
+    pub loop_start: Option<usize>,
 }
 
 pub fn specs_dir() -> PathBuf {
@@ -151,6 +154,21 @@ pub fn verify_trace(model: &Model, o: &Outcome) {
             assert_eq!(e.kind.as_str(), v.kind.as_str());
         }
         ViolationKind::Unreachable => unreachable!("no trace"),
+        ViolationKind::Liveness => {
+            let l = t.lasso.as_ref().expect("a liveness trace is a lasso");
+            match &l.back {
+                // The cycle closes: the back step leads to the loop state.
+                Some(b) => {
+                    assert_eq!(
+                        stepper.fire(b.instance, last, &mut next),
+                        Ok(Fired::Enabled)
+                    );
+                    assert_eq!(next, t.states[l.loop_start].slots, "the cycle closes");
+                    assert_ne!(&next, last, "the back step changes the state");
+                }
+                None => assert_eq!(l.loop_start + 1, t.states.len(), "the last state stutters"),
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! returned only when there are none.
 
 mod expr;
+mod liveness;
 mod process;
 mod simplify;
 mod stmt;
@@ -35,6 +36,7 @@ struct Items {
     reachables: Vec<ir::Property>,
     constraints: Vec<ir::Property>,
     terminals: Vec<ir::Property>,
+    temporals: Vec<ir::Temporal>,
 }
 
 pub(crate) struct Lowerer<'a> {
@@ -152,6 +154,7 @@ impl<'a> Lowerer<'a> {
                 | Item::Fn { name, .. }
                 | Item::Invariant { name, .. }
                 | Item::Reachable { name, .. } => name,
+                Item::Property(p) => &p.name,
                 Item::Var(v) => &v.name,
                 Item::Rule(r) => &r.name,
                 Item::Process(p) => &p.name,
@@ -227,6 +230,10 @@ impl<'a> Lowerer<'a> {
         if !self.diagnostics.is_empty() {
             return None;
         }
+        let fairness = self.fairness(file, &items.rules, &processes);
+        if !self.diagnostics.is_empty() {
+            return None;
+        }
         self.assert_shape(state_len, &bounds, &items.rules, &instance_base);
         Some(Model {
             name,
@@ -245,6 +252,8 @@ impl<'a> Lowerer<'a> {
             reachables: items.reachables,
             constraints: items.constraints,
             terminals: items.terminals,
+            temporals: items.temporals,
+            fairness,
             instance_base,
         })
     }
@@ -364,6 +373,7 @@ impl<'a> Lowerer<'a> {
                 Item::Terminal(expr) => items
                     .terminals
                     .extend(self.lower_property("terminal", expr).ok()),
+                Item::Property(p) => items.temporals.extend(self.lower_temporal(p).ok()),
                 _ => {}
             }
         }
@@ -749,26 +759,7 @@ impl<'a> Lowerer<'a> {
         prelude: Option<ir::Expr>,
     ) -> L<Rule> {
         let mut instances: u64 = params.iter().map(|p| p.card).product();
-        for p in &r.params {
-            let ty = self.resolve_type(&p.ty)?;
-            let Some(card) = self.types.card(&ty) else {
-                return Err(self.error(
-                    Diagnostic::error(p.ty.span(), "parameter type is too large to enumerate")
-                        .label(format!("`{}` has too many values", self.types.name(&ty))),
-                ));
-            };
-            instances = instances.saturating_mul(card);
-            let local = self.push_local(&p.name.name, ty.clone());
-            let len = self.types.flat_len(&ty);
-            params.push(ir::Param {
-                name: p.name.name.clone(),
-                ty,
-                local,
-                len,
-                card,
-                hidden: false,
-            });
-        }
+        params.extend(self.lower_params(&r.params, &mut instances)?);
         let guard = match &r.guard {
             Some(g) => Some(self.bool_expr(g)?),
             None => None,
@@ -787,6 +778,37 @@ impl<'a> Lowerer<'a> {
             instances,
             span: r.span,
         })
+    }
+
+    /// Parameters (of a rule, an `init`, a property's `forall`s) as locals
+    /// of the current frame; `instances` is multiplied by their values.
+    pub(crate) fn lower_params(
+        &mut self,
+        params: &[ast::Param],
+        instances: &mut u64,
+    ) -> L<Vec<ir::Param>> {
+        let mut out = Vec::with_capacity(params.len());
+        for p in params {
+            let ty = self.resolve_type(&p.ty)?;
+            let Some(card) = self.types.card(&ty) else {
+                return Err(self.error(
+                    Diagnostic::error(p.ty.span(), "parameter type is too large to enumerate")
+                        .label(format!("`{}` has too many values", self.types.name(&ty))),
+                ));
+            };
+            *instances = instances.saturating_mul(card);
+            let local = self.push_local(&p.name.name, ty.clone());
+            let len = self.types.flat_len(&ty);
+            out.push(ir::Param {
+                name: p.name.name.clone(),
+                ty,
+                local,
+                len,
+                card,
+                hidden: false,
+            });
+        }
+        Ok(out)
     }
 
     fn lower_property(&mut self, name: &str, expr: &ast::Expr) -> L<Property> {

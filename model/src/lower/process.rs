@@ -652,6 +652,7 @@ impl<'a> Lowerer<'a> {
         let (present, consume) = net.receive(&self.types, Envelope { src, dst, msg }, h.span);
         let rule_decl = ast::RuleDecl {
             kind: RuleKind::Rule,
+            fair: h.fair,
             name: h.variant.clone(),
             params: Vec::new(),
             guard: h.guard.clone(),

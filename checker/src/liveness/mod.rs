@@ -1,0 +1,60 @@
+//! Liveness: temporal properties decided on the reachable state graph
+//! under the spec's fairness (LANGUAGE.md, "Liveness"; docs/liveness.md).
+//!
+//! The search records the graph while it explores (`graph::Builder`, filled
+//! from the backend's [`crate::engine::backend::ChunkGraph`]s); once every
+//! state is expanded, each property instance is decided on its own thread
+//! (`check`), and a violation is turned into a lasso trace that the
+//! reference evaluator replays and rechecks (`lasso`).
+
+pub mod check;
+pub mod fairness;
+pub mod graph;
+pub mod lasso;
+
+use model::Model;
+use model::ir::TemporalKind;
+use rayon::prelude::*;
+
+use crate::engine::{Violation, ViolationKind};
+
+/// Decides every temporal property; the first violated one (in
+/// declaration and binding order) with its lasso. `ordinal` maps an
+/// initial state's id to its initial-state ordinal.
+pub fn check(
+    model: &Model,
+    graph: &graph::Graph,
+    ordinal: &dyn Fn(u32) -> Result<u64, String>,
+) -> Result<Option<Violation>, String> {
+    let actions = fairness::Actions::of(model);
+    let goals = check::goals(model);
+    let found = goals
+        .par_iter()
+        .enumerate()
+        .find_map_first(|(k, goal)| check::find(graph, &actions, goal).map(|w| (k, w)));
+    let Some((k, w)) = found else {
+        return Ok(None);
+    };
+    let goal = &goals[k];
+    let t = &model.temporals[goal.temporal];
+    let trace = lasso::trace(model, &actions, goal, ordinal(w.initial)?, &w)
+        .map_err(|e| format!("internal error: a liveness counterexample does not replay: {e}"))?;
+    let name = model::step::binding_label(model, &t.name, &t.params, goal.instance);
+    let what = match t.kind {
+        TemporalKind::Eventually => "a fair behavior never reaches a state where P holds",
+        TemporalKind::AlwaysEventually => {
+            "a fair behavior ends in states where P never holds again"
+        }
+        TemporalKind::EventuallyAlways => "a fair behavior leaves P again and again, forever",
+        TemporalKind::LeadsTo => {
+            "a state where P holds is followed by a fair behavior that never reaches Q"
+        }
+    };
+    Ok(Some(Violation {
+        kind: ViolationKind::Liveness,
+        name: name.clone(),
+        message: format!("property `{name}` is violated: {what}"),
+        span: Some(t.span),
+        trace: Some(trace),
+    }))
+}
