@@ -79,14 +79,25 @@ impl Walker<'_> {
         let ordinal = self.rng.random_range(0..initial.len() as u64);
         let mut state = initial[ordinal as usize].clone();
         let mut path: Vec<u64> = Vec::new();
+        // With temporal properties: where each state of the walk was, so a
+        // return to one closes a lasso.
+        let live = !self.model.temporals.is_empty();
+        let mut seen: std::collections::HashMap<Vec<i64>, usize> = Default::default();
         for _ in 0..=config.walk_length {
             let at = At { ordinal, path: &path };
             if !self.check(&state, &at)? || path.len() as u64 == config.walk_length {
                 break;
             }
+            if live {
+                seen.insert(state.clone(), path.len());
+            }
             self.enabled(&state, &at)?;
             if self.successors.is_empty() {
                 let terminal = self.stepper.is_terminal(&state).unwrap_or(false);
+                if live && (terminal || !config.deadlock) {
+                    // The walk's last state stutters forever.
+                    self.lasso(&at, path.len(), None)?;
+                }
                 if config.deadlock && !terminal {
                     return Err(Box::new(Violation {
                         kind: ViolationKind::Deadlock,
@@ -100,11 +111,40 @@ impl Walker<'_> {
             }
             let pick = self.rng.random_range(0..self.successors.len() as u64) as usize;
             let (instance, s) = std::mem::take(&mut self.successors[pick]);
+            if live
+                && s != state
+                && let Some(&back_to) = seen.get(&s)
+            {
+                self.lasso(&at, back_to, Some(instance))?;
+            }
             path.push(instance);
             state = s;
             *steps += 1;
         }
         Ok(())
+    }
+
+    /// The walk so far, going on forever from state `loop_start` (0-based)
+    /// by `back` (or stuttering in its last state): a violation if it
+    /// violates a temporal property and is fair.
+    fn lasso(
+        &self,
+        at: &At<'_>,
+        loop_start: usize,
+        back: Option<u64>,
+    ) -> Result<(), Box<Violation>> {
+        let Some(mut t) = self.replay(at) else {
+            return Ok(());
+        };
+        let back = back.map(|instance| trace::BackStep {
+            instance,
+            label: self.stepper.instance_label(instance),
+        });
+        t.lasso = Some(trace::Lasso { loop_start, back });
+        match crate::liveness::violated_by(self.model, &t) {
+            Some(v) => Err(Box::new(v)),
+            None => Ok(()),
+        }
     }
 
     fn replay(&self, at: &At<'_>) -> Option<Trace> {

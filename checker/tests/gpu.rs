@@ -100,7 +100,11 @@ fn gpu_backend_gives_the_cpus_answers() {
         let live = !model.temporals.is_empty();
         let safety;
         let model = if live {
-            safety = Model { temporals: Vec::new(), fairness: Vec::new(), ..model.clone() };
+            safety = Model {
+                temporals: Vec::new(),
+                fairness: Vec::new(),
+                ..model.clone()
+            };
             &safety
         } else {
             model

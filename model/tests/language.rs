@@ -180,7 +180,9 @@ fn liveness(m: &Model, stepper: &mut Stepper<'_>, first: Option<&Vec<i64>>) -> S
     let mut out = Vec::new();
     let mut atoms = Vec::new();
     if let Some(s) = first {
-        stepper.temporal_atoms(s, &mut atoms).expect("atoms evaluate");
+        stepper
+            .temporal_atoms(s, &mut atoms)
+            .expect("atoms evaluate");
     }
     let bit = |b: usize| atoms.get(b / 64).is_some_and(|w| w >> (b % 64) & 1 == 1);
     let mut b = 0;
@@ -188,7 +190,12 @@ fn liveness(m: &Model, stepper: &mut Stepper<'_>, first: Option<&Vec<i64>>) -> S
         for i in 0..t.instances {
             let name = model::step::binding_label(m, &t.name, &t.params, i);
             let q = t.q.as_ref().map(|_| format!(", Q = {}", bit(b + 1)));
-            out.push(format!("property {name}: {:?}, P = {}{}", t.kind, bit(b), q.unwrap_or_default()));
+            out.push(format!(
+                "property {name}: {:?}, P = {}{}",
+                t.kind,
+                bit(b),
+                q.unwrap_or_default()
+            ));
             b += t.atoms();
         }
     }
@@ -196,7 +203,9 @@ fn liveness(m: &Model, stepper: &mut Stepper<'_>, first: Option<&Vec<i64>>) -> S
         let kind = if f.strong { "strong" } else { "weak" };
         let scope = match &f.scope {
             FairScope::EachInstance(r) => format!("each instance of {}", m.rules[*r].name),
-            FairScope::EachProcess(p) => format!("each instance of process {}", m.processes[*p].name),
+            FairScope::EachProcess(p) => {
+                format!("each instance of process {}", m.processes[*p].name)
+            }
             FairScope::Rules(rules) => {
                 let names: Vec<&str> = rules.iter().map(|&r| m.rules[r].name.as_str()).collect();
                 format!("one action: {}", names.join(", "))

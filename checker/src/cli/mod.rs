@@ -186,6 +186,11 @@ fn check(args: &CheckArgs) -> Exit {
         }
     };
     display.finish();
+    if outcome.status == Status::Bounded && !loaded.model.temporals.is_empty() {
+        errln!(
+            "fathom: temporal properties are not decided on a bounded search (--max-depth): their behaviors go on past it"
+        );
+    }
     if args.max_depth.is_none() {
         emit::record_pass(&loaded, config.deadlock, &outcome);
     }

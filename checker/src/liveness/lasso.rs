@@ -50,7 +50,7 @@ pub fn trace(
 }
 
 /// The lasso violates the goal and is fair, by the evaluator alone.
-fn recheck(model: &Model, actions: &Actions, goal: &Goal, t: &Trace) -> Result<(), String> {
+pub fn recheck(model: &Model, actions: &Actions, goal: &Goal, t: &Trace) -> Result<(), String> {
     let mut stepper = Stepper::new(model);
     let Some(lasso) = &t.lasso else {
         return Err("not a lasso".into());
@@ -73,8 +73,10 @@ fn recheck(model: &Model, actions: &Actions, goal: &Goal, t: &Trace) -> Result<(
         TemporalKind::Eventually => p.iter().all(|&x| !x),
         TemporalKind::AlwaysEventually => cycle.clone().all(|i| !p[i]),
         TemporalKind::EventuallyAlways => cycle.clone().any(|i| !p[i]),
+        // A P state, after which Q never holds: every later state, and the
+        // whole cycle (it recurs, also where it comes before the P state).
         TemporalKind::LeadsTo => {
-            (0..t.states.len()).any(|i| p[i] && (i..t.states.len()).all(|j| !q[j]))
+            (0..t.states.len()).any(|i| p[i] && (i.min(start)..t.states.len()).all(|j| !q[j]))
         }
     };
     if !violated {

@@ -36,9 +36,24 @@ pub fn check(
         return Ok(None);
     };
     let goal = &goals[k];
-    let t = &model.temporals[goal.temporal];
     let trace = lasso::trace(model, &actions, goal, ordinal(w.initial)?, &w)
         .map_err(|e| format!("internal error: a liveness counterexample does not replay: {e}"))?;
+    Ok(Some(violation(model, goal, trace)))
+}
+
+/// The first property (in declaration and binding order) that a lasso
+/// found some other way (a random walk that came back to a state)
+/// violates, fairly.
+pub fn violated_by(model: &Model, trace: &crate::engine::trace::Trace) -> Option<Violation> {
+    let actions = fairness::Actions::of(model);
+    check::goals(model)
+        .iter()
+        .find(|g| lasso::recheck(model, &actions, g, trace).is_ok())
+        .map(|g| violation(model, g, trace.clone()))
+}
+
+fn violation(model: &Model, goal: &check::Goal, trace: crate::engine::trace::Trace) -> Violation {
+    let t = &model.temporals[goal.temporal];
     let name = model::step::binding_label(model, &t.name, &t.params, goal.instance);
     let what = match t.kind {
         TemporalKind::Eventually => "a fair behavior never reaches a state where P holds",
@@ -50,11 +65,11 @@ pub fn check(
             "a state where P holds is followed by a fair behavior that never reaches Q"
         }
     };
-    Ok(Some(Violation {
+    Violation {
         kind: ViolationKind::Liveness,
         name: name.clone(),
         message: format!("property `{name}` is violated: {what}"),
         span: Some(t.span),
         trace: Some(trace),
-    }))
+    }
 }
