@@ -38,6 +38,9 @@ pub struct Summary {
     pub disk_fingerprints: u64,
     /// The process's peak resident memory (Linux), for `--memory` budgets.
     pub peak_rss_bytes: Option<u64>,
+    /// With temporal properties, once decided (docs/liveness.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness: Option<crate::liveness::Report>,
 }
 
 /// What crossed the host-device boundary in a GPU run (CLI.md's `gpu`

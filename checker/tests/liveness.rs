@@ -214,16 +214,91 @@ fn the_gpu_backend_hands_temporal_properties_to_the_cpu() {
     );
 }
 
+/// Stops at every level boundary with a checkpoint and resumes, until the
+/// search ends: the verdict, counts and lasso are the uninterrupted run's.
 #[test]
-fn checkpoints_are_refused_with_temporal_properties_for_now() {
+fn stopped_and_resumed_at_every_level_the_verdict_is_the_same() {
+    use checker::backend::cpu::CpuBackend;
+    use checker::engine::checkpoint::{Checkpointing, load};
+    use checker::engine::progress::Progress;
+    use checker::engine::{self, Status};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    for (name, consts, memory) in [
+        ("semaphore_weak.fathom", vec![], None),
+        ("two_phase_live.fathom", vec![], None),
+        ("two_phase_lazy_tm.fathom", vec![("N", 4)], Some(1024)),
+    ] {
+        let m = compile_file(name, &consts);
+        let words = model::layout::Layout::new(&m.bounds).words;
+        let whole = search(&m, &config(&[]), 1);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cfg = SearchConfig {
+            memory,
+            checkpoint: Some(Checkpointing {
+                dir: dir.path().to_path_buf(),
+                every: std::time::Duration::ZERO,
+                stop: Arc::new(AtomicBool::new(true)),
+                identity: "liveness test".into(),
+                seconds_before: 0.0,
+            }),
+            ..config(&[])
+        };
+        let backend = CpuBackend::new(&m);
+        let progress = Progress::default();
+        let mut out = engine::search::<u64>(&m, &cfg, &backend, &progress);
+        let mut stops = 0;
+        while out.status == Status::Stopped {
+            stops += 1;
+            let from = load::<u64>(dir.path(), "liveness test", words).expect("loads");
+            out = engine::resume::<u64>(&m, &cfg, &backend, &progress, from);
+        }
+        assert!(
+            stops as u32 >= whole.depth - 1,
+            "{name}: stopped at every level ({stops})"
+        );
+        assert_eq!(
+            (out.status, out.distinct, out.generated, out.depth),
+            (whole.status, whole.distinct, whole.generated, whole.depth),
+            "{name}"
+        );
+        assert_eq!(violation_key(&out), violation_key(&whole), "{name}");
+        assert_eq!(trace_labels(&out), trace_labels(&whole), "{name}");
+        verify_trace(&m, &out);
+    }
+}
+
+#[test]
+fn checkpoints_carry_the_graph_from_the_command_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = fathom()
-        .args(["check", &spec("peterson_live.fathom"), "-q", "--store"])
+        .args([
+            "check",
+            &spec("semaphore_weak.fathom"),
+            "-q",
+            "--json",
+            "--store",
+        ])
         .arg(dir.path())
+        .args(["--checkpoint-every", "0s"])
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("temporal properties"));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).expect("summary");
+    assert_eq!(j["violation"]["kind"], "liveness");
+    let graphs = std::fs::read_dir(dir.path())
+        .expect("store")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".graph"))
+        })
+        .count();
+    assert_eq!(graphs, 1, "the checkpoint holds the graph");
 }
 
 #[test]
@@ -266,6 +341,7 @@ fn a_walk_that_closes_a_violating_lasso_reports_it() {
             violation: Some(v),
             disk_fingerprints: 0,
             fingerprint_bits: 64,
+            liveness: None,
         };
         verify_trace(&weak, &outcome);
         // Under strong fairness no lasso a walk closes is fair and violating.

@@ -20,6 +20,9 @@ pub struct Checkpoint {
     /// The trace log: parent and rule instance of every state.
     pub parents: Vec<u64>,
     pub instances: Vec<u32>,
+    /// The checker's liveness graph, when it records one (opaque here);
+    /// `gen-N.graph`, absent without one.
+    pub graph: Option<Vec<u8>>,
 }
 
 fn u64s(v: &[u64]) -> Vec<u8> {
@@ -68,6 +71,9 @@ impl Checkpoint {
         for (part, payload) in PARTS.iter().zip(&payloads) {
             write_atomic(dir, &format!("gen-{generation}.{part}"), payload)?;
         }
+        if let Some(graph) = &self.graph {
+            write_atomic(dir, &format!("gen-{generation}.graph"), graph)?;
+        }
         write_atomic(dir, "CURRENT", generation.to_string().as_bytes())?;
         // Older generations are garbage now; a failure to remove one is harmless.
         if let Ok(entries) = std::fs::read_dir(dir) {
@@ -107,7 +113,20 @@ impl Checkpoint {
         if parents.len() != instances.len() {
             return Err(StoreError::corrupt(&p, "trace log parts differ in length"));
         }
-        Ok(Checkpoint { meta, fingerprints, frontier, parents, instances })
+        let graph_path = dir.join(format!("gen-{generation}.graph"));
+        let graph = if graph_path.exists() {
+            Some(read_checked(&graph_path)?)
+        } else {
+            None
+        };
+        Ok(Checkpoint {
+            meta,
+            fingerprints,
+            frontier,
+            parents,
+            instances,
+            graph,
+        })
     }
 }
 
@@ -135,6 +154,8 @@ mod tests {
             frontier: (0..n as u32 * 3).collect(),
             parents: (0..n).collect(),
             instances: (0..n as u32).collect(),
+            // Every other sample has a graph part: with and without.
+            graph: n.is_multiple_of(2).then(|| vec![n as u8; 5]),
         }
     }
 

@@ -382,11 +382,6 @@ fn checkpointing(
     if args.store.is_none() && args.resume.is_none() && args.checkpoint_every.is_none() {
         return Ok(None);
     }
-    if !loaded.model.temporals.is_empty() {
-        return Err(RunError::Usage(
-            "fathom: --store, --resume and --checkpoint-every do not yet work with temporal properties (`property`): checkpoints do not hold the state graph; run without them".to_string(),
-        ));
-    }
     let dir = args
         .store
         .clone()
@@ -450,6 +445,7 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             error: None,
             disk_fingerprints: o.disk_fingerprints,
             peak_rss_bytes: crate::rss::peak_rss_bytes(),
+            liveness: o.liveness,
         };
         outln!("{}", report::json_line(&summary));
     } else {
@@ -486,6 +482,16 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             "fingerprint collision probability: {:.1e}",
             o.collision_probability()
         );
+        if let Some(l) = &o.liveness {
+            outln!(
+                "liveness: {} propert{} decided on {} states and {} steps in {:.2}s",
+                l.properties,
+                if l.properties == 1 { "y" } else { "ies" },
+                l.states,
+                l.steps,
+                l.seconds
+            );
+        }
     }
     if let Some(v) = &o.violation {
         if let Err(e) = write_violation(args, loaded, v) {

@@ -67,6 +67,9 @@ pub struct Meta {
     /// (high, low).
     #[serde(default = "sixty_four")]
     pub fingerprint_bits: u32,
+    /// Initial states kept (the first ids): the liveness graph's starts.
+    #[serde(default)]
+    pub initial: u64,
 }
 
 fn sixty_four() -> u32 {
@@ -134,6 +137,8 @@ pub struct Resume<F: Fp = u64> {
     pub seconds: f64,
     /// The store directory, holding the spilled files the checkpoint names.
     pub spill: Option<SpillDir>,
+    /// The liveness graph so far (`gen-N.graph`), as saved.
+    pub graph: Option<Vec<u8>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,6 +197,7 @@ pub fn load<F: Fp>(
         frontier: segments,
         seconds,
         spill: Some(spill),
+        graph: checkpoint.graph,
     })
 }
 
@@ -322,6 +328,7 @@ impl<F: Fingerprint> Engine<'_, F> {
                 .collect(),
             next_file: self.spill.next_number(),
             fingerprint_bits: F::BITS,
+            initial: self.initial,
         };
         let fingerprints = self.visited.memory().fingerprints();
         assert_eq!(
@@ -339,6 +346,15 @@ impl<F: Fingerprint> Engine<'_, F> {
             frontier: inline,
             parents: parents.to_vec(),
             instances: instances.to_vec(),
+            graph: self.graph.as_ref().map(|g| {
+                // The graph covers every state expanded: those before the frontier.
+                assert_eq!(
+                    g.len(),
+                    level_base,
+                    "the graph ends where the frontier begins"
+                );
+                g.to_bytes()
+            }),
         };
         checkpoint.save(&cp.dir)?;
         self.spill.checkpoint_committed(named);
@@ -347,7 +363,20 @@ impl<F: Fingerprint> Engine<'_, F> {
 
     /// Puts the engine back in the state a checkpoint recorded; returns
     /// (frontier, level base, depth).
-    pub(super) fn restore(&mut self, r: Resume<F>) -> (Queue, u64, u32) {
+    pub(super) fn restore(&mut self, r: Resume<F>) -> Result<(Queue, u64, u32), String> {
+        self.initial = r.meta.initial;
+        if let Some(g) = &mut self.graph {
+            let bytes = r.graph.as_deref().ok_or(
+                "the checkpoint holds no liveness graph (it was made without temporal properties)",
+            )?;
+            *g = crate::liveness::graph::Builder::from_bytes(
+                bytes,
+                self.model.temporal_atom_words(),
+            )?;
+            if g.len() != r.meta.level_base {
+                return Err("the checkpoint's liveness graph does not end at its frontier".into());
+            }
+        }
         self.visited = r.visited;
         self.log = r.log;
         self.generated = r.meta.generated;
@@ -357,6 +386,6 @@ impl<F: Fingerprint> Engine<'_, F> {
             self.budget.queue_words,
             r.frontier,
         );
-        (frontier, r.meta.level_base, r.meta.depth)
+        Ok((frontier, r.meta.level_base, r.meta.depth))
     }
 }

@@ -112,6 +112,8 @@ pub struct Outcome {
     pub disk_fingerprints: u64,
     /// 64 or 128.
     pub fingerprint_bits: u32,
+    /// With temporal properties, once decided: the graph and the time.
+    pub liveness: Option<crate::liveness::Report>,
 }
 
 impl Outcome {
@@ -188,6 +190,7 @@ fn failed_to_start(e: StoreError, fingerprint_bits: u32) -> Outcome {
         violation: None,
         disk_fingerprints: 0,
         fingerprint_bits,
+        liveness: None,
     }
 }
 
@@ -316,6 +319,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             violation,
             disk_fingerprints: self.visited.disk_len(),
             fingerprint_bits: F::BITS,
+            liveness: None,
         }
     }
 
@@ -343,7 +347,11 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
     /// a checkpoint's, or the initial states'.
     fn start(&mut self, from: Option<checkpoint::Resume<F>>) -> Result<(Queue, u64, u32), Ended> {
         match from {
-            Some(r) => Ok(self.restore(r)),
+            Some(r) => self.restore(r).map_err(|e| {
+                let mut out = self.outcome(Status::StoreFailed, 0, None);
+                out.error = Some(e);
+                Box::new(out)
+            }),
             None => match self.initial_frontier() {
                 Ok(Ok(f)) => Ok((f, 0u64, 0u32)),
                 Ok(Err(e)) => Err(Box::new(self.store_failed(0, e))),
@@ -492,23 +500,35 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             return self.outcome(Status::Violation, depth, Some(v));
         }
         if let Some(builder) = self.graph.take() {
-            match self.liveness(builder) {
-                Ok(None) => {}
-                Ok(Some(v)) => return self.outcome(Status::Violation, depth, Some(v)),
+            let started = Instant::now();
+            let (status, violation, report) = match self.liveness(builder) {
+                Ok((v, mut report)) => {
+                    report.seconds = started.elapsed().as_secs_f64();
+                    let status = if v.is_some() {
+                        Status::Violation
+                    } else {
+                        Status::Pass
+                    };
+                    (status, v, report)
+                }
                 Err(e) => {
                     let mut out = self.outcome(Status::StoreFailed, depth, None);
                     out.error = Some(e);
                     return out;
                 }
-            }
+            };
+            let mut out = self.outcome(status, depth, violation);
+            out.liveness = Some(report);
+            return out;
         }
         self.outcome(Status::Pass, depth, None)
     }
 
+    /// Decides the temporal properties on the recorded graph.
     fn liveness(
         &self,
         builder: crate::liveness::graph::Builder<F>,
-    ) -> Result<Option<Violation>, String> {
+    ) -> Result<(Option<Violation>, crate::liveness::Report), String> {
         assert_eq!(
             builder.len(),
             self.log.len(),
@@ -524,7 +544,17 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             assert!(path.is_empty(), "an initial state's id");
             Ok(ordinal)
         };
-        crate::liveness::check(self.model, &graph, &ordinal)
+        let report = crate::liveness::Report {
+            properties: self.model.temporals.iter().map(|t| t.instances).sum(),
+            states: graph.n as u64,
+            steps: graph.edges() as u64,
+            graph_bytes: graph.memory_bytes() as u64,
+            seconds: 0.0,
+        };
+        Ok((
+            crate::liveness::check(self.model, &graph, &ordinal)?,
+            report,
+        ))
     }
 
     /// Spills the visited set's memory tier and the trace log's tail when

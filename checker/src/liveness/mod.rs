@@ -18,6 +18,19 @@ use rayon::prelude::*;
 
 use crate::engine::{Violation, ViolationKind};
 
+/// What deciding the properties took (the JSON summary's `liveness`).
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Report {
+    /// Property instances decided (one per binding of the `forall`s).
+    pub properties: u64,
+    /// The graph: states, state-changing steps, bytes it took.
+    pub states: u64,
+    pub steps: u64,
+    pub graph_bytes: u64,
+    /// Deciding, after the search (building the graph's index included).
+    pub seconds: f64,
+}
+
 /// Decides every temporal property; the first violated one (in
 /// declaration and binding order) with its lasso. `ordinal` maps an
 /// initial state's id to its initial-state ordinal.
