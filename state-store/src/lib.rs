@@ -11,6 +11,8 @@
 //!   settle the level).
 //! - [`Queue`] (`queue`): a frontier that spills zstd segments past a budget.
 //! - [`LogStore`] (`log`): the trace log's columns, spilled in frames.
+//! - [`Column`] (`column`): an append-only column of words that spills to
+//!   one file and is read back mapped (the liveness graph).
 //! - [`SpillDir`] (`spill`): the directory of spilled files and when they go.
 //! - [`Fp`] (`fp`): 64- and 128-bit fingerprints; everything above is generic over it.
 //! - [`Checkpoint`] (`checkpoint`, `file`): generations of checksummed files
@@ -21,6 +23,7 @@
 
 mod checkpoint;
 mod codec;
+pub mod column;
 mod file;
 pub mod fp;
 pub mod level;
@@ -32,6 +35,7 @@ pub mod spill;
 pub mod tiered;
 
 pub use checkpoint::Checkpoint;
+pub use column::{Column, Frozen};
 pub use file::{read_checked, write_atomic};
 pub use fp::Fp;
 pub use level::Tentative;

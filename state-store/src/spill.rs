@@ -1,6 +1,6 @@
 //! The directory that holds a search's spilled files: runs of the visited
 //! set (`run-N.fps`), frontier segments (`seg-N.queue`) and trace-log
-//! frames (`log-N.frame`).
+//! frames (`log-N.frame`), liveness graph columns (`col-N.words`).
 //!
 //! A file that is no longer needed is retired: removed at once, unless the
 //! last checkpoint names it, in which case it is removed after the next
@@ -31,7 +31,10 @@ pub fn is_spill_file(name: &str) -> bool {
     };
     let kind = matches!(
         (stem.split_once('-').map(|(k, _)| k), ext),
-        (Some("run"), "fps") | (Some("seg"), "queue") | (Some("log"), "frame")
+        (Some("run"), "fps")
+            | (Some("seg"), "queue")
+            | (Some("log"), "frame")
+            | (Some("col"), "words")
     );
     kind && stem
         .split_once('-')

@@ -346,15 +346,18 @@ impl<F: Fingerprint> Engine<'_, F> {
             frontier: inline,
             parents: parents.to_vec(),
             instances: instances.to_vec(),
-            graph: self.graph.as_ref().map(|g| {
-                // The graph covers every state expanded: those before the frontier.
-                assert_eq!(
-                    g.len(),
-                    level_base,
-                    "the graph ends where the frontier begins"
-                );
-                g.to_bytes()
-            }),
+            graph: match &self.graph {
+                Some(g) => {
+                    // The graph covers every state expanded: those before the frontier.
+                    assert_eq!(
+                        g.len(),
+                        level_base,
+                        "the graph ends where the frontier begins"
+                    );
+                    Some(g.to_bytes(&self.spill)?)
+                }
+                None => None,
+            },
         };
         checkpoint.save(&cp.dir)?;
         self.spill.checkpoint_committed(named);

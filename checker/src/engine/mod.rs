@@ -232,6 +232,8 @@ struct Budget {
     level: Option<u64>,
     queue_words: Option<usize>,
     log: Option<u64>,
+    /// The liveness graph's columns (with temporal properties).
+    graph: Option<u64>,
     tile_states: usize,
 }
 
@@ -243,17 +245,21 @@ impl Budget {
                 level: None,
                 queue_words: None,
                 log: None,
+                graph: None,
                 tile_states: TILE_STATES,
             },
-            // Three eighths for the visited set's memory tier; an eighth
-            // each for the level's tentative fingerprints, the two frontier
-            // queues and the trace log's tail; the last eighth is headroom
-            // (a period's sorted fingerprints while the level settles).
+            // A quarter each for the visited set's memory tier and the
+            // level's tentative fingerprints; an eighth each for the two
+            // frontier queues and the trace log's tail; a sixteenth for
+            // the liveness graph's columns (when recorded); the rest is
+            // headroom (a period's sorted fingerprints while the level
+            // settles).
             Some(m) => Budget {
                 visited: Some(m / 4),
                 level: Some(m / 4),
                 queue_words: Some((m / 8 / 4) as usize),
                 log: Some(m / 8),
+                graph: Some(m / 16),
                 // A tile's candidates take a few KiB per frontier state at
                 // most: a chunk per 4 MiB of budget, 4 to 64 chunks.
                 tile_states: (m / (4 << 20)).clamp(4, 64) as usize * CHUNK_STATES,
@@ -535,7 +541,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             "every state was expanded once"
         );
         let initial = u32::try_from(self.initial).map_err(|e| e.to_string())?;
-        let graph = builder.finish(initial)?;
+        let graph = builder.finish(initial, &self.spill, self.budget.graph)?;
         let ordinal = |id: u32| -> Result<u64, String> {
             let (ordinal, path) = self
                 .log
@@ -548,7 +554,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             properties: self.model.temporals.iter().map(|t| t.instances).sum(),
             states: graph.n as u64,
             steps: graph.edges() as u64,
-            graph_bytes: graph.memory_bytes() as u64,
+            graph_bytes: graph.bytes() as u64,
             seconds: 0.0,
         };
         Ok((
@@ -640,6 +646,9 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                     assert_eq!(g.len(), parent_base, "the graph follows the frontier");
                     for c in &chunks {
                         g.push(c.graph.as_ref().expect("the backend recorded the graph"));
+                    }
+                    if self.budget.graph.is_some_and(|b| g.memory_bytes() > b) {
+                        g.spill(&self.spill)?;
                     }
                 }
                 match &mut tentative {
