@@ -25,6 +25,8 @@
 use model::Model;
 use model::ir::TemporalKind;
 
+use rayon::prelude::*;
+
 use super::fairness::Actions;
 use super::graph::{Graph, OUTSIDE};
 
@@ -154,37 +156,58 @@ impl Scratch {
 
 /// Decides one property instance: a violating behavior, or `None`.
 pub fn find(g: &Graph, actions: &Actions, goal: &Goal) -> Option<Witness> {
-    let mut s = Scratch::new(g.n, actions.len());
     let region = region(g, goal);
     // Stuttering forever where no fair action is enabled.
-    let stutter = region.iter().copied().find(|&v| {
+    let stutter = region.par_iter().copied().find_first(|&v| {
         goal.accepting(g, v) && g.steps(v).all(|(_, i)| actions.of_instance(i).is_empty())
     });
     let (start, cycle) = match stutter {
         Some(v) => (v, Vec::new()),
         None => {
+            let mut s = Scratch::new(g.n, actions.len());
             s.mark(&region);
-            let mut work: Vec<Vec<u32>> = sccs(g, &region, &mut s);
-            let mut found = None;
-            while let Some(c) = work.pop() {
-                match refine(g, actions, goal, &c, &mut s) {
-                    Refined::Fair => {
-                        found = Some(c);
-                        break;
-                    }
-                    Refined::Unfair => {}
-                    Refined::Split(keep) => {
-                        s.mark(&keep);
-                        work.extend(sccs(g, &keep, &mut s));
-                    }
-                }
-            }
-            let c = found?;
+            let mut components = sccs(g, &region, &mut s);
+            // Tarjan finds components sinks first: look from the sources,
+            // which are nearer the initial states. Each component is
+            // refined on its own thread; the first fair one in this order
+            // is taken, whatever the threads.
+            components.reverse();
+            let c = components
+                .into_par_iter()
+                .map_init(
+                    || Scratch::new(g.n, actions.len()),
+                    |s, c| fair_part(g, actions, goal, c, s),
+                )
+                .find_first(Option::is_some)
+                .flatten()?;
             tour(g, actions, goal, &c, &mut s)
         }
     };
     let (initial, prefix) = prefix(g, goal, start);
     Some(Witness { initial, prefix, start, cycle })
+}
+
+/// A strongly connected part of component `c` that holds a fair cycle
+/// meeting the goal's acceptance, refining for strong fairness.
+fn fair_part(
+    g: &Graph,
+    actions: &Actions,
+    goal: &Goal,
+    c: Vec<u32>,
+    s: &mut Scratch,
+) -> Option<Vec<u32>> {
+    let mut work = vec![c];
+    while let Some(c) = work.pop() {
+        match refine(g, actions, goal, &c, s) {
+            Refined::Fair => return Some(c),
+            Refined::Unfair => {}
+            Refined::Split(keep) => {
+                s.mark(&keep);
+                work.extend(sccs(g, &keep, s));
+            }
+        }
+    }
+    None
 }
 
 /// The states the suffix may reach: its region, closed forward from its
