@@ -59,17 +59,8 @@ pub struct FairMark {
     pub span: Span,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TemporalKind {
-    /// `eventually P`
-    Eventually,
-    /// `always eventually P`
-    AlwaysEventually,
-    /// `eventually always P`
-    EventuallyAlways,
-    /// `P leadsto Q`
-    LeadsTo,
-}
+/// The temporal forms are the IR's: the parser builds them as they are.
+pub use crate::ir::TemporalKind;
 
 #[derive(Clone, Debug)]
 pub struct PropertyDecl {

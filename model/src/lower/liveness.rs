@@ -4,7 +4,7 @@
 
 use crate::ast::{self, Item};
 use crate::diagnostic::Diagnostic;
-use crate::ir::{self, FairScope, Fairness, Rule, Temporal, TemporalKind};
+use crate::ir::{self, FairScope, Fairness, Rule, Temporal};
 
 use super::{L, Lowerer};
 
@@ -20,15 +20,9 @@ impl Lowerer<'_> {
             Some(q) => Some(self.bool_expr(q)?),
             None => None,
         };
-        let kind = match d.kind {
-            ast::TemporalKind::Eventually => TemporalKind::Eventually,
-            ast::TemporalKind::AlwaysEventually => TemporalKind::AlwaysEventually,
-            ast::TemporalKind::EventuallyAlways => TemporalKind::EventuallyAlways,
-            ast::TemporalKind::LeadsTo => TemporalKind::LeadsTo,
-        };
         Ok(Temporal {
             name: d.name.name.clone(),
-            kind,
+            kind: d.kind,
             params,
             instances,
             p: p?,
