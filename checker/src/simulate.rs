@@ -26,6 +26,8 @@ pub fn simulate(model: &Model, config: &WalkConfig) -> WalkOutcome {
     let mut out = WalkOutcome { walks: 0, steps: 0, violation: None };
     let mut w = Walker {
         model,
+        actions: (!model.temporals.is_empty())
+            .then(|| crate::liveness::fairness::Actions::of(model)),
         stepper: Stepper::new(model),
         rng: ChaCha8Rng::seed_from_u64(config.seed),
         successors: Vec::new(),
@@ -54,6 +56,8 @@ pub fn simulate(model: &Model, config: &WalkConfig) -> WalkOutcome {
 /// What the walks share: the evaluator, the seeded generator, buffers.
 struct Walker<'m> {
     model: &'m Model,
+    /// With temporal properties: the fairness actions lassos are judged by.
+    actions: Option<crate::liveness::fairness::Actions>,
     stepper: Stepper<'m>,
     rng: ChaCha8Rng,
     /// The enabled instances of the current state and their successors.
@@ -81,7 +85,7 @@ impl Walker<'_> {
         let mut path: Vec<u64> = Vec::new();
         // With temporal properties: where each state of the walk was, so a
         // return to one closes a lasso.
-        let live = !self.model.temporals.is_empty();
+        let live = self.actions.is_some();
         let mut seen: std::collections::HashMap<Vec<i64>, usize> = Default::default();
         for _ in 0..=config.walk_length {
             let at = At { ordinal, path: &path };
@@ -108,6 +112,11 @@ impl Walker<'_> {
                     }));
                 }
                 break;
+            }
+            if live && !self.fair_step_enabled(&state) {
+                // The walk may stop here: stuttering is fair where no fair
+                // step is enabled.
+                self.lasso(&at, path.len(), None)?;
             }
             let pick = self.rng.random_range(0..self.successors.len() as u64) as usize;
             let (instance, s) = std::mem::take(&mut self.successors[pick]);
@@ -141,10 +150,24 @@ impl Walker<'_> {
             label: self.stepper.instance_label(instance),
         });
         t.lasso = Some(trace::Lasso { loop_start, back });
-        match crate::liveness::violated_by(self.model, &t) {
+        let Some(actions) = &self.actions else {
+            return Ok(());
+        };
+        match crate::liveness::violated_by(self.model, actions, &t) {
             Some(v) => Err(Box::new(v)),
             None => Ok(()),
         }
+    }
+
+    /// Whether some enabled step that changes `state` belongs to a
+    /// fairness action (`successors` holds the state's steps).
+    fn fair_step_enabled(&self, state: &[i64]) -> bool {
+        let Some(actions) = &self.actions else {
+            return true;
+        };
+        self.successors
+            .iter()
+            .any(|(i, s)| s.as_slice() != state && !actions.of_instance(*i as u32).is_empty())
     }
 
     fn replay(&self, at: &At<'_>) -> Option<Trace> {

@@ -347,4 +347,17 @@ fn a_walk_that_closes_a_violating_lasso_reports_it() {
         // Under strong fairness no lasso a walk closes is fair and violating.
         assert!(simulate(&strong, &cfg(seed)).violation.is_none());
     }
+    // A walk that reaches a state where no fair step is enabled may stop
+    // there: the lazy TM's stuttering violation.
+    let lazy = compile_file("two_phase_lazy_tm.fathom", &[]);
+    let v = simulate(&lazy, &cfg(0))
+        .violation
+        .expect("a walk meets the stuttering");
+    let lasso = v
+        .trace
+        .as_ref()
+        .and_then(|t| t.lasso.as_ref())
+        .expect("a lasso");
+    assert!(lasso.back.is_none(), "it stutters");
+    assert_eq!(v.kind.as_str(), "liveness");
 }

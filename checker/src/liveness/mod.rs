@@ -57,11 +57,14 @@ pub fn check(
 /// The first property (in declaration and binding order) that a lasso
 /// found some other way (a random walk that came back to a state)
 /// violates, fairly.
-pub fn violated_by(model: &Model, trace: &crate::engine::trace::Trace) -> Option<Violation> {
-    let actions = fairness::Actions::of(model);
+pub fn violated_by(
+    model: &Model,
+    actions: &fairness::Actions,
+    trace: &crate::engine::trace::Trace,
+) -> Option<Violation> {
     check::goals(model)
         .iter()
-        .find(|g| lasso::recheck(model, &actions, g, trace).is_ok())
+        .find(|g| lasso::recheck(model, actions, g, trace).is_ok())
         .map(|g| violation(model, g, trace.clone()))
 }
 
