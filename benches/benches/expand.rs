@@ -24,6 +24,7 @@ fn bench(c: &mut Criterion) {
         max_depth: None,
         checkpoint: None,
         memory: None,
+        coverage: false,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

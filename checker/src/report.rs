@@ -41,6 +41,95 @@ pub struct Summary {
     /// With temporal properties, once decided (docs/liveness.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness: Option<crate::liveness::Report>,
+    /// With `--coverage`: one entry per rule (`on`, `timeout`, `input` and
+    /// the network's steps included), in the model's order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Vec<StepCoverage>>,
+    /// With `--coverage` (extension): how often each property was evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property_coverage: Option<Vec<PropertyCoverage>>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct StepCoverage {
+    pub step: String,
+    /// Instances enabled, over all states expanded.
+    pub enabled: u64,
+    /// Successors generated: one per enabled instance (those outside the
+    /// constraint included), so equal to `enabled`.
+    pub generated: u64,
+    /// Distinct states this step found first (their trace's last step).
+    pub new: u64,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct PropertyCoverage {
+    pub property: String,
+    /// `invariant`, `reachable` or `property` (temporal).
+    pub kind: &'static str,
+    pub evaluated: u64,
+}
+
+/// `--coverage`'s tables from the search's counts.
+pub fn coverage(
+    model: &Model,
+    o: &crate::engine::Outcome,
+) -> Option<(Vec<StepCoverage>, Vec<PropertyCoverage>)> {
+    let c = o.coverage.as_ref()?;
+    let steps = model
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(r, rule)| StepCoverage {
+            step: rule.name.clone(),
+            enabled: c.enabled[r],
+            generated: c.enabled[r],
+            new: c.new[r],
+        })
+        .collect();
+    let mut props: Vec<PropertyCoverage> = Vec::new();
+    for (kind, list) in [
+        ("invariant", &model.invariants),
+        ("reachable", &model.reachables),
+    ] {
+        props.extend(list.iter().map(|p| PropertyCoverage {
+            property: p.name.clone(),
+            kind,
+            evaluated: c.checked,
+        }));
+    }
+    if let Some(l) = &o.liveness {
+        props.extend(model.temporals.iter().map(|t| PropertyCoverage {
+            property: t.name.clone(),
+            kind: "property",
+            evaluated: l.states * t.instances,
+        }));
+    }
+    Some((steps, props))
+}
+
+/// `--coverage` as a person reads it.
+pub fn coverage_text(steps: &[StepCoverage], props: &[PropertyCoverage]) -> String {
+    let width = steps.iter().map(|s| s.step.len()).max().unwrap_or(4).max(4);
+    let mut s = format!(
+        "coverage:\n  {:<width$} {:>12} {:>12} {:>12}\n",
+        "step", "enabled", "generated", "new"
+    );
+    for c in steps {
+        let _ = writeln!(
+            s,
+            "  {:<width$} {:>12} {:>12} {:>12}",
+            c.step, c.enabled, c.generated, c.new
+        );
+    }
+    for p in props {
+        let _ = writeln!(
+            s,
+            "  {} `{}`: evaluated in {} states",
+            p.kind, p.property, p.evaluated
+        );
+    }
+    s
 }
 
 /// What crossed the host-device boundary in a GPU run (CLI.md's `gpu`

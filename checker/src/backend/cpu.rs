@@ -160,6 +160,9 @@ impl CpuBackend<'_> {
         if input.graph {
             out.graph = Some(ChunkGraph::default());
         }
+        if input.coverage {
+            out.enabled = vec![0; self.model.rules.len()];
+        }
         for (j, state) in chunk.chunks_exact(words).enumerate() {
             let index = (first + j) as u32;
             // A state-level finding ends the chunk; after a step-level one,
@@ -207,9 +210,10 @@ impl CpuBackend<'_> {
             // Rules in order, each over its local instances: the global
             // instance number is the rule's base plus the local one.
             let rule_instances = self.model.rules.iter().zip(&self.model.instance_base);
-            let all = rule_instances
-                .flat_map(|(rule, base)| (0..rule.instances).map(move |l| (rule, *base, l)));
-            for (rule, base, local) in all {
+            let all = rule_instances.enumerate().flat_map(|(r, (rule, base))| {
+                (0..rule.instances).map(move |l| (r, rule, *base, l))
+            });
+            for (r, rule, base, local) in all {
                 let instance = base + local;
                 let key = (1, index, instance as u32);
                 // `next` equals `cur` here: the rule writes into it, and it
@@ -219,6 +223,9 @@ impl CpuBackend<'_> {
                     Ok(Fired::Enabled) => {
                         enabled = true;
                         out.generated += 1;
+                        if let Some(n) = out.enabled.get_mut(r) {
+                            *n += 1;
+                        }
                         self.successor(w, state, visited, key, &mut out)
                     }
                     Err(e) => {

@@ -108,6 +108,10 @@ pub struct CheckArgs {
     /// Fingerprint width in bits
     #[arg(long, value_name = "BITS", default_value = "64", value_parser = ["64", "128"])]
     pub fingerprint: String,
+    /// Per rule: instances enabled, successors generated, new states found;
+    /// rules never enabled are flagged.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 #[derive(Args, Debug)]

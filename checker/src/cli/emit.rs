@@ -254,6 +254,7 @@ fn run_check(loaded: &Loaded, deadlock: bool) -> Result<Outcome, RunError> {
         max_depth: None,
         checkpoint: None,
         memory: None,
+        coverage: false,
     };
     let progress = Arc::new(Progress::default());
     let display = Display::start(progress.clone(), std::io::stderr().is_terminal());

@@ -170,6 +170,7 @@ fn check(args: &CheckArgs) -> Exit {
         max_depth: args.max_depth,
         checkpoint: checkpointing,
         memory: args.memory,
+        coverage: args.coverage,
     };
     let progress = Arc::new(Progress::default());
     let display = Display::start(progress.clone(), !sargs.quiet);
@@ -287,7 +288,12 @@ fn explore<F: Fingerprint>(
             "fathom: the GPU backend does not record the state graph that liveness properties need; checking on the CPU"
         );
     }
-    let backend = if liveness {
+    if args.coverage && !liveness && args.backend == BackendArg::Gpu {
+        errln!(
+            "fathom: the GPU backend does not count rules for --coverage yet; checking on the CPU"
+        );
+    }
+    let backend = if liveness || args.coverage {
         BackendArg::Cpu
     } else {
         args.backend
@@ -427,6 +433,15 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
     } else {
         0.0
     };
+    let coverage = report::coverage(&loaded.model, o);
+    if let Some((steps, _)) = &coverage {
+        for c in steps.iter().filter(|c| c.enabled == 0) {
+            errln!(
+                "fathom: warning: `{}` was never enabled (its guard never held in a reachable state)",
+                c.step
+            );
+        }
+    }
     if args.json {
         let summary = Summary {
             spec: spec.clone(),
@@ -446,6 +461,8 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             disk_fingerprints: o.disk_fingerprints,
             peak_rss_bytes: crate::rss::peak_rss_bytes(),
             liveness: o.liveness,
+            coverage: coverage.as_ref().map(|c| c.0.clone()),
+            property_coverage: coverage.as_ref().map(|c| c.1.clone()),
         };
         outln!("{}", report::json_line(&summary));
     } else {
@@ -482,6 +499,9 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             "fingerprint collision probability: {:.1e}",
             o.collision_probability()
         );
+        if let Some((steps, props)) = &coverage {
+            out!("{}", report::coverage_text(steps, props));
+        }
         if let Some(l) = &o.liveness {
             outln!(
                 "liveness: {} propert{} decided on {} states and {} steps in {:.2}s",

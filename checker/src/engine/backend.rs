@@ -23,6 +23,8 @@ pub struct LevelInput<'a> {
     pub deadlock: bool,
     /// Record the state graph ([`ChunkGraph`]) for liveness properties.
     pub graph: bool,
+    /// Count enabled instances per rule ([`ChunkOut::enabled`], `--coverage`).
+    pub coverage: bool,
 }
 
 /// The part of the state graph a chunk expanded, for the liveness check:
@@ -103,6 +105,9 @@ pub struct ChunkOut<F: Fp = u64> {
     pub reachables: u64,
     /// With [`LevelInput::graph`]: the chunk's part of the state graph.
     pub graph: Option<ChunkGraph<F>>,
+    /// With [`LevelInput::coverage`]: per rule, the instances enabled in
+    /// the chunk's states (each generated one successor); else empty.
+    pub enabled: Vec<u64>,
 }
 
 impl<F: Fp> ChunkOut<F> {
@@ -118,6 +123,7 @@ impl<F: Fp> ChunkOut<F> {
             found: None,
             reachables: 0,
             graph: None,
+            enabled: Vec::new(),
         }
     }
 

@@ -70,6 +70,9 @@ pub struct Meta {
     /// Initial states kept (the first ids): the liveness graph's starts.
     #[serde(default)]
     pub initial: u64,
+    /// `--coverage`'s counts so far, when it was on.
+    #[serde(default)]
+    pub coverage: Option<super::Coverage>,
 }
 
 fn sixty_four() -> u32 {
@@ -329,6 +332,7 @@ impl<F: Fingerprint> Engine<'_, F> {
             next_file: self.spill.next_number(),
             fingerprint_bits: F::BITS,
             initial: self.initial,
+            coverage: self.coverage.clone(),
         };
         let fingerprints = self.visited.memory().fingerprints();
         assert_eq!(
@@ -368,6 +372,17 @@ impl<F: Fingerprint> Engine<'_, F> {
     /// (frontier, level base, depth).
     pub(super) fn restore(&mut self, r: Resume<F>) -> Result<(Queue, u64, u32), String> {
         self.initial = r.meta.initial;
+        if self.coverage.is_some() {
+            let saved = r.meta.coverage.clone().ok_or(
+                "--coverage needs a checkpoint made with --coverage (its counts start at the beginning)",
+            )?;
+            if saved.enabled.len() != self.model.rules.len()
+                || saved.new.len() != self.model.rules.len()
+            {
+                return Err("the checkpoint's coverage counts are of another spec".into());
+            }
+            self.coverage = Some(saved);
+        }
         if let Some(g) = &mut self.graph {
             let bytes = r.graph.as_deref().ok_or(
                 "the checkpoint holds no liveness graph (it was made without temporal properties)",

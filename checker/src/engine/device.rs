@@ -87,9 +87,10 @@ pub fn search<F: Fingerprint>(
         },
     };
     let mut engine = Engine::new(model, config, spill);
-    // The device keeps no state graph: a spec with temporal properties is
-    // searched on the host, by the CPU backend, which records it.
-    let mut out = if model.temporals.is_empty() {
+    // The device keeps no state graph and no per-rule counts: a spec with
+    // temporal properties, or `--coverage`, is searched on the host by the
+    // CPU backend, which records them.
+    let mut out = if model.temporals.is_empty() && !config.coverage {
         engine.run_device(dev, cpu, on_failure, progress, from, &mut report)
     } else {
         report.fell_back = true;

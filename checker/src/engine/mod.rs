@@ -39,6 +39,8 @@ pub struct SearchConfig {
     /// `--memory`: bytes the state store keeps in memory before spilling
     /// to disk (None: everything stays in memory).
     pub memory: Option<u64>,
+    /// `--coverage`: count, per rule, enabled instances and new states.
+    pub coverage: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +116,8 @@ pub struct Outcome {
     pub fingerprint_bits: u32,
     /// With temporal properties, once decided: the graph and the time.
     pub liveness: Option<crate::liveness::Report>,
+    /// With `--coverage`.
+    pub coverage: Option<Coverage>,
 }
 
 impl Outcome {
@@ -124,6 +128,38 @@ impl Outcome {
         let n = self.distinct as f64;
         let g = self.generated as f64;
         (n * (g - n).max(0.0)) / 2f64.powi(self.fingerprint_bits as i32)
+    }
+}
+
+/// What `--coverage` counts: per rule, the instances enabled (each
+/// generated one successor) and the new states they found; the states
+/// whose invariants were evaluated. Saved in checkpoints.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Coverage {
+    pub enabled: Vec<u64>,
+    pub new: Vec<u64>,
+    /// Initial states kept.
+    pub initial: u64,
+    /// States whose invariants (and `reachable`s) were evaluated.
+    pub checked: u64,
+}
+
+impl Coverage {
+    fn new(rules: usize) -> Coverage {
+        Coverage {
+            enabled: vec![0; rules],
+            new: vec![0; rules],
+            initial: 0,
+            checked: 0,
+        }
+    }
+
+    /// A new state found by global rule instance `instance`.
+    fn found(&mut self, model: &Model, instance: u32) {
+        let (rule, _) = model
+            .rule_of_instance(instance as u64)
+            .expect("a logged instance is a rule's");
+        self.new[rule] += 1;
     }
 }
 
@@ -191,6 +227,7 @@ fn failed_to_start(e: StoreError, fingerprint_bits: u32) -> Outcome {
         disk_fingerprints: 0,
         fingerprint_bits,
         liveness: None,
+        coverage: None,
     }
 }
 
@@ -286,6 +323,8 @@ pub(crate) struct Engine<'m, F: Fingerprint> {
     graph: Option<crate::liveness::graph::Builder<F>>,
     /// Initial states kept (the first ids).
     initial: u64,
+    /// `--coverage`'s counts so far.
+    coverage: Option<Coverage>,
 }
 
 /// The least finding of a level so far, with the frontier state it is about.
@@ -311,6 +350,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             graph: (!model.temporals.is_empty())
                 .then(|| crate::liveness::graph::Builder::new(model.temporal_atom_words())),
             initial: 0,
+            coverage: config.coverage.then(|| Coverage::new(model.rules.len())),
         }
     }
 
@@ -326,6 +366,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             disk_fingerprints: self.visited.disk_len(),
             fingerprint_bits: F::BITS,
             liveness: None,
+            coverage: self.coverage.clone(),
         }
     }
 
@@ -616,12 +657,21 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 expand,
                 deadlock: self.config.deadlock,
                 graph: self.graph.is_some(),
+                coverage: self.coverage.is_some(),
             };
             let chunks = backend
                 .expand(&input, self.visited.memory(), progress)
                 .map_err(LevelError::Backend)?;
             debug_assert_eq!(chunks.len(), (tile.len() / words).div_ceil(CHUNK_STATES));
             self.generated += chunks.iter().map(|c| c.generated).sum::<u64>();
+            if let Some(cov) = &mut self.coverage {
+                cov.checked += (tile.len() / words) as u64;
+                for c in &chunks {
+                    for (total, n) in cov.enabled.iter_mut().zip(&c.enabled) {
+                        *total += n;
+                    }
+                }
+            }
             self.reached |= chunks.iter().fold(0, |acc, c| acc | c.reachables);
             progress.generated.store(self.generated, Relaxed);
             if let Some(f) = chunks
@@ -694,6 +744,11 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         let words = self.layout.words as usize;
         let kept = by_chunk(self.visited.insert_sharded(decide(chunks)), chunks.len());
         debug_assert_eq!(kept.len(), chunks.len());
+        if let Some(cov) = &mut self.coverage {
+            for &(ci, k) in kept.iter().flatten() {
+                cov.found(self.model, chunks[ci as usize].instances[k as usize]);
+            }
+        }
         let total: usize = kept.iter().map(Vec::len).sum();
         let mut states = vec![0u32; total * words];
         let log_start = self.log.len();
@@ -770,6 +825,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         let words = self.layout.words as usize;
         let stride = t.record_words();
         let (log, spill, budget) = (&mut self.log, &self.spill, self.budget);
+        let (model, coverage) = (self.model, &mut self.coverage);
         let mut states = Vec::new();
         t.settle(
             &mut self.visited,
@@ -783,6 +839,9 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                     let parent = r[words] as u64 | (r[words + 1] as u64) << 32;
                     debug_assert!(parent < log.len(), "a parent is logged before its child");
                     log.push(parent, r[words + 2]);
+                    if let Some(cov) = coverage.as_mut() {
+                        cov.found(model, r[words + 2]);
+                    }
                     states.extend_from_slice(&r[..words]);
                 }
                 next.push(&states, spill)?;
@@ -829,6 +888,9 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             }
         }
         self.initial = (frontier.len() / words) as u64;
+        if let Some(cov) = &mut self.coverage {
+            cov.initial = self.initial;
+        }
         let mut queue = Queue::new(words, self.budget.queue_words);
         Ok(queue.push(&frontier, &self.spill).map(|()| queue))
     }

@@ -64,6 +64,7 @@ pub fn config(args: &[String]) -> SearchConfig {
         max_depth: None,
         checkpoint: None,
         memory: None,
+        coverage: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {

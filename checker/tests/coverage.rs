@@ -1,0 +1,164 @@
+//! `--coverage`: per rule, instances enabled, successors generated and new
+//! states found. Expected per-rule totals are TLC's: `java -cp
+//! tla2tools.jar tlc2.TLC TwoPhase -config TwoPhase.cfg -workers 1
+//! -coverage 1` on benches/tla/TwoPhase.tla (NumRM = 3) prints, per
+//! action, `distinct:total`; the totals are the successors each action
+//! generated. (Which action is credited with a new state depends on the
+//! order actions are tried, which differs between the two; the sums agree.)
+
+use assert_cmd::Command;
+use checker::backend::cpu::CpuBackend;
+use checker::engine::checkpoint::{Checkpointing, load};
+use checker::engine::progress::Progress;
+use checker::engine::{self, SearchConfig, Status};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+mod common;
+use common::*;
+
+fn fathom() -> Command {
+    Command::cargo_bin("fathom").expect("the fathom binary is built")
+}
+
+fn spec(name: &str) -> String {
+    specs_dir().join(name).display().to_string()
+}
+
+#[test]
+fn per_rule_totals_are_tlcs() {
+    let out = fathom()
+        .args([
+            "check",
+            &spec("two_phase.fathom"),
+            "--json",
+            "-q",
+            "--coverage",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let j: Value = serde_json::from_slice(&out.stdout).expect("summary");
+    let tlc = [
+        ("TMRcvPrepared", 96),
+        ("TMCommit", 1),
+        ("TMAbort", 64),
+        ("RMPrepare", 156),
+        ("RMChooseToAbort", 156),
+        ("RMRcvCommitMsg", 24),
+        ("RMRcvAbortMsg", 648),
+    ];
+    let steps = j["coverage"].as_array().expect("coverage entries");
+    assert_eq!(steps.len(), tlc.len());
+    let mut new = 0;
+    for (entry, (name, total)) in steps.iter().zip(tlc) {
+        assert_eq!(entry["step"], name);
+        assert_eq!(entry["enabled"], total, "{name}");
+        assert_eq!(entry["generated"], total, "{name}");
+        new += entry["new"].as_u64().expect("new");
+    }
+    // Every distinct state but the initial one was first found by a rule.
+    assert_eq!(new, 288 - 1);
+    let props = j["property_coverage"].as_array().expect("property entries");
+    assert_eq!(props[0]["property"], "Consistent");
+    assert_eq!(props[0]["evaluated"], 288);
+}
+
+#[test]
+fn a_rule_never_enabled_is_flagged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("never.fathom");
+    std::fs::write(
+        &path,
+        "var x: 0..3;\nrule Inc when x < 3 { x += 1; }\nrule Never when x > 5 { x = 0; }\n",
+    )
+    .expect("writes");
+    let out = fathom()
+        .arg("check")
+        .arg(&path)
+        .args(["-q", "--coverage", "--no-deadlock"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: `Never` was never enabled"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("`Inc`"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("coverage:"), "{stdout}");
+}
+
+#[test]
+fn threads_memory_and_checkpoints_change_no_count() {
+    let text =
+        std::fs::read_to_string(specs_dir().join("two_phase_processes.fathom")).expect("spec");
+    let source = model::Source::new("two_phase_processes.fathom".to_string(), text);
+    let m = model::compile(&source, &Default::default()).expect("compiles");
+    let cfg = SearchConfig { coverage: true, ..config(&[]) };
+    let one = search(&m, &cfg, 1);
+    let two = search(&m, &cfg, 2);
+    let tiny = search_with::<u128>(&m, &SearchConfig { memory: Some(1024), ..cfg.clone() }, 2);
+    let c = one.coverage.clone().expect("counted");
+    assert_eq!(c.enabled.iter().sum::<u64>() + c.initial, one.generated);
+    assert_eq!(c.new.iter().sum::<u64>() + c.initial, one.distinct);
+    assert_eq!(two.coverage.as_ref(), Some(&c), "2 threads");
+    assert_eq!(tiny.coverage.as_ref(), Some(&c), "--memory 1K, 128-bit");
+    // Stopped at every level and resumed: the same counts.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cp = SearchConfig {
+        checkpoint: Some(Checkpointing {
+            dir: dir.path().to_path_buf(),
+            every: std::time::Duration::ZERO,
+            stop: Arc::new(AtomicBool::new(true)),
+            identity: "coverage test".to_string(),
+            seconds_before: 0.0,
+        }),
+        ..cfg.clone()
+    };
+    let words = model::layout::Layout::new(&m.bounds).words;
+    let backend = CpuBackend::new(&m);
+    let progress = Progress::default();
+    let mut out = engine::search::<u64>(&m, &cp, &backend, &progress);
+    while out.status == Status::Stopped {
+        let from = load::<u64>(dir.path(), "coverage test", words).expect("loads");
+        out = engine::resume::<u64>(&m, &cp, &backend, &progress, from);
+    }
+    assert_eq!(out.coverage.as_ref(), Some(&c), "resumed");
+    // A checkpoint made without --coverage cannot give its counts.
+    let plain = SearchConfig { coverage: false, ..cp.clone() };
+    let dir2 = tempfile::tempdir().expect("temp dir");
+    let plain = SearchConfig {
+        checkpoint: plain
+            .checkpoint
+            .map(|c| Checkpointing { dir: dir2.path().to_path_buf(), ..c }),
+        ..plain
+    };
+    let stopped = engine::search::<u64>(&m, &plain, &backend, &progress);
+    assert_eq!(stopped.status, Status::Stopped);
+    let from = load::<u64>(dir2.path(), "coverage test", words).expect("loads");
+    let refused = engine::resume::<u64>(&m, &cp, &backend, &progress, from);
+    assert!(refused.error.is_some_and(|e| e.contains("--coverage")));
+}
+
+#[test]
+fn the_gpu_backend_hands_coverage_to_the_cpu() {
+    let out = fathom()
+        .args([
+            "check",
+            &spec("two_phase.fathom"),
+            "--json",
+            "-q",
+            "--coverage",
+        ])
+        .args(["--backend", "gpu", "--allow-software"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let j: Value = serde_json::from_slice(&out.stdout).expect("summary");
+    assert_eq!(j["backend"], "cpu");
+    assert!(j["coverage"].is_array());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--coverage"));
+}
