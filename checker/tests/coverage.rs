@@ -162,3 +162,46 @@ fn the_gpu_backend_hands_coverage_to_the_cpu() {
     assert!(j["coverage"].is_array());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--coverage"));
 }
+
+#[test]
+fn resuming_with_coverage_needs_a_checkpoint_made_with_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("store");
+    // Stopped at once: a checkpoint after the first level, without --coverage.
+    std::fs::create_dir_all(&store).expect("dir");
+    let out = fathom()
+        .args([
+            "check",
+            &spec("two_phase.fathom"),
+            "-q",
+            "--json",
+            "--max-depth",
+            "3",
+            "--store",
+        ])
+        .arg(&store)
+        .args(["--checkpoint-every", "0s"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = fathom()
+        .args([
+            "check",
+            &spec("two_phase.fathom"),
+            "-q",
+            "--max-depth",
+            "3",
+            "--coverage",
+            "--resume",
+        ])
+        .arg(&store)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("made without --coverage"));
+}

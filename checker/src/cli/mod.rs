@@ -272,10 +272,15 @@ fn explore<F: Fingerprint>(
         Some(dir) => {
             let words = model::layout::Layout::new(&loaded.model.bounds).words;
             let identity = identity(args, loaded);
-            Some(
-                engine::checkpoint::load::<F>(dir, &identity, words)
-                    .map_err(|e| resume_error(dir, e))?,
-            )
+            let r = engine::checkpoint::load::<F>(dir, &identity, words)
+                .map_err(|e| resume_error(dir, e))?;
+            if args.coverage && r.meta.coverage.is_none() {
+                return Err(RunError::Usage(format!(
+                    "fathom: --resume {}: the checkpoint was made without --coverage, so its counts would miss the levels before it; resume without --coverage, or start again with it",
+                    dir.display()
+                )));
+            }
+            Some(r)
         }
         None => None,
     };
