@@ -6,10 +6,7 @@
 //! generated. (Which action is credited with a new state depends on the
 //! order actions are tried, which differs between the two; the sums agree.)
 
-use assert_cmd::Command;
-use checker::backend::cpu::CpuBackend;
 use checker::engine::checkpoint::{Checkpointing, load};
-use checker::engine::progress::Progress;
 use checker::engine::{self, SearchConfig, Status};
 use serde_json::Value;
 use std::sync::Arc;
@@ -17,14 +14,6 @@ use std::sync::atomic::AtomicBool;
 
 mod common;
 use common::*;
-
-fn fathom() -> Command {
-    Command::cargo_bin("fathom").expect("the fathom binary is built")
-}
-
-fn spec(name: &str) -> String {
-    specs_dir().join(name).display().to_string()
-}
 
 #[test]
 fn per_rule_totals_are_tlcs() {
@@ -107,39 +96,31 @@ fn threads_memory_and_checkpoints_change_no_count() {
     assert_eq!(two.coverage.as_ref(), Some(&c), "2 threads");
     assert_eq!(tiny.coverage.as_ref(), Some(&c), "--memory 1K, 128-bit");
     // Stopped at every level and resumed: the same counts.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cp = SearchConfig {
-        checkpoint: Some(Checkpointing {
-            dir: dir.path().to_path_buf(),
-            every: std::time::Duration::ZERO,
-            stop: Arc::new(AtomicBool::new(true)),
-            identity: "coverage test".to_string(),
-            seconds_before: 0.0,
-        }),
-        ..cfg.clone()
-    };
-    let words = model::layout::Layout::new(&m.bounds).words;
-    let backend = CpuBackend::new(&m);
-    let progress = Progress::default();
-    let mut out = engine::search::<u64>(&m, &cp, &backend, &progress);
-    while out.status == Status::Stopped {
-        let from = load::<u64>(dir.path(), "coverage test", words).expect("loads");
-        out = engine::resume::<u64>(&m, &cp, &backend, &progress, from);
-    }
+    let (out, stops) = stopped_at_every_level(&m, &cfg);
+    assert!(stops >= one.depth - 1);
     assert_eq!(out.coverage.as_ref(), Some(&c), "resumed");
     // A checkpoint made without --coverage cannot give its counts.
-    let plain = SearchConfig { coverage: false, ..cp.clone() };
-    let dir2 = tempfile::tempdir().expect("temp dir");
-    let plain = SearchConfig {
-        checkpoint: plain
-            .checkpoint
-            .map(|c| Checkpointing { dir: dir2.path().to_path_buf(), ..c }),
-        ..plain
+    let dir = tempfile::tempdir().expect("temp dir");
+    let checkpoint = Checkpointing {
+        dir: dir.path().to_path_buf(),
+        every: std::time::Duration::ZERO,
+        stop: Arc::new(AtomicBool::new(true)),
+        identity: "coverage test".to_string(),
+        seconds_before: 0.0,
     };
+    let plain = SearchConfig {
+        coverage: false,
+        checkpoint: Some(checkpoint),
+        ..cfg.clone()
+    };
+    let backend = checker::backend::cpu::CpuBackend::new(&m);
+    let progress = checker::engine::progress::Progress::default();
     let stopped = engine::search::<u64>(&m, &plain, &backend, &progress);
     assert_eq!(stopped.status, Status::Stopped);
-    let from = load::<u64>(dir2.path(), "coverage test", words).expect("loads");
-    let refused = engine::resume::<u64>(&m, &cp, &backend, &progress, from);
+    let words = model::layout::Layout::new(&m.bounds).words;
+    let from = load::<u64>(dir.path(), "coverage test", words).expect("loads");
+    let with = SearchConfig { coverage: true, ..plain };
+    let refused = engine::resume::<u64>(&m, &with, &backend, &progress, from);
     assert!(refused.error.is_some_and(|e| e.contains("--coverage")));
 }
 
@@ -167,7 +148,7 @@ fn the_gpu_backend_hands_coverage_to_the_cpu() {
 fn resuming_with_coverage_needs_a_checkpoint_made_with_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = dir.path().join("store");
-    // Stopped at once: a checkpoint after the first level, without --coverage.
+    // A bounded run that checkpoints every level, without --coverage.
     std::fs::create_dir_all(&store).expect("dir");
     let out = fathom()
         .args([

@@ -5,7 +5,6 @@
 //! the TLA+ originals in benches/tla/; the counter below was run on TLC as
 //! written in its comment).
 
-use assert_cmd::Command;
 use checker::engine::SearchConfig;
 use model::Model;
 use serde_json::Value;
@@ -13,24 +12,9 @@ use serde_json::Value;
 mod common;
 use common::*;
 
-fn spec(name: &str) -> String {
-    specs_dir().join(name).display().to_string()
-}
-
-fn fathom() -> Command {
-    Command::cargo_bin("fathom").expect("the fathom binary is built")
-}
-
 fn compile(text: &str) -> Model {
     let source = model::Source::new("case.fathom".to_string(), text.to_string());
     model::compile(&source, &Default::default()).expect("compiles")
-}
-
-fn compile_file(name: &str, consts: &[(&str, i64)]) -> Model {
-    let text = std::fs::read_to_string(specs_dir().join(name)).expect("spec");
-    let source = model::Source::new(name.to_string(), text);
-    let consts = consts.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-    model::compile(&source, &consts).expect("compiles")
 }
 
 #[test]
@@ -218,43 +202,16 @@ fn the_gpu_backend_hands_temporal_properties_to_the_cpu() {
 /// search ends: the verdict, counts and lasso are the uninterrupted run's.
 #[test]
 fn stopped_and_resumed_at_every_level_the_verdict_is_the_same() {
-    use checker::backend::cpu::CpuBackend;
-    use checker::engine::checkpoint::{Checkpointing, load};
-    use checker::engine::progress::Progress;
-    use checker::engine::{self, Status};
-    use std::sync::Arc;
-    use std::sync::atomic::AtomicBool;
     for (name, consts, memory) in [
         ("semaphore_weak.fathom", vec![], None),
         ("two_phase_live.fathom", vec![], None),
         ("two_phase_lazy_tm.fathom", vec![("N", 4)], Some(1024)),
     ] {
         let m = compile_file(name, &consts);
-        let words = model::layout::Layout::new(&m.bounds).words;
         let whole = search(&m, &config(&[]), 1);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let cfg = SearchConfig {
-            memory,
-            checkpoint: Some(Checkpointing {
-                dir: dir.path().to_path_buf(),
-                every: std::time::Duration::ZERO,
-                stop: Arc::new(AtomicBool::new(true)),
-                identity: "liveness test".into(),
-                seconds_before: 0.0,
-            }),
-            ..config(&[])
-        };
-        let backend = CpuBackend::new(&m);
-        let progress = Progress::default();
-        let mut out = engine::search::<u64>(&m, &cfg, &backend, &progress);
-        let mut stops = 0;
-        while out.status == Status::Stopped {
-            stops += 1;
-            let from = load::<u64>(dir.path(), "liveness test", words).expect("loads");
-            out = engine::resume::<u64>(&m, &cfg, &backend, &progress, from);
-        }
+        let (out, stops) = stopped_at_every_level(&m, &SearchConfig { memory, ..config(&[]) });
         assert!(
-            stops as u32 >= whole.depth - 1,
+            stops >= whole.depth - 1,
             "{name}: stopped at every level ({stops})"
         );
         assert_eq!(

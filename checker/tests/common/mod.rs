@@ -54,6 +54,54 @@ pub struct ExpectViolation {
     pub loop_start: Option<usize>,
 }
 
+/// The `fathom` binary, for command-line tests.
+pub fn fathom() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("fathom").expect("the fathom binary is built")
+}
+
+/// The path of `specs/NAME`, as an argument.
+pub fn spec(name: &str) -> String {
+    specs_dir().join(name).display().to_string()
+}
+
+/// A spec of specs/ compiled with `consts` overridden.
+pub fn compile_file(name: &str, consts: &[(&str, i64)]) -> Model {
+    let text = std::fs::read_to_string(specs_dir().join(name)).expect("spec");
+    let source = model::Source::new(name.to_string(), text);
+    let consts = consts.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    model::compile(&source, &consts).expect("compiles")
+}
+
+/// The search of `config` stopped with a checkpoint at every level
+/// boundary and resumed from it, until it ends; with how often it stopped.
+pub fn stopped_at_every_level(model: &Model, config: &SearchConfig) -> (Outcome, u32) {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = SearchConfig {
+        checkpoint: Some(engine::checkpoint::Checkpointing {
+            dir: dir.path().to_path_buf(),
+            every: std::time::Duration::ZERO,
+            stop: Arc::new(AtomicBool::new(true)),
+            identity: "stopped at every level".to_string(),
+            seconds_before: 0.0,
+        }),
+        ..config.clone()
+    };
+    let words = model::layout::Layout::new(&model.bounds).words;
+    let backend = CpuBackend::new(model);
+    let progress = Progress::default();
+    let mut out = engine::search::<u64>(model, &cfg, &backend, &progress);
+    let mut stops = 0;
+    while out.status == Status::Stopped {
+        stops += 1;
+        let from = engine::checkpoint::load::<u64>(dir.path(), "stopped at every level", words)
+            .expect("loads");
+        out = engine::resume::<u64>(model, &cfg, &backend, &progress, from);
+    }
+    (out, stops)
+}
+
 pub fn specs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs")
 }
