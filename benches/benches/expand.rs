@@ -25,6 +25,7 @@ fn bench(c: &mut Criterion) {
         checkpoint: None,
         memory: None,
         coverage: false,
+        symmetry: true,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

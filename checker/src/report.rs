@@ -48,6 +48,58 @@ pub struct Summary {
     /// With `--coverage` (extension): how often each property was evaluated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub property_coverage: Option<Vec<PropertyCoverage>>,
+    /// For specs with symmetric types (extension, docs/symmetry.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symmetry: Option<SymmetrySummary>,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct SymmetrySummary {
+    /// The symmetric types and their sizes.
+    pub types: Vec<SymmetricType>,
+    /// Whether `distinct` counts orbits (false: `--no-symmetry`, or temporal
+    /// properties, which are checked on every state).
+    pub reduced: bool,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct SymmetricType {
+    pub name: String,
+    pub size: u32,
+}
+
+impl SymmetrySummary {
+    pub fn of(model: &Model, reduced: bool) -> Option<SymmetrySummary> {
+        (!model.types.syms.is_empty()).then(|| SymmetrySummary {
+            types: model
+                .types
+                .syms
+                .iter()
+                .map(|s| SymmetricType { name: s.name.clone(), size: s.size })
+                .collect(),
+            reduced,
+        })
+    }
+
+    /// One line for the text summary.
+    pub fn text(&self) -> String {
+        let types: Vec<String> = self
+            .types
+            .iter()
+            .map(|t| format!("{} ({})", t.name, t.size))
+            .collect();
+        if self.reduced {
+            format!(
+                "symmetry: one state per orbit under permutations of {}",
+                types.join(", ")
+            )
+        } else {
+            format!(
+                "symmetry: off, every state explored ({} as plain ranges)",
+                types.join(", ")
+            )
+        }
+    }
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -342,6 +394,7 @@ fn plain_json(v: &Value) -> Json {
     match v {
         Value::Bool(b) => json!(b),
         Value::Int(i) => json!(i),
+        Value::Sym { .. } => json!(v.to_string()),
         Value::Variant { name, fields, .. } if fields.is_empty() => json!(name),
         Value::Variant { name, fields, .. } => {
             let mut m = Map::new();
@@ -368,6 +421,8 @@ fn itf_json(v: &Value) -> Json {
     match v {
         Value::Bool(b) => json!(b),
         Value::Int(i) => json!({ "#bigint": i.to_string() }),
+        // ITF has no model values: the name, as a string.
+        Value::Sym { .. } => json!(v.to_string()),
         Value::Variant { name, fields, .. } => {
             let value = if fields.is_empty() {
                 json!({ "#tup": [] })

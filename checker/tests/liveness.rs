@@ -300,6 +300,7 @@ fn a_walk_that_closes_a_violating_lasso_reports_it() {
             fingerprint_bits: 64,
             liveness: None,
             coverage: None,
+            symmetry: false,
         };
         verify_trace(&weak, &outcome);
         // Under strong fairness no lasso a walk closes is fair and violating.

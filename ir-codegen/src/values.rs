@@ -32,9 +32,10 @@ impl<D: Dialect> Gen<'_, D> {
                 self.line(format!("let {ok} = false;"));
                 self.line(format!("let {ix} = {zero};"));
             }
-            Ty::Range(lo, hi) => {
+            Ty::Range(..) | Ty::Sym(_) => {
+                let (lo, hi) = self.types().int_bounds(ty).unwrap_or((0, 0));
                 let v = self.bind_tmp(&format!("{arr}[{base}]"));
-                let (l, h) = (self.lit(*lo)?, self.lit(*hi)?);
+                let (l, h) = (self.lit(lo)?, self.lit(hi)?);
                 self.line(format!("let {ok} = ({v} >= {l} && {v} <= {h});"));
                 self.line(format!("let {ix} = {};", self.d.diff(&v, &l)));
             }
@@ -146,7 +147,7 @@ impl<D: Dialect> Gen<'_, D> {
         let base = self.bind_tmp(base);
         let (zero, one) = (self.num(0u32), self.num(1u32));
         match ty {
-            Ty::Bool | Ty::Int => self.line(format!("{arr}[{base}] = {index};")),
+            Ty::Bool | Ty::Int | Ty::Sym(_) => self.line(format!("{arr}[{base}] = {index};")),
             Ty::Range(lo, _) => {
                 let lo = self.lit(*lo)?;
                 self.line(format!("{arr}[{base}] = {lo} + {index};"))

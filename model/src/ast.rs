@@ -176,6 +176,11 @@ pub enum TypeExpr {
         capacity: Box<Expr>,
         span: Span,
     },
+    /// `symmetric N`: N interchangeable values (only as a `type`'s body).
+    Symmetric {
+        count: Box<Expr>,
+        span: Span,
+    },
 }
 
 impl TypeExpr {
@@ -188,7 +193,8 @@ impl TypeExpr {
             | TypeExpr::Record { span, .. }
             | TypeExpr::Array { span, .. }
             | TypeExpr::Set { span, .. }
-            | TypeExpr::Seq { span, .. } => *span,
+            | TypeExpr::Seq { span, .. }
+            | TypeExpr::Symmetric { span, .. } => *span,
         }
     }
 }

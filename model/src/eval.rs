@@ -600,6 +600,7 @@ impl<'m> Evaluator<'m> {
         match domain {
             Domain::Type(Ty::Range(lo, hi)) => Some((*lo, hi - lo + 1)),
             Domain::Type(Ty::Bool) => Some((0, 2)),
+            Domain::Type(t @ Ty::Sym(_)) => Some((0, self.types.card(t).unwrap_or(0) as i64)),
             Domain::Type(t @ Ty::Enum(_)) if self.types.flat_len(t) == 1 => {
                 Some((0, self.types.card(t).unwrap_or(0) as i64))
             }

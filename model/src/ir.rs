@@ -23,6 +23,18 @@ pub enum Ty {
     Array(Box<Ty>, Box<Ty>),
     Set(Box<Ty>),
     Seq(Box<Ty>, u32),
+    /// A symmetric type (`type T = symmetric N`): values `0..N` in the flat
+    /// form, interchangeable (docs/symmetry.md).
+    Sym(SymId),
+}
+
+pub type SymId = u32;
+
+/// A symmetric type: its name (traces print `Name#i`) and size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SymDef {
+    pub name: String,
+    pub size: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -54,6 +66,7 @@ pub struct RecordDef {
 pub struct Types {
     pub enums: Vec<EnumDef>,
     pub records: Vec<RecordDef>,
+    pub syms: Vec<SymDef>,
     /// Per enum, per variant: (index of its first value among the enum's
     /// values, offset of its fields in the flat value). Filled by
     /// [`Types::seal`] once every type is known; empty before.
@@ -104,7 +117,7 @@ impl Types {
     /// Number of slots in a flat value of `ty`.
     pub fn flat_len(&self, ty: &Ty) -> u32 {
         match ty {
-            Ty::Bool | Ty::Int | Ty::Range(..) => 1,
+            Ty::Bool | Ty::Int | Ty::Range(..) | Ty::Sym(_) => 1,
             Ty::Enum(id) => {
                 let def = &self.enums[*id as usize];
                 1 + def
@@ -146,6 +159,7 @@ impl Types {
             Ty::Bool => 2,
             Ty::Int => return None,
             Ty::Range(lo, hi) => (hi - lo + 1).max(0) as u64,
+            Ty::Sym(id) => self.syms[*id as usize].size as u64,
             Ty::Enum(id) => {
                 let mut total: u64 = 0;
                 for v in &self.enums[*id as usize].variants {
@@ -206,6 +220,7 @@ impl Types {
             Ty::Bool => out.push((0, 1)),
             Ty::Int => out.push((i64::MIN, i64::MAX)),
             Ty::Range(lo, hi) => out.push((*lo, *hi)),
+            Ty::Sym(id) => out.push((0, self.syms[*id as usize].size as i64 - 1)),
             Ty::Enum(id) => {
                 let def = &self.enums[*id as usize];
                 out.push((0, def.variants.len() as i64 - 1));
@@ -261,6 +276,9 @@ impl Types {
             Ty::Range(lo, hi) => (*lo..=*hi)
                 .contains(&slots[0])
                 .then(|| (slots[0] - lo) as u64),
+            Ty::Sym(id) => u64::try_from(slots[0])
+                .ok()
+                .filter(|v| *v < self.syms[*id as usize].size as u64),
             Ty::Enum(id) => {
                 let def = &self.enums[*id as usize];
                 let tag = usize::try_from(slots[0])
@@ -327,6 +345,7 @@ impl Types {
             Ty::Bool => out[0] = index as i64,
             Ty::Int => out[0] = index as i64,
             Ty::Range(lo, _) => out[0] = lo + index as i64,
+            Ty::Sym(_) => out[0] = index as i64,
             Ty::Enum(id) => {
                 let def = &self.enums[*id as usize];
                 let len = self.flat_len(ty) as usize;
@@ -402,6 +421,35 @@ impl Types {
         }
     }
 
+    /// The inclusive bounds of a one-slot integer-like type: a range, or a
+    /// symmetric type (`0..N-1` in the flat form).
+    pub fn int_bounds(&self, ty: &Ty) -> Option<(i64, i64)> {
+        match ty {
+            Ty::Range(lo, hi) => Some((*lo, *hi)),
+            Ty::Sym(id) => Some((0, self.syms[*id as usize].size as i64 - 1)),
+            _ => None,
+        }
+    }
+
+    /// Whether a value of `ty` holds a symmetric value anywhere, or is
+    /// positioned by one (an array over a symmetric type, a set of them).
+    pub fn mentions_sym(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Sym(_) => true,
+            Ty::Bool | Ty::Int | Ty::Range(..) => false,
+            Ty::Enum(id) => self.enums[*id as usize]
+                .variants
+                .iter()
+                .any(|v| v.fields.iter().any(|(_, t)| self.mentions_sym(t))),
+            Ty::Record(id) => self.records[*id as usize]
+                .fields
+                .iter()
+                .any(|(_, t)| self.mentions_sym(t)),
+            Ty::Array(i, e) => self.mentions_sym(i) || self.mentions_sym(e),
+            Ty::Set(e) | Ty::Seq(e, _) => self.mentions_sym(e),
+        }
+    }
+
     /// How a type reads in messages and traces.
     pub fn name(&self, ty: &Ty) -> String {
         match ty {
@@ -410,6 +458,7 @@ impl Types {
             Ty::Range(lo, hi) => format!("{lo}..{hi}"),
             Ty::Enum(id) => self.enums[*id as usize].name.clone(),
             Ty::Record(id) => self.records[*id as usize].name.clone(),
+            Ty::Sym(id) => self.syms[*id as usize].name.clone(),
             Ty::Array(i, e) => format!("[{}]{}", self.name(i), self.name(e)),
             Ty::Set(e) => format!("set[{}]", self.name(e)),
             Ty::Seq(e, k) => format!("seq[{}; {k}]", self.name(e)),
@@ -422,7 +471,7 @@ impl Ty {
         matches!(self, Ty::Int | Ty::Range(..))
     }
     pub fn is_scalar(&self) -> bool {
-        matches!(self, Ty::Bool | Ty::Int | Ty::Range(..))
+        matches!(self, Ty::Bool | Ty::Int | Ty::Range(..) | Ty::Sym(_))
     }
 }
 

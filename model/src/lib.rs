@@ -9,7 +9,9 @@
 //! The data flow: [`lexer`] → [`parser`] (syntax tree, [`ast`]) → `lower`
 //! (names, types, constants) → [`ir::Model`]. [`layout::Layout`] packs a
 //! model's flat states into u32 words; [`fingerprint`] hashes them;
-//! [`eval::Evaluator`] runs guards, bodies and properties.
+//! [`eval::Evaluator`] runs guards, bodies and properties;
+//! [`symmetry::Symmetry`] permutes states and finds their orbits'
+//! canonical representatives.
 
 pub mod ast;
 pub mod diagnostic;
@@ -22,6 +24,7 @@ mod lower;
 pub mod parser;
 pub mod span;
 pub mod step;
+pub mod symmetry;
 pub mod value;
 
 use std::collections::HashMap;

@@ -600,6 +600,19 @@ impl Parser<'_> {
                     Ok(TypeExpr::Seq { elem, capacity, span: start.to(end) })
                 }
             }
+            // `symmetric` is a contextual word: only before an expression.
+            Tok::Ident(name)
+                if name == "symmetric"
+                    && matches!(
+                        self.peek_at(1),
+                        Tok::Punct("(") | Tok::Ident(_) | Tok::Int(_)
+                    ) =>
+            {
+                self.bump();
+                let count = Box::new(self.additive()?);
+                let span = start.to(count.span);
+                Ok(TypeExpr::Symmetric { count, span })
+            }
             Tok::Punct("[") => {
                 self.bump();
                 let index = Box::new(self.type_expr()?);

@@ -7,6 +7,11 @@ use crate::ir::{Ty, Types};
 pub enum Value {
     Bool(bool),
     Int(i64),
+    /// A value of a symmetric type: its name and number (`Node#0`).
+    Sym {
+        ty: String,
+        index: i64,
+    },
     /// A variant: enum name, variant name, and named fields (empty if none).
     Variant {
         ty: String,
@@ -24,6 +29,10 @@ impl Value {
         match ty {
             Ty::Bool => Value::Bool(slots[0] != 0),
             Ty::Int | Ty::Range(..) => Value::Int(slots[0]),
+            Ty::Sym(id) => Value::Sym {
+                ty: types.syms[*id as usize].name.clone(),
+                index: slots[0],
+            },
             Ty::Enum(id) => {
                 let def = &types.enums[*id as usize];
                 let tag = (slots[0].max(0) as usize).min(def.variants.len() - 1);
@@ -110,6 +119,7 @@ impl std::fmt::Display for Value {
         match self {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(v) => write!(f, "{v}"),
+            Value::Sym { ty, index } => write!(f, "{ty}#{index}"),
             Value::Variant { name, fields, .. } => {
                 write!(f, "{name}")?;
                 if !fields.is_empty() {

@@ -5,6 +5,7 @@
 use model::Model;
 use model::layout::Layout;
 use model::step::{Fired, Stepper};
+use model::symmetry::{Scratch, Symmetry};
 use rayon::prelude::*;
 
 use crate::engine::backend::{
@@ -30,6 +31,9 @@ struct Worker<'m> {
     cur: Vec<i64>,
     next: Vec<i64>,
     packed: Vec<u32>,
+    /// A successor's representative, under symmetry.
+    canon: Vec<i64>,
+    scratch: Scratch,
 }
 
 impl<F: Fingerprint> Backend<F> for CpuBackend<'_> {
@@ -67,6 +71,8 @@ impl<'m> Worker<'m> {
             cur: vec![0; model.state_len as usize],
             next: Vec::with_capacity(model.state_len as usize),
             packed: vec![0; words],
+            canon: Vec::with_capacity(model.state_len as usize),
+            scratch: Scratch::default(),
         }
     }
 }
@@ -88,6 +94,7 @@ impl CpuBackend<'_> {
         parent: &[u32],
         visited: &MemoryTier<F>,
         key: (u32, u32, u32),
+        symmetry: Option<&Symmetry>,
         out: &mut ChunkOut<F>,
     ) -> Flow {
         // For the state graph: a step that writes only what was there is
@@ -120,7 +127,11 @@ impl CpuBackend<'_> {
             }
         }
         let dirty = w.stepper.ev.dirty();
-        if dirty.iter().map(|d| d.1 as usize).sum::<usize>() * 4 < w.next.len() {
+        if let Some(sym) = symmetry {
+            // The orbit's representative is what the search keeps.
+            sym.canonicalize(&w.next, &mut w.scratch, &mut w.canon);
+            self.layout.pack(&w.canon, &mut w.packed);
+        } else if dirty.iter().map(|d| d.1 as usize).sum::<usize>() * 4 < w.next.len() {
             self.layout.repack(parent, &w.next, dirty, &mut w.packed);
             debug_assert!({
                 let mut full = vec![0; parent.len()];
@@ -226,7 +237,7 @@ impl CpuBackend<'_> {
                         if let Some(n) = out.enabled.get_mut(r) {
                             *n += 1;
                         }
-                        self.successor(w, state, visited, key, &mut out)
+                        self.successor(w, state, visited, key, input.symmetry, &mut out)
                     }
                     Err(e) => {
                         out.find(key, FoundKind::StepError(e));

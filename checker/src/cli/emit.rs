@@ -255,6 +255,7 @@ fn run_check(loaded: &Loaded, deadlock: bool) -> Result<Outcome, RunError> {
         checkpoint: None,
         memory: None,
         coverage: false,
+        symmetry: true,
     };
     let progress = Arc::new(Progress::default());
     let display = Display::start(progress.clone(), std::io::stderr().is_terminal());

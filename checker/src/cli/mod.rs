@@ -171,6 +171,7 @@ fn check(args: &CheckArgs) -> Exit {
         checkpoint: checkpointing,
         memory: args.memory,
         coverage: args.coverage,
+        symmetry: !args.no_symmetry,
     };
     let progress = Arc::new(Progress::default());
     let display = Display::start(progress.clone(), !sargs.quiet);
@@ -298,7 +299,18 @@ fn explore<F: Fingerprint>(
             "fathom: the GPU backend does not count rules for --coverage yet; checking on the CPU"
         );
     }
-    let backend = if liveness || args.coverage {
+    let reduced = engine::symmetry_of(&loaded.model, config).is_some();
+    if config.symmetry && liveness && !loaded.model.types.syms.is_empty() {
+        errln!(
+            "fathom: symmetry reduction is off for specs with temporal properties (a quotient can hide fair cycles); exploring every state"
+        );
+    }
+    if reduced && !liveness && !args.coverage && args.backend == BackendArg::Gpu {
+        errln!(
+            "fathom: the GPU backend does not reduce by symmetry yet; checking on the CPU (or use --no-symmetry to explore every state on the GPU)"
+        );
+    }
+    let backend = if liveness || args.coverage || reduced {
         BackendArg::Cpu
     } else {
         args.backend
@@ -375,12 +387,18 @@ fn identity(args: &CheckArgs, loaded: &Loaded) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     format!(
-        "spec {:016x} ({} bytes); consts {}; deadlock {}; max-depth {:?}",
+        "spec {:016x} ({} bytes); consts {}; deadlock {}; max-depth {:?}{}",
         model::fingerprint::fingerprint(&words),
         bytes.len(),
         consts.join(","),
         !args.spec.no_deadlock,
-        args.max_depth
+        args.max_depth,
+        // Only specs with symmetric types have the choice.
+        if loaded.model.types.syms.is_empty() {
+            String::new()
+        } else {
+            format!("; symmetry {}", !args.no_symmetry)
+        }
     )
 }
 
@@ -468,6 +486,7 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             liveness: o.liveness,
             coverage: coverage.as_ref().map(|c| c.0.clone()),
             property_coverage: coverage.as_ref().map(|c| c.1.clone()),
+            symmetry: report::SymmetrySummary::of(&loaded.model, o.symmetry),
         };
         outln!("{}", report::json_line(&summary));
     } else {
@@ -504,6 +523,9 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             "fingerprint collision probability: {:.1e}",
             o.collision_probability()
         );
+        if let Some(s) = report::SymmetrySummary::of(&loaded.model, o.symmetry) {
+            outln!("{}", s.text());
+        }
         if let Some((steps, props)) = &coverage {
             out!("{}", report::coverage_text(steps, props));
         }

@@ -25,6 +25,8 @@ pub struct LevelInput<'a> {
     pub graph: bool,
     /// Count enabled instances per rule ([`ChunkOut::enabled`], `--coverage`).
     pub coverage: bool,
+    /// Keep successors as their orbits' representatives.
+    pub symmetry: Option<&'a model::symmetry::Symmetry>,
 }
 
 /// The part of the state graph a chunk expanded, for the liveness check:

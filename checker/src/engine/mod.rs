@@ -23,6 +23,7 @@ use model::step::Stepper;
 use rayon::prelude::*;
 
 use backend::{Backend, CHUNK_STATES, ChunkOut, Fingerprint, FoundKind, LevelInput};
+use model::symmetry::{Scratch, Symmetry};
 use progress::Progress;
 use state_store::memory::ShardInsert;
 use state_store::{FingerprintSet, Queue, SpillDir, StoreError, Tentative, TileReader};
@@ -41,6 +42,10 @@ pub struct SearchConfig {
     pub memory: Option<u64>,
     /// `--coverage`: count, per rule, enabled instances and new states.
     pub coverage: bool,
+    /// Symmetry reduction: keep each state as its orbit's canonical
+    /// representative, when the spec declares symmetric types (and has no
+    /// temporal property: see [`symmetry_of`]). False: `--no-symmetry`.
+    pub symmetry: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +123,8 @@ pub struct Outcome {
     pub liveness: Option<crate::liveness::Report>,
     /// With `--coverage`.
     pub coverage: Option<Coverage>,
+    /// Whether states were kept as their orbits' representatives.
+    pub symmetry: bool,
 }
 
 impl Outcome {
@@ -228,6 +235,7 @@ fn failed_to_start(e: StoreError, fingerprint_bits: u32) -> Outcome {
         fingerprint_bits,
         liveness: None,
         coverage: None,
+        symmetry: false,
     }
 }
 
@@ -325,12 +333,24 @@ pub(crate) struct Engine<'m, F: Fingerprint> {
     initial: u64,
     /// `--coverage`'s counts so far.
     coverage: Option<Coverage>,
+    /// The spec's symmetry, when the search reduces by it.
+    symmetry: Option<Symmetry>,
 }
 
 /// The least finding of a level so far, with the frontier state it is about.
 struct LevelFinding {
     found: backend::Found,
     state: Vec<u32>,
+}
+
+/// The symmetry a search reduces by: the spec's symmetric types, unless
+/// `--no-symmetry` or the spec has temporal properties (a quotient by
+/// symmetry can hide a fair cycle's order of events, so liveness is checked
+/// on every state, which is sound).
+pub fn symmetry_of(model: &Model, config: &SearchConfig) -> Option<Symmetry> {
+    (config.symmetry && model.temporals.is_empty())
+        .then(|| Symmetry::new(model))
+        .flatten()
 }
 
 impl<'m, F: Fingerprint> Engine<'m, F> {
@@ -351,6 +371,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 .then(|| crate::liveness::graph::Builder::new(model.temporal_atom_words())),
             initial: 0,
             coverage: config.coverage.then(|| Coverage::new(model.rules.len())),
+            symmetry: symmetry_of(model, config),
         }
     }
 
@@ -367,6 +388,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             fingerprint_bits: F::BITS,
             liveness: None,
             coverage: self.coverage.clone(),
+            symmetry: self.symmetry.is_some(),
         }
     }
 
@@ -658,6 +680,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 deadlock: self.config.deadlock,
                 graph: self.graph.is_some(),
                 coverage: self.coverage.is_some(),
+                symmetry: self.symmetry.as_ref(),
             };
             let chunks = backend
                 .expand(&input, self.visited.memory(), progress)
@@ -873,6 +896,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         let words = self.layout.words as usize;
         let mut frontier = Vec::new();
         let mut packed = vec![0u32; words];
+        let (mut scratch, mut canon) = (Scratch::default(), Vec::new());
         for (ordinal, s) in states.iter().enumerate() {
             if !stepper.in_constraint(s).map_err(error)? {
                 if let Some(inv) = stepper.check_invariants(s).map_err(error)? {
@@ -881,7 +905,13 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 }
                 continue;
             }
-            self.layout.pack(s, &mut packed);
+            match &self.symmetry {
+                Some(sym) => {
+                    sym.canonicalize(s, &mut scratch, &mut canon);
+                    self.layout.pack(&canon, &mut packed);
+                }
+                None => self.layout.pack(s, &mut packed),
+            }
             if self.visited.insert(F::of_state(&packed)) {
                 frontier.extend_from_slice(&packed);
                 self.log.push_initial(ordinal as u32);
@@ -915,15 +945,36 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         let (_, index, instance) = found.key;
         let id = level_base + index as u64;
         let (ordinal, path) = self.log.path(id, &self.spill)?;
-        let base = trace::replay(self.model, ordinal, &path);
-        // The replayed state must be the one the backend expanded.
-        if let Ok(t) = &base
-            && let Some(last) = t.states.last()
+        let sym = self.symmetry.as_ref();
+        let replayed = trace::replay_reduced(self.model, sym, ordinal, &path);
+        // The replayed state must be the one the backend expanded (under
+        // symmetry: its representative).
+        if let Ok(r) = &replayed
+            && let Some(last) = r.trace.states.last()
         {
             let mut packed = vec![0u32; state.len()];
-            self.layout.pack(&last.slots, &mut packed);
+            match sym {
+                Some(sym) => {
+                    let mut canon = Vec::new();
+                    sym.canonicalize(&last.slots, &mut Scratch::default(), &mut canon);
+                    self.layout.pack(&canon, &mut packed);
+                }
+                None => self.layout.pack(&last.slots, &mut packed),
+            }
             assert_eq!(packed, state, "replayed trace ends in the expanded state");
         }
+        // The logged instance after the path, as the trace's last state
+        // sees it.
+        let instance = match (
+            sym,
+            replayed.as_ref().ok().and_then(|r| r.to_trace.as_ref()),
+        ) {
+            (Some(sym), Some(p)) => sym
+                .permute_instance(self.model, instance as u64, p)
+                .unwrap_or(instance as u64) as u32,
+            _ => instance,
+        };
+        let base = replayed.map(|r| r.trace);
         let trace = |t: Result<Trace, String>| match t {
             Ok(t) => Some(t),
             Err(e) => panic!("internal error: trace replay failed: {e}"),
@@ -955,9 +1006,8 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 }
             }
             FoundKind::SuccessorInvariant(i) => {
-                let mut full = path.clone();
-                full.push(instance as u64);
-                self.invariant_violation(*i, trace(trace::replay(self.model, ordinal, &full)))
+                let t = base.and_then(|t| trace::extend(self.model, t, instance as u64));
+                self.invariant_violation(*i, trace(t))
             }
         })
     }

@@ -10,6 +10,7 @@
 use model::Model;
 use model::eval::EvalError;
 use model::step::{Fired, Stepper};
+use model::symmetry::{Perm, Scratch, Symmetry};
 
 use state_store::{LogStore, SpillDir, StoreError};
 
@@ -140,6 +141,96 @@ pub struct BackStep {
 /// enabled; a failure here means the engine and the evaluator disagree,
 /// which is a bug.
 pub fn replay(model: &Model, ordinal: u64, instances: &[u64]) -> Result<Trace, String> {
+    replay_reduced(model, None, ordinal, instances).map(|r| r.trace)
+}
+
+/// A replayed path, and how its last state relates to the representative
+/// the search kept.
+pub struct Replayed {
+    pub trace: Trace,
+    /// Under symmetry: the permutation that maps the last representative to
+    /// the trace's last state (and the representative's rule instances to
+    /// the trace's).
+    pub to_trace: Option<Perm>,
+}
+
+/// Replays a path the search logged. Under symmetry the log's instances
+/// lead from representative to representative; the trace is the concrete
+/// behavior they stand for: the initial state as the spec made it, and at
+/// each step the logged instance with the permutations so far undone, fired
+/// on the previous concrete state (which must give the permuted image of
+/// the representative's successor: a spec that is not symmetric fails here).
+pub fn replay_reduced(
+    model: &Model,
+    sym: Option<&Symmetry>,
+    ordinal: u64,
+    instances: &[u64],
+) -> Result<Replayed, String> {
+    let Some(sym) = sym else {
+        return replay_plain(model, ordinal, instances)
+            .map(|trace| Replayed { trace, to_trace: None });
+    };
+    let mut stepper = Stepper::new(model);
+    let initial = stepper
+        .initial_states()
+        .map_err(|e| format!("initial states: {}", e.message))?;
+    let Some(first) = initial.get(ordinal as usize) else {
+        return Err(format!("initial state #{ordinal} does not exist"));
+    };
+    let mut scratch = Scratch::default();
+    let mut rep = Vec::new();
+    let (to_rep, _) = sym.canonicalize(first, &mut scratch, &mut rep);
+    // The trace's state is `sigma`'s image of the representative.
+    let mut sigma = to_rep.inverse(sym);
+    let mut states = vec![TraceState {
+        action: Action::Init { ordinal },
+        label: stepper.init_label(ordinal),
+        slots: first.clone(),
+    }];
+    let (mut t, mut next, mut expect, mut rep_next) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for &instance in instances {
+        let step = states.len();
+        match stepper.fire(instance, &rep, &mut t) {
+            Ok(Fired::Enabled) => {}
+            Ok(Fired::Disabled) => {
+                return Err(format!(
+                    "step {step} ({}) is not enabled",
+                    stepper.instance_label(instance)
+                ));
+            }
+            Err(e) => return Err(format!("step {step} fails: {}", e.message)),
+        }
+        let Some(concrete) = sym.permute_instance(model, instance, &sigma) else {
+            return Err(format!("step {step}: instance {instance} does not exist"));
+        };
+        let Some(prev) = states.last() else {
+            unreachable!("trace starts with a state")
+        };
+        let label = stepper.instance_label(concrete);
+        let fired = stepper.fire(concrete, &prev.slots, &mut next);
+        sym.apply(&t, &sigma, &mut expect);
+        if fired != Ok(Fired::Enabled) || next != expect {
+            return Err(format!(
+                "the spec is not symmetric: step {step} ({label}) does not act like the step the search took from a permuted state; `fathom check --symmetry-audit` names the rule"
+            ));
+        }
+        let (to_rep, _) = sym.canonicalize(&t, &mut scratch, &mut rep_next);
+        sigma = sigma.compose(&to_rep.inverse(sym));
+        std::mem::swap(&mut rep, &mut rep_next);
+        states.push(TraceState {
+            action: Action::Rule { instance: concrete },
+            label,
+            slots: next.clone(),
+        });
+    }
+    Ok(Replayed {
+        trace: Trace { states, failing_step: None, lasso: None },
+        to_trace: Some(sigma),
+    })
+}
+
+fn replay_plain(model: &Model, ordinal: u64, instances: &[u64]) -> Result<Trace, String> {
     let mut stepper = Stepper::new(model);
     let initial = stepper
         .initial_states()
@@ -174,6 +265,29 @@ pub fn replay(model: &Model, ordinal: u64, instances: &[u64]) -> Result<Trace, S
         }
     }
     Ok(Trace { states, failing_step: None, lasso: None })
+}
+
+/// Appends the successor by `instance` (enabled) of a trace's last state.
+pub fn extend(model: &Model, mut trace: Trace, instance: u64) -> Result<Trace, String> {
+    let mut stepper = Stepper::new(model);
+    let Some(last) = trace.states.last() else {
+        return Err("empty trace".into());
+    };
+    let mut next = Vec::new();
+    match stepper.fire(instance, &last.slots, &mut next) {
+        Ok(Fired::Enabled) => {
+            trace.states.push(TraceState {
+                action: Action::Rule { instance },
+                label: stepper.instance_label(instance),
+                slots: next,
+            });
+            Ok(trace)
+        }
+        _ => Err(format!(
+            "step {} is not enabled on replay",
+            stepper.instance_label(instance)
+        )),
+    }
 }
 
 /// Appends the failing firing of `instance` to a trace, checking that it

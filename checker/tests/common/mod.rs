@@ -113,11 +113,13 @@ pub fn config(args: &[String]) -> SearchConfig {
         checkpoint: None,
         memory: None,
         coverage: false,
+        symmetry: true,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--no-deadlock" => c.deadlock = false,
+            "--no-symmetry" => c.symmetry = false,
             "--max-depth" => c.max_depth = it.next().and_then(|v| v.parse().ok()),
             other => panic!("unsupported arg in expect file: {other}"),
         }

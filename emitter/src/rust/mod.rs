@@ -164,7 +164,7 @@ fn kind_name(kind: StepKind) -> &'static str {
 fn scalar_bounds(types: &model::ir::Types, ty: &Ty) -> Option<(i64, i64)> {
     match ty {
         Ty::Bool => Some((0, 1)),
-        Ty::Range(lo, hi) => Some((*lo, *hi)),
+        Ty::Range(..) | Ty::Sym(_) => types.int_bounds(ty),
         Ty::Enum(id) if !types.enums[*id as usize].has_fields() => {
             Some((0, types.enums[*id as usize].variants.len() as i64 - 1))
         }

@@ -22,15 +22,51 @@ impl Lowerer<'_> {
         Ok(ir)
     }
 
-    fn mismatch(&mut self, expected: &str, found: &Ty, span: Span) -> super::Reported {
-        let found = self.types.name(found);
-        self.error(
-            Diagnostic::error(
-                span,
-                format!("type mismatch: expected {expected}, found `{found}`"),
-            )
-            .label(format!("this is `{found}`")),
+    /// An operand of an integer operation `op` (`+`, `<`, `min`, ...): as
+    /// [`Self::int_expr`], naming the operation when the operand is
+    /// symmetric (LANGUAGE.md, "Symmetry").
+    fn int_operand(&mut self, e: &ast::Expr, op: &str, what: &str) -> L<Expr> {
+        let (ir, ty) = self.expr(e, Some(&Ty::Int))?;
+        if let Ty::Sym(_) = ty {
+            let name = self.types.name(&ty);
+            return Err(self.error(
+                Diagnostic::error(
+                    e.span,
+                    format!("{what} (`{op}`) on a value of symmetric type `{name}`"),
+                )
+                .label(format!("this is `{name}`, which has no {what}"))
+                .note(SYM_NOTE),
+            ));
+        }
+        if !ty.is_int() {
+            return Err(self.mismatch("an integer", &ty, e.span));
+        }
+        Ok(ir)
+    }
+
+    fn mismatch(&mut self, expected: &str, found_ty: &Ty, span: Span) -> super::Reported {
+        let found = self.types.name(found_ty);
+        let mut d = Diagnostic::error(
+            span,
+            format!("type mismatch: expected {expected}, found `{found}`"),
         )
+        .label(format!("this is `{found}`"));
+        if matches!(found_ty, Ty::Sym(_)) {
+            d = d.note(SYM_NOTE);
+        } else if expected.starts_with('`')
+            && self
+                .types
+                .syms
+                .iter()
+                .any(|t| expected == format!("`{}`", t.name))
+            && found_ty.is_int()
+        {
+            d = d.note(
+                "a symmetric type's values have no literals and no conversion from integers: \
+                 bind one with a parameter, a quantifier or a `for` over the type",
+            );
+        }
+        self.error(d)
     }
 
     /// Whether a value of `from` may be used where `to` is expected.
@@ -68,7 +104,7 @@ impl Lowerer<'_> {
                 )),
             },
             ExprKind::Neg(a) => {
-                let a = self.int_expr(a)?;
+                let a = self.int_operand(a, "-", "arithmetic")?;
                 Ok((Expr::Neg(Box::new(a), e.span), Ty::Int))
             }
             ExprKind::Not(a) => {
@@ -439,8 +475,13 @@ impl Lowerer<'_> {
             _ => None,
         };
         if let Some(iop) = int_op {
-            let a = self.int_expr(a)?;
-            let b = self.int_expr(b)?;
+            let what = match iop {
+                IntOp::Lt | IntOp::Le | IntOp::Gt | IntOp::Ge => "ordering",
+                _ => "arithmetic",
+            };
+            let text = op_text(op);
+            let a = self.int_operand(a, text, what)?;
+            let b = self.int_operand(b, text, what)?;
             let ty = if matches!(iop, IntOp::Lt | IntOp::Le | IntOp::Gt | IntOp::Ge) {
                 Ty::Bool
             } else {
@@ -914,8 +955,8 @@ impl Lowerer<'_> {
             }
             "min" | "max" => {
                 arity(self, 2)?;
-                let a = self.int_expr(&args[0])?;
-                let b = self.int_expr(&args[1])?;
+                let a = self.int_operand(&args[0], &func.name, "ordering")?;
+                let b = self.int_operand(&args[1], &func.name, "ordering")?;
                 let op = if func.name == "min" {
                     IntOp::Min
                 } else {
@@ -925,7 +966,7 @@ impl Lowerer<'_> {
             }
             "abs" => {
                 arity(self, 1)?;
-                let a = self.int_expr(&args[0])?;
+                let a = self.int_operand(&args[0], "abs", "arithmetic")?;
                 Ok((Expr::Abs(Box::new(a), span), Ty::Int))
             }
             "len" | "head" | "last" => {
@@ -1083,4 +1124,23 @@ fn needs_hint(e: &ast::Expr) -> bool {
             | ExprKind::Struct { .. }
             | ExprKind::Int(_)
     )
+}
+
+const SYM_NOTE: &str = "values of a symmetric type have no order, no arithmetic and no \
+                        conversion to or from integers: compare them with `==`/`!=`, test \
+                        them with `in`, index with them, quantify or iterate over the type";
+
+fn op_text(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "+",
+        BinOp::Sub => "-",
+        BinOp::Mul => "*",
+        BinOp::Div => "/",
+        BinOp::Mod => "%",
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        BinOp::Ge => ">=",
+        _ => "?",
+    }
 }

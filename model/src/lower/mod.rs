@@ -599,6 +599,25 @@ impl<'a> Lowerer<'a> {
                 self.types.enums.push(def);
                 Ty::Enum(self.types.enums.len() as u32 - 1)
             }
+            TypeExpr::Symmetric { count, span } => {
+                let Some(name) = name else {
+                    return Err(self.error(
+                        Diagnostic::error(*span, "a symmetric type needs a name")
+                            .label("declare it as `type T = symmetric N;` and use `T` here"),
+                    ));
+                };
+                let n = self.fold_int(count)?;
+                if !(1..=64).contains(&n) {
+                    return Err(self.error(
+                        Diagnostic::error(count.span, "symmetric type size out of range")
+                            .label(format!("{n} is not in 1..64")),
+                    ));
+                }
+                self.types
+                    .syms
+                    .push(ir::SymDef { name: name.to_string(), size: n as u32 });
+                Ty::Sym(self.types.syms.len() as u32 - 1)
+            }
             TypeExpr::Record { fields, .. } => {
                 let fields = self.fields(fields)?;
                 self.types
@@ -665,12 +684,14 @@ impl<'a> Lowerer<'a> {
 
     fn check_index_type(&mut self, ty: &Ty, span: Span) -> L<()> {
         match ty {
-            Ty::Bool | Ty::Range(..) => Ok(()),
+            Ty::Bool | Ty::Range(..) | Ty::Sym(_) => Ok(()),
             Ty::Enum(id) if !self.types.enums[*id as usize].has_fields() => Ok(()),
             _ => Err(self.error(
                 Diagnostic::error(span, "not an index type")
                     .label(format!("`{}` cannot index an array", self.types.name(ty)))
-                    .note("array indexes are ranges, bool, or enums without fields"),
+                    .note(
+                        "array indexes are ranges, bool, symmetric types, or enums without fields",
+                    ),
             )),
         }
     }

@@ -79,13 +79,13 @@ impl<'a> Lowerer<'a> {
                 },
                 None => (Ty::Range(0, 0), "self".to_string()),
             };
-            if !matches!(index, Ty::Range(..) | Ty::Bool)
+            if !matches!(index, Ty::Range(..) | Ty::Bool | Ty::Sym(_))
                 && !matches!(&index, Ty::Enum(id) if !self.types.enums[*id as usize].has_fields())
             {
                 self.error(
                     Diagnostic::error(
                         p.name.span,
-                        "a process index must be a range, bool or an enum without fields",
+                        "a process index must be a range, bool, a symmetric type or an enum without fields",
                     )
                     .label("bad process index type"),
                 );
@@ -173,6 +173,19 @@ impl<'a> Lowerer<'a> {
                 Diagnostic::error(second.span, "a spec has one network block")
                     .label("second network block"),
             );
+        }
+        if let Some(p) = self
+            .processes
+            .iter()
+            .find(|p| matches!(p.index, Ty::Sym(_)))
+        {
+            let name = self.types.name(&p.index);
+            self.error(
+                Diagnostic::error(decl.span, "a network between symmetric process instances is not supported yet")
+                    .label(format!("process `{}` is indexed by symmetric type `{name}`", p.name))
+                    .note("index the process by a range, or keep the state in arrays over the symmetric type"),
+            );
+            return;
         }
         if self.processes.is_empty() {
             self.error(
