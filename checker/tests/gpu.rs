@@ -109,6 +109,16 @@ fn gpu_backend_gives_the_cpus_answers() {
         } else {
             model
         };
+        // The device does not canonicalize yet (issue 14): specs with
+        // symmetric types run on it with every state explored, against
+        // the CPU's full search.
+        let full;
+        let cfg = if model.types.syms.is_empty() {
+            cfg
+        } else {
+            full = SearchConfig { symmetry: false, ..cfg.clone() };
+            &full
+        };
         let cpu = search(model, cfg, 1);
         let large = cpu.distinct > 10_000;
         let t0 = std::time::Instant::now();
