@@ -115,11 +115,6 @@ pub struct CheckArgs {
     /// Explore every state: symmetric types count as plain ranges
     #[arg(long)]
     pub no_symmetry: bool,
-    /// Check that the spec really is symmetric on N sampled reachable
-    /// states (rules, guards, invariants under permutation), then stop
-    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "2000",
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub symmetry_audit: Option<u64>,
 }
 
 #[derive(Args, Debug)]
