@@ -94,6 +94,7 @@ fn representatives_are_the_least_images() {
         let model = model::compile(&Source::new(name.clone(), text), &consts)
             .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         let sym = Symmetry::new(&model).expect("symmetric");
+        assert!(sym.flat_is_affine(), "{name}: the GPU can move every slot");
         let perms = sym.all_perms();
         assert_eq!(perms.len() as u64, sym.group_order().expect("small"));
         let states = reachable(&model, 6_000);
@@ -121,6 +122,9 @@ fn representatives_are_the_least_images() {
                 .expect("a permutation");
             for p in perms.iter().step_by(3) {
                 sym.apply(s, p, &mut image);
+                // The flat table (the GPU's description) moves alike.
+                let flat = sym.apply_flat(s, p).expect("affine");
+                assert_eq!(flat, image, "{name}: the flat table permutes alike");
                 sym.canonicalize(&image, &mut scratch, &mut other);
                 assert_eq!(other, canon, "{name}: an image canonicalizes alike");
             }

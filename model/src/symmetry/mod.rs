@@ -18,6 +18,10 @@ use std::collections::HashMap;
 
 use crate::ir::{Model, Ty, Types};
 
+pub mod audit;
+mod flat;
+pub use flat::{Ctx, FlatSlot, HELD32, Held, When, mix32};
+
 /// A permutation of every symmetric type's values: value `v` of type `k`
 /// goes to `map[base[k] + v]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,13 +128,14 @@ pub struct Symmetry {
     pid_enum: Option<u32>,
     pids: Vec<(u32, u32, u32)>,
     domains: HashMap<Ty, Domain>,
+    /// The action as a flat table (`flat`): signatures read it.
+    flat: Vec<FlatSlot>,
 }
 
 /// Reusable buffers for canonicalization (one per worker).
 #[derive(Default)]
 pub struct Scratch {
-    sig: Vec<u64>,
-    ctx: Vec<(u32, u32)>,
+    sig: Vec<u32>,
     image: Vec<i64>,
     best: Vec<i64>,
 }
@@ -143,8 +148,6 @@ pub struct Effort {
 }
 
 const HELD: u64 = 0x9e37_79b9_7f4a_7c15;
-const ARRAY: u64 = 0xc2b2_ae3d_27d4_eb4f;
-const SEQ: u64 = 0x1656_67b1_9e37_79f9;
 
 fn mix(a: u64, b: u64) -> u64 {
     // splitmix64's finalizer over a combination of both.
@@ -218,6 +221,7 @@ impl Symmetry {
             plans: Vec::new(),
             domain_list: Vec::new(),
             domain_data: Vec::new(),
+            flat: Vec::new(),
         };
         for v in &model.vars {
             if sym.mentions(&v.ty) {
@@ -232,6 +236,7 @@ impl Symmetry {
             sym.domain_data.push(d);
         }
         sym.plans = sym.vars.iter().map(|(_, t)| sym.plan(t)).collect();
+        sym.flat = sym.build_flat();
         Some(sym)
     }
 
@@ -417,6 +422,23 @@ impl Symmetry {
 
     fn is_pid(&self, ty: &Ty) -> bool {
         matches!(ty, Ty::Enum(id) if Some(*id) == self.pid_enum)
+    }
+
+    /// Per symmetric type, its number of values.
+    pub fn sizes(&self) -> &[u32] {
+        &self.sizes
+    }
+
+    /// Per symmetric type, the global index of its value 0 (a [`Perm`]'s
+    /// map and the signatures are indexed `base + value`).
+    pub fn bases(&self) -> &[usize] {
+        &self.bases
+    }
+
+    /// The processes indexed by a symmetric type: (first process id,
+    /// instances, type).
+    pub fn pid_ranges(&self) -> &[(u32, u32, u32)] {
+        &self.pids
     }
 
     /// The symmetric types' names and sizes.
@@ -789,140 +811,6 @@ impl Symmetry {
         })
     }
 
-    /// Per symmetric type and value, a hash of where the value occurs
-    /// (invariant: the image of a value under a permutation has, in the
-    /// permuted state, the signature the value had).
-    fn signatures(&self, state: &[i64], scratch: &mut Scratch) {
-        scratch.sig.clear();
-        scratch.sig.resize(self.total, 0);
-        scratch.ctx.clear();
-        let (sig, ctx) = (&mut scratch.sig, &mut scratch.ctx);
-        for (i, ((off, _), plan)) in self.vars.iter().zip(&self.plans).enumerate() {
-            self.sig_plan(plan, &state[*off..], mix(i as u64, 0x7a11), ctx, sig);
-        }
-    }
-
-    /// Adds a leaf's contribution to every value in the context (the
-    /// symmetric indexes that position it), with how they relate.
-    fn leaf(&self, path: u64, leaf: u64, ctx: &[(u32, u32)], sig: &mut [u64]) {
-        for (j, &(k, v)) in ctx.iter().enumerate() {
-            // Which other context entries equal this one (diagonals).
-            let mut eq = 0u64;
-            for (i, c) in ctx.iter().enumerate() {
-                if *c == (k, v) {
-                    eq |= 1 << (i & 63);
-                }
-            }
-            sig[self.bases[k as usize] + v as usize] = sig[self.bases[k as usize] + v as usize]
-                .wrapping_add(mix(mix(path, j as u64), mix(leaf, eq)));
-        }
-    }
-
-    fn held(&self, k: u32, x: u32, path: u64, ctx: &[(u32, u32)], sig: &mut [u64]) {
-        let mut eq = 0u64;
-        for (i, c) in ctx.iter().enumerate() {
-            if *c == (k, x) {
-                eq |= 1 << (i & 63);
-            }
-        }
-        let at = self.bases[k as usize] + x as usize;
-        sig[at] = sig[at].wrapping_add(mix(path ^ HELD, eq));
-        self.leaf(path, mix(HELD, eq), ctx, sig);
-    }
-
-    /// The symmetric value at position `i` of an array or set, if any.
-    #[inline]
-    fn pos_value(&self, pos: Pos, i: usize) -> Option<(u32, u32)> {
-        match pos {
-            Pos::Sym(k) => Some((k, i as u32)),
-            Pos::Pid => self.pid_value(i as i64),
-            _ => None,
-        }
-    }
-
-    fn sig_plan(
-        &self,
-        plan: &Plan,
-        v: &[i64],
-        path: u64,
-        ctx: &mut Vec<(u32, u32)>,
-        sig: &mut [u64],
-    ) {
-        match plan {
-            Plan::Copy(n) => {
-                if !ctx.is_empty() {
-                    for (i, x) in v[..*n].iter().enumerate() {
-                        self.leaf(mix(path, i as u64), *x as u64, ctx, sig);
-                    }
-                }
-            }
-            Plan::Sym(k) => self.held(*k, v[0] as u32, path, ctx, sig),
-            Plan::Pid => match self.pid_value(v[0]) {
-                Some((k, x)) => self.held(k, x, path, ctx, sig),
-                None => self.leaf(path, v[0] as u64, ctx, sig),
-            },
-            Plan::Enum { variants, .. } => {
-                let tag = v[0] as usize;
-                self.leaf(path, tag as u64, ctx, sig);
-                if let Some(fields) = variants.get(tag) {
-                    for (f, (at, p)) in fields.iter().enumerate() {
-                        self.sig_plan(p, &v[*at..], mix(path, (tag << 16 | f) as u64), ctx, sig);
-                    }
-                }
-            }
-            Plan::Record(fields) => {
-                for (f, (at, p)) in fields.iter().enumerate() {
-                    self.sig_plan(p, &v[*at..], mix(path, f as u64), ctx, sig);
-                }
-            }
-            Plan::Array { n, elem_len, index, elem } => {
-                for i in 0..*n {
-                    let at = &v[i * elem_len..];
-                    match self.pos_value(*index, i) {
-                        Some(x) => {
-                            ctx.push(x);
-                            self.sig_plan(elem, at, mix(path, ARRAY), ctx, sig);
-                            ctx.pop();
-                        }
-                        None => self.sig_plan(elem, at, mix(path, i as u64), ctx, sig),
-                    }
-                }
-            }
-            Plan::Set { n, elem } => {
-                for (i, bit) in v[..*n].iter().enumerate() {
-                    if let Pos::Domain(d) = elem {
-                        let d = &self.domain_data[*d];
-                        let depth = ctx.len();
-                        ctx.extend_from_slice(&d.syms[i]);
-                        self.leaf(mix(path, d.shape[i]), *bit as u64, ctx, sig);
-                        ctx.truncate(depth);
-                        continue;
-                    }
-                    match self.pos_value(*elem, i) {
-                        Some(x) => {
-                            ctx.push(x);
-                            self.leaf(mix(path, ARRAY), *bit as u64, ctx, sig);
-                            ctx.pop();
-                        }
-                        None => self.leaf(mix(path, i as u64), *bit as u64, ctx, sig),
-                    }
-                }
-            }
-            Plan::Seq { elem_len, elem, .. } => {
-                self.leaf(path, v[0] as u64, ctx, sig);
-                for i in 0..v[0].max(0) as usize {
-                    self.sig_plan(
-                        elem,
-                        &v[1 + i * elem_len..],
-                        mix(path, SEQ ^ i as u64),
-                        ctx,
-                        sig,
-                    );
-                }
-            }
-        }
-    }
-
     /// The canonical representative of `state`'s orbit, into `out`, and the
     /// permutation that maps `state` to it.
     pub fn canonicalize(
@@ -931,7 +819,7 @@ impl Symmetry {
         scratch: &mut Scratch,
         out: &mut Vec<i64>,
     ) -> (Perm, Effort) {
-        self.signatures(state, scratch);
+        self.flat_signatures(state, &mut scratch.sig);
         // Per type: values by signature; runs of equal signatures are the
         // classes whose order the signature cannot decide.
         let mut base = self.identity();
