@@ -60,7 +60,7 @@ fn every_spec_generates_valid_wgsl() {
             (false, Scheme::Words32, 3, false),
             (true, Scheme::Words32, 1, false),
         ] {
-            let code = generate(&model, Options { fp128 })
+            let code = generate(&model, Options { fp128, symmetry: true })
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             for k in kernels::all(&shape(code, scheme, buffers, subgroups)) {
                 if let Err(e) = validate(&k.source, scheme == Scheme::Key64, subgroups) {

@@ -10,6 +10,9 @@
 
 use std::fmt::Write as _;
 
+mod symmetry;
+pub use symmetry::CAP as SYMMETRY_CAP;
+
 pub use ir_codegen::Unsupported;
 use ir_codegen::{Dialect, R};
 use model::ir::{Model, Property, Rule, Ty};
@@ -20,6 +23,9 @@ use model::layout::Layout;
 pub struct Options {
     /// 128-bit fingerprints (`--fingerprint 128`) instead of 64.
     pub fp128: bool,
+    /// Keep successors as their orbits' representatives (the spec's
+    /// symmetric types; `model::symmetry`): `pack()` canonicalizes first.
+    pub symmetry: bool,
 }
 
 /// The model's WGSL (constants `W`, `FPW`, `I`, the prelude, the private
@@ -37,6 +43,8 @@ pub struct ModelCode {
     /// `fn fingerprint()` alone (of `pw` into `fpw`), for kernels without
     /// the rest.
     pub fingerprint: String,
+    /// `pack()` canonicalizes: stored states are representatives.
+    pub symmetric: bool,
 }
 
 type Gen<'m> = ir_codegen::Gen<'m, Wgsl>;
@@ -237,6 +245,18 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
     let _ = writeln!(w, "var<private> pw: array<u32, {words}>;");
     let _ = writeln!(w, "var<private> fpw: array<u32, {fp_words}>;");
     src.push_str(&unpack_pack(&layout));
+    let sym = if opts.symmetry {
+        model::symmetry::Symmetry::new(model)
+    } else {
+        None
+    };
+    match &sym {
+        Some(sym) => {
+            src.push_str(&symmetry::generate(sym, slots)?);
+            src.push_str("fn pack() {\n    canonicalize();\n    pack_slots();\n}\n");
+        }
+        None => src.push_str("fn pack() {\n    pack_slots();\n}\n"),
+    }
     src.push_str(&fingerprint_fn(opts.fp128));
     src.push_str(&functions);
     src.push_str(&dispatchers(model));
@@ -246,6 +266,7 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
         fp_words,
         instances,
         fingerprint: fingerprint_fn(opts.fp128),
+        symmetric: sym.is_some(),
     })
 }
 
@@ -269,11 +290,11 @@ fn dispatchers(model: &Model) -> String {
     gd + &bd
 }
 
-/// The layout's unpack (`uw` to `cur`) and pack (`s` to `pw`),
+/// The layout's unpack (`uw` to `cur`) and pack (`s` to `pw`, `pack_slots`),
 /// straight-line, as `model::layout`.
 fn unpack_pack(layout: &Layout) -> String {
     let mut u = String::from("fn unpack() {\n");
-    let mut p = String::from("fn pack() {\n");
+    let mut p = String::from("fn pack_slots() {\n");
     for k in 0..layout.words {
         let _ = writeln!(p, "    pw[{k}] = 0u;");
     }
@@ -333,6 +354,45 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 ",
     );
     src
+}
+
+/// A kernel canonicalizing `count` states of `slots` i32 slots (binding 0)
+/// into binding 1 (`slots + 1` words each: the representative, then the
+/// error flag), with the search kernels' functions; for tests against the
+/// CPU's representatives. Each thread first canonicalizes three other
+/// states, as a search thread does many successors in a row: whatever one
+/// call leaves in the private arrays must not change the next one's answer.
+pub fn canonicalize_kernel(model: &Model) -> Result<String, Unsupported> {
+    let code = generate(model, Options { fp128: false, symmetry: true })?;
+    if !code.symmetric {
+        return Err(Unsupported::Other("the spec has no symmetric type".into()));
+    }
+    let slots = model.state_len.max(1);
+    let mut src = code.source;
+    let _ = write!(
+        src,
+        "@group(0) @binding(0) var<storage, read> input: array<i32>;
+@group(0) @binding(1) var<storage, read_write> output: array<i32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
+    let i = gid.x;
+    if ((i + 1u) * {slots}u > arrayLength(&input)) {{ return; }}
+    let n = arrayLength(&input) / {slots}u;
+    for (var t = 1u; t < 4u; t++) {{
+        let o = (i + t * 977u) % n;
+        for (var k = 0u; k < {slots}u; k++) {{ s[k] = input[o * {slots}u + k]; }}
+        err = 0u;
+        canonicalize();
+    }}
+    for (var k = 0u; k < {slots}u; k++) {{ s[k] = input[i * {slots}u + k]; }}
+    err = 0u;
+    canonicalize();
+    for (var k = 0u; k < {slots}u; k++) {{ output[i * {slots}u + i + k] = s[k]; }}
+    output[i * {slots}u + i + {slots}u] = i32(err);
+}}
+"
+    );
+    Ok(src)
 }
 
 /// Parses and validates WGSL with naga, as wgpu will: the message names

@@ -240,7 +240,7 @@ impl Search {
     pub fn new(
         gpu: Arc<Gpu>,
         model: &Model,
-        fp128: bool,
+        opts: Options,
         sizing: Sizing,
     ) -> Result<Search, GpuError> {
         if sizing.fault == Some(Fault::Alloc) {
@@ -251,7 +251,7 @@ impl Search {
             Some(Fault::LoseAt(n)) => Some(n),
             _ => None,
         };
-        let code = codegen::generate(model, Options { fp128 })?;
+        let code = codegen::generate(model, opts)?;
         let budgets: Vec<u64> = match (sizing.memory_bytes, gpu.software) {
             (Some(m), _) => vec![m],
             (None, true) => vec![256 << 20],
@@ -310,6 +310,13 @@ impl Search {
             stats,
             lose_at,
         })
+    }
+
+    /// Whether the kernels keep successors as their orbits'
+    /// representatives (built with `Options::symmetry` for a spec with
+    /// symmetric types).
+    pub fn symmetric(&self) -> bool {
+        self.shape.model.symmetric
     }
 
     pub fn device_name(&self) -> &str {
@@ -1291,4 +1298,54 @@ pub fn fingerprints(
     enc.copy_buffer_to_buffer(&output, 0, &staging, 0, n * fpw * 4);
     gpu.queue.submit([enc.finish()]);
     gpu.read(&staging, n * fpw * 4)
+}
+
+/// The representatives the kernels' WGSL picks for `states` (`slots` i32
+/// slots each): per state, `Some(representative)`, or `None` where the
+/// device hands the state to the CPU (more arrangements than it tries).
+/// For tests against the CPU's `model::symmetry`.
+pub fn canonical_states(
+    gpu: &Gpu,
+    model: &Model,
+    states: &[i32],
+) -> Result<Vec<Option<Vec<i32>>>, GpuError> {
+    use wgpu::util::DeviceExt as _;
+    let slots = model.state_len.max(1) as usize;
+    let source = codegen::canonicalize_kernel(model)?;
+    let pipeline = gpu.pipeline("canonicalize", &source, None)?;
+    let n = states.len() / slots;
+    let out_bytes = (n * (slots + 1) * 4).max(4) as u64;
+    use wgpu::BufferUsages as U;
+    let input = gpu
+        .device
+        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("states"),
+            contents: bytemuck::cast_slice(states),
+            usage: U::STORAGE,
+        });
+    let output = gpu.buffer("representatives", out_bytes, U::STORAGE | U::COPY_SRC)?;
+    let staging = gpu.buffer("staging", out_bytes, U::MAP_READ | U::COPY_DST)?;
+    let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &[
+            wgpu::BindGroupEntry { binding: 0, resource: input.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 1, resource: output.as_entire_binding() },
+        ],
+    });
+    let mut enc = gpu.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups((n as u32).div_ceil(64).max(1), 1, 1);
+    }
+    enc.copy_buffer_to_buffer(&output, 0, &staging, 0, out_bytes);
+    gpu.queue.submit([enc.finish()]);
+    let words = gpu.read(&staging, out_bytes)?;
+    Ok(words
+        .chunks(slots + 1)
+        .take(n)
+        .map(|c| (c[slots] == 0).then(|| c[..slots].iter().map(|&w| w as i32).collect()))
+        .collect())
 }
