@@ -278,6 +278,28 @@ pub fn error_json(spec: &str, consts: &BTreeMap<String, i64>, message: &str) -> 
     .to_string()
 }
 
+/// The summary of a run that `--symmetry-audit` stopped: the spec is not
+/// symmetric (a violation of kind `symmetry`, without a trace).
+pub fn audit_failed_json(
+    spec: &str,
+    consts: &BTreeMap<String, i64>,
+    name: &str,
+    message: &str,
+) -> String {
+    json!({
+        "spec": spec, "consts": consts, "result": "violation", "backend": null,
+        "distinct": 0, "generated": 0, "depth": 0, "seconds": 0.0,
+        "states_per_second": 0.0, "collision_probability": 0.0,
+        "violation": {
+            "kind": "symmetry", "name": name, "message": message,
+            "trace_length": 0, "loop": null,
+        },
+        "error": null, "disk_fingerprints": 0,
+        "peak_rss_bytes": crate::rss::peak_rss_bytes(),
+    })
+    .to_string()
+}
+
 /// A violation as a person reads it: what, where, and the trace.
 pub fn violation_text(v: &Violation, source: &Source) -> String {
     let mut s = format!("violation ({}): {}\n", v.kind.as_str(), v.message);

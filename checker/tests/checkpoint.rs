@@ -287,3 +287,44 @@ fn a_full_disk_stops_with_a_resumable_store() {
     );
     assert_eq!(counts(&out), TLC_N7);
 }
+
+/// A checkpoint of a search by orbits holds representatives: resuming it
+/// with `--no-symmetry` (or the reverse) would count a mixture, so it is
+/// refused (exit 2); with the same options it resumes to TLC's counts
+/// (specs/two_phase_sym.expect.toml, N = 6).
+#[test]
+fn a_symmetric_checkpoint_resumes_only_by_orbits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("store");
+    let run = |extra: &[&str]| {
+        Command::new(bin())
+            .args([
+                "check",
+                &spec("two_phase_sym.fathom"),
+                "--const",
+                "N=6",
+                "--json",
+                "-q",
+                "--backend",
+                "cpu",
+            ])
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let store_arg = store.display().to_string();
+    let out = run(&["--store", &store_arg, "--checkpoint-every", "0s"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(counts(&out), (553, 4328, 20));
+    assert!(store.join("CURRENT").exists());
+    let out = run(&["--resume", &store_arg, "--no-symmetry"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("symmetry true"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["--resume", &store_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(counts(&out), (553, 4328, 20));
+}

@@ -115,6 +115,16 @@ pub struct CheckArgs {
     /// Explore every state: symmetric types count as plain ranges
     #[arg(long)]
     pub no_symmetry: bool,
+    /// Before the search, check on STATES sampled reachable states (default
+    /// 1000) that the spec really is symmetric in its symmetric types
+    #[arg(
+        long,
+        value_name = "STATES",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "1000"
+    )]
+    pub symmetry_audit: Option<usize>,
 }
 
 #[derive(Args, Debug)]

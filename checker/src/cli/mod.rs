@@ -165,6 +165,11 @@ fn check(args: &CheckArgs) -> Exit {
         Ok(c) => c,
         Err(e) => return fail(sargs, e),
     };
+    if let Some(states) = args.symmetry_audit
+        && let Some(exit) = symmetry_audit(sargs, &loaded, states)
+    {
+        return exit;
+    }
     let config = SearchConfig {
         deadlock: !sargs.no_deadlock,
         max_depth: args.max_depth,
@@ -227,6 +232,53 @@ fn check(args: &CheckArgs) -> Exit {
     report_check(sargs, &loaded, &outcome, &ran_on)
 }
 
+/// `--symmetry-audit`: samples states and checks that the spec is
+/// symmetric (`model::symmetry::audit`). An asymmetry ends the run (exit 1,
+/// the step or property named with its line); otherwise the check goes on.
+fn symmetry_audit(sargs: &SpecArgs, loaded: &Loaded, states: usize) -> Option<Exit> {
+    use model::symmetry::{Symmetry, audit};
+    let Some(sym) = Symmetry::new(&loaded.model) else {
+        errln!("fathom: --symmetry-audit: the spec declares no symmetric type; nothing to audit");
+        return None;
+    };
+    let cfg = audit::AuditConfig { states: states.max(1), seed: 1 };
+    let report = audit::audit(&loaded.model, &sym, cfg);
+    let Some(f) = report.finding else {
+        errln!(
+            "fathom: symmetry audit: {} sampled states, {} permutations each, {} comparisons: symmetric",
+            report.states,
+            report.permutations,
+            report.checks
+        );
+        return None;
+    };
+    let color = std::io::stderr().is_terminal();
+    let diag = model::diagnostic::Diagnostic::error(
+        f.span,
+        format!("the spec is not symmetric: {}", f.what),
+    )
+    .label(f.message.clone())
+    .note("a symmetric type promises that renaming its values changes nothing; reduce by it only when that holds (or check with --no-symmetry)");
+    err!("{}", diag.render(&loaded.source, color));
+    errln!(
+        "fathom: symmetry audit: asymmetry found after {} comparisons ({} sampled states)",
+        report.checks,
+        report.states
+    );
+    if sargs.json {
+        outln!(
+            "{}",
+            report::audit_failed_json(
+                &sargs.spec.display().to_string(),
+                &loaded.consts,
+                &f.what,
+                &format!("{}: {}", f.what, f.message),
+            )
+        );
+    }
+    Some(Exit::Violation)
+}
+
 /// Where a check ran: "cpu" or "gpu", the device's name, and what
 /// crossed the host-device boundary.
 pub struct RanOn {
@@ -240,6 +292,7 @@ fn gpu_search(
     args: &CheckArgs,
     model: &model::Model,
     fp128: bool,
+    symmetry: bool,
 ) -> Result<gpu_kernels::Search, gpu_kernels::GpuError> {
     let gpu = gpu_kernels::Gpu::open(args.allow_software)?;
     // Test and benchmark hooks live in the binary: the library reads no
@@ -258,7 +311,8 @@ fn gpu_search(
         fault,
         ..gpu_kernels::Sizing::default()
     };
-    gpu_kernels::Search::new(Arc::new(gpu), model, fp128, sizing)
+    let opts = gpu_kernels::Options { fp128, symmetry };
+    gpu_kernels::Search::new(Arc::new(gpu), model, opts, sizing)
 }
 
 /// Runs or resumes the search with fingerprints of type `F`.
@@ -305,12 +359,7 @@ fn explore<F: Fingerprint>(
             "fathom: symmetry reduction is off for specs with temporal properties (a quotient can hide fair cycles); exploring every state"
         );
     }
-    if reduced && !liveness && !args.coverage && args.backend == BackendArg::Gpu {
-        errln!(
-            "fathom: the GPU backend does not reduce by symmetry yet; checking on the CPU (or use --no-symmetry to explore every state on the GPU)"
-        );
-    }
-    let backend = if liveness || args.coverage || reduced {
+    let backend = if liveness || args.coverage {
         BackendArg::Cpu
     } else {
         args.backend
@@ -318,12 +367,12 @@ fn explore<F: Fingerprint>(
     let gpu = match backend {
         BackendArg::Cpu => None,
         BackendArg::Gpu => Some(
-            gpu_search(args, &loaded.model, fp128)
+            gpu_search(args, &loaded.model, fp128, reduced)
                 .map_err(|e| RunError::Environment(format!("fathom: --backend gpu: {e}")))?,
         ),
         // No GPU, or one that cannot run this spec: the CPU, saying why
         // only when there was a GPU to use.
-        BackendArg::Auto => match gpu_search(args, &loaded.model, fp128) {
+        BackendArg::Auto => match gpu_search(args, &loaded.model, fp128, reduced) {
             Ok(s) => Some(s),
             Err(gpu_kernels::GpuError::NoAdapter(_)) => None,
             Err(e) => {

@@ -37,6 +37,10 @@ pub struct Run {
     /// the GPU suite leaves it to hardware; the file says why.
     #[serde(default = "yes")]
     pub software_gpu: bool,
+    /// Some states' symmetry ties need more arrangements than a device
+    /// thread tries: the GPU suite expects levels handed to the CPU.
+    #[serde(default)]
+    pub past_device_cap: bool,
 }
 
 fn yes() -> bool {
