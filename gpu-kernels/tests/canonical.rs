@@ -14,28 +14,6 @@ use model::step::{Fired, Stepper};
 use model::symmetry::{Scratch, Symmetry};
 use model::{Model, Source};
 
-/// Pointers, pairs in a set, a sequence, a matrix and a second symmetric
-/// type (model/tests/symmetry.rs has the same shapes for the CPU alone).
-const RELATIONS: &str = r#"
-const N = 4;
-type P = symmetric N;
-type Q = symmetric 2;
-type Edge = record { a: P, b: P };
-type Opt = enum { Nil, Some { p: P } };
-var next: [P]Opt = Nil;
-var edges: set[Edge] = {};
-var log: seq[P; 2] = [];
-var owner: [Q]Opt = Nil;
-var m: [P][P]bool = false;
-rule Link(x: P, y: P) when x != y && next[x] == Nil && card(edges) < 3 {
-  next[x] = Some { p: y };
-  edges.add(Edge { a: x, b: y });
-  m[x][y] = true;
-}
-rule Log(x: P) when len(log) < 2 { log.push(x); }
-rule Own(q: Q, x: P) when owner[q] == Nil { owner[q] = Some { p: x }; }
-"#;
-
 fn reachable(model: &Model, limit: usize) -> Vec<Vec<i64>> {
     let mut stepper = Stepper::new(model);
     // A few dozen initial states at most, so the sample reaches deeper.
@@ -59,6 +37,14 @@ fn reachable(model: &Model, limit: usize) -> Vec<Vec<i64>> {
     out
 }
 
+/// model/tests/symmetry/relations.fathom: pointers, pairs in a set, a
+/// sequence, a matrix and a second symmetric type.
+fn relations() -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../model/tests/symmetry/relations.fathom");
+    std::fs::read_to_string(p).expect("read the fixture")
+}
+
 fn spec(name: &str) -> String {
     let p =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../specs/{name}.fathom"));
@@ -69,7 +55,7 @@ fn spec(name: &str) -> String {
 fn wgsl_representatives_equal_the_cpus() {
     let gpu = Gpu::open(true).expect("a GPU adapter (CI installs lavapipe: mesa-vulkan-drivers)");
     let cases: Vec<(&str, String, Vec<(&str, i64)>)> = vec![
-        ("relations", RELATIONS.into(), vec![]),
+        ("relations", relations(), vec![]),
         ("ring", spec("ring_sym"), vec![]),
         ("ring7", spec("ring_sym"), vec![("N", 7)]),
         ("two_phase_sym", spec("two_phase_sym"), vec![("N", 5)]),

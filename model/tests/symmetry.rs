@@ -12,48 +12,17 @@ use model::step::{Fired, Stepper};
 use model::symmetry::{Scratch, Symmetry};
 use model::{Model, Source};
 
-/// Pointers, pairs in a set, a sequence, a matrix and a second symmetric
-/// type: values related to each other, which signatures alone cannot order.
-const RELATIONS: &str = r#"
-const N = 4;
-type P = symmetric N;
-type Q = symmetric 2;
-type Edge = record { a: P, b: P };
-type Opt = enum { Nil, Some { p: P } };
-var next: [P]Opt = Nil;
-var edges: set[Edge] = {};
-var log: seq[P; 2] = [];
-var owner: [Q]Opt = Nil;
-var m: [P][P]bool = false;
-rule Link(x: P, y: P) when x != y && next[x] == Nil && card(edges) < 3 {
-  next[x] = Some { p: y };
-  edges.add(Edge { a: x, b: y });
-  m[x][y] = true;
-}
-rule Log(x: P) when len(log) < 2 { log.push(x); }
-rule Own(q: Q, x: P) when owner[q] == Nil { owner[q] = Some { p: x }; }
-"#;
-
-/// A ring: every value alike by signature, no transposition exchanges two
-/// of them; the worst case of the search among ties.
-const RING: &str = r#"
-const N = 4;
-type P = symmetric N;
-var succ: [P]P;
-var set_: [P]bool = false;
-var mark: set[P] = {};
-init Ring(s: [P]P) when (forall x in P: forall y in P: x != y => s[x] != s[y])
-  && (forall x in P: s[x] != x) { succ = s; }
-rule Mark(x: P) when !(x in mark) && (x == succ[succ[x]] || card(mark) < 2) { mark.add(x); }
-"#;
-
 fn corpus() -> Vec<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
-    let mut out = vec![
-        ("relations".to_string(), RELATIONS.to_string()),
-        ("ring".to_string(), RING.to_string()),
-    ];
-    for name in ["two_phase_sym", "tcommit_sym", "german_sym"] {
+    let relations =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/symmetry/relations.fathom");
+    let mut out = vec![(
+        "relations".to_string(),
+        std::fs::read_to_string(relations).expect("read the fixture"),
+    )];
+    // ring_sym: every value alike by signature and no transposition
+    // exchanging two of them, the worst case of the search among ties.
+    for name in ["ring_sym", "two_phase_sym", "tcommit_sym", "german_sym"] {
         let p = dir.join(format!("{name}.fathom"));
         out.push((
             name.to_string(),

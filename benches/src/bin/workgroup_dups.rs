@@ -9,42 +9,20 @@
 //! `cargo run --release -p fathom-benches --bin workgroup_dups -- specs/two_phase.fathom N=8 [W=16]`
 //! prints one JSON object.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use model::layout::Layout;
 use model::step::{Fired, Stepper};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(path) = args.first() else {
-        eprintln!("usage: workgroup_dups SPEC [NAME=VALUE]... [W=16]");
-        std::process::exit(2);
-    };
-    let mut consts = HashMap::new();
-    let mut window = 16usize;
-    for a in &args[1..] {
-        let Some((k, v)) = a.split_once('=') else {
-            continue;
-        };
-        let Ok(v) = v.parse::<i64>() else { continue };
-        if k == "W" {
-            window = v.max(1) as usize;
-        } else {
-            consts.insert(k.to_string(), v);
-        }
-    }
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("workgroup_dups: {path}: {e}");
-            std::process::exit(2);
-        }
-    };
-    let source = model::Source::new(path.clone(), text);
-    let Ok(m) = model::compile(&source, &consts) else {
-        eprintln!("workgroup_dups: {path} does not compile");
-        std::process::exit(3);
-    };
+    let (path, m, window) = fathom_benches::spec_args("workgroup_dups", "W", 16);
+    let window = window.max(1) as usize;
+    let consts: Vec<String> = m
+        .consts
+        .iter()
+        .map(|(k, v)| format!("{k:?}: {v}"))
+        .collect();
+    let consts = consts.join(", ");
     let layout = Layout::new(&m.bounds);
     let mut stepper = Stepper::new(&m);
     let mut seen: HashSet<u64> = HashSet::new();
@@ -87,7 +65,7 @@ fn main() {
         frontier = next;
     }
     println!(
-        "{{\"spec\": {path:?}, \"consts\": {consts:?}, \"window\": {window}, \"distinct\": {}, \"generated\": {generated}, \"duplicates\": {global_dups}, \"workgroup_duplicates\": {local_dups}, \"share_of_duplicates\": {:.4}}}",
+        "{{\"spec\": {path:?}, \"consts\": {{{consts}}}, \"window\": {window}, \"distinct\": {}, \"generated\": {generated}, \"duplicates\": {global_dups}, \"workgroup_duplicates\": {local_dups}, \"share_of_duplicates\": {:.4}}}",
         seen.len(),
         local_dups as f64 / global_dups.max(1) as f64
     );

@@ -1256,74 +1256,29 @@ fn plan(
     })
 }
 
-/// The fingerprints the kernels' WGSL computes for `states` (packed,
-/// `words` each): FPW u32s per state, low word first. For tests against
-/// the CPU's function.
-pub fn fingerprints(
+/// Runs a test kernel (`main` over binding 0, read, and binding 1,
+/// written, in workgroups of 64) once over `input`, one invocation per
+/// item, and reads back `out_bytes` of binding 1.
+fn run_once(
     gpu: &Gpu,
-    states: &[u32],
-    words: u32,
-    fp128: bool,
+    label: &str,
+    source: &str,
+    input: &[u8],
+    items: u64,
+    out_bytes: u64,
 ) -> Result<Vec<u32>, GpuError> {
-    use wgpu::util::DeviceExt as _;
-    let source = codegen::fingerprint_kernel(words, fp128);
-    let pipeline = gpu.pipeline("fingerprints", &source, None)?;
-    let n = states.len() as u64 / u64::from(words);
-    let fpw = if fp128 { 4 } else { 2 };
     use wgpu::BufferUsages as U;
+    use wgpu::util::DeviceExt as _;
+    let pipeline = gpu.pipeline(label, source, None)?;
+    let out_bytes = out_bytes.max(4);
     let input = gpu
         .device
         .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("states"),
-            contents: bytemuck::cast_slice(states),
+            label: Some("input"),
+            contents: input,
             usage: U::STORAGE,
         });
-    let output = gpu.buffer("fingerprints", n * fpw * 4, U::STORAGE | U::COPY_SRC)?;
-    let staging = gpu.buffer("staging", n * fpw * 4, U::MAP_READ | U::COPY_DST)?;
-    let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: None,
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry { binding: 0, resource: input.as_entire_binding() },
-            wgpu::BindGroupEntry { binding: 1, resource: output.as_entire_binding() },
-        ],
-    });
-    let mut enc = gpu.device.create_command_encoder(&Default::default());
-    {
-        let mut pass = enc.begin_compute_pass(&Default::default());
-        pass.set_pipeline(&pipeline);
-        pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups((n as u32).div_ceil(64).max(1), 1, 1);
-    }
-    enc.copy_buffer_to_buffer(&output, 0, &staging, 0, n * fpw * 4);
-    gpu.queue.submit([enc.finish()]);
-    gpu.read(&staging, n * fpw * 4)
-}
-
-/// The representatives the kernels' WGSL picks for `states` (`slots` i32
-/// slots each): per state, `Some(representative)`, or `None` where the
-/// device hands the state to the CPU (more arrangements than it tries).
-/// For tests against the CPU's `model::symmetry`.
-pub fn canonical_states(
-    gpu: &Gpu,
-    model: &Model,
-    states: &[i32],
-) -> Result<Vec<Option<Vec<i32>>>, GpuError> {
-    use wgpu::util::DeviceExt as _;
-    let slots = model.state_len.max(1) as usize;
-    let source = codegen::canonicalize_kernel(model)?;
-    let pipeline = gpu.pipeline("canonicalize", &source, None)?;
-    let n = states.len() / slots;
-    let out_bytes = (n * (slots + 1) * 4).max(4) as u64;
-    use wgpu::BufferUsages as U;
-    let input = gpu
-        .device
-        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("states"),
-            contents: bytemuck::cast_slice(states),
-            usage: U::STORAGE,
-        });
-    let output = gpu.buffer("representatives", out_bytes, U::STORAGE | U::COPY_SRC)?;
+    let output = gpu.buffer(label, out_bytes, U::STORAGE | U::COPY_SRC)?;
     let staging = gpu.buffer("staging", out_bytes, U::MAP_READ | U::COPY_DST)?;
     let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: None,
@@ -1338,11 +1293,58 @@ pub fn canonical_states(
         let mut pass = enc.begin_compute_pass(&Default::default());
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups((n as u32).div_ceil(64).max(1), 1, 1);
+        pass.dispatch_workgroups((items as u32).div_ceil(64).max(1), 1, 1);
     }
     enc.copy_buffer_to_buffer(&output, 0, &staging, 0, out_bytes);
     gpu.queue.submit([enc.finish()]);
-    let words = gpu.read(&staging, out_bytes)?;
+    gpu.read(&staging, out_bytes)
+}
+
+/// The fingerprints the kernels' WGSL computes for `states` (packed,
+/// `words` each): FPW u32s per state, low word first. For tests against
+/// the CPU's function.
+pub fn fingerprints(
+    gpu: &Gpu,
+    states: &[u32],
+    words: u32,
+    fp128: bool,
+) -> Result<Vec<u32>, GpuError> {
+    let source = codegen::fingerprint_kernel(words, fp128);
+    let n = states.len() as u64 / u64::from(words);
+    let fpw = if fp128 { 4 } else { 2 };
+    let mut out = run_once(
+        gpu,
+        "fingerprints",
+        &source,
+        bytemuck::cast_slice(states),
+        n,
+        n * fpw * 4,
+    )?;
+    out.truncate((n * fpw) as usize);
+    Ok(out)
+}
+
+/// The representatives the kernels' WGSL picks for `states` (`slots` i32
+/// slots each): per state, `Some(representative)`, or `None` where the
+/// device hands the state to the CPU (more arrangements than it tries).
+/// For tests against the CPU's `model::symmetry`.
+pub fn canonical_states(
+    gpu: &Gpu,
+    model: &Model,
+    states: &[i32],
+) -> Result<Vec<Option<Vec<i32>>>, GpuError> {
+    let slots = model.state_len.max(1) as usize;
+    let source = codegen::canonicalize_kernel(model)?;
+    let n = states.len() / slots;
+    let out_bytes = (n * (slots + 1) * 4) as u64;
+    let words = run_once(
+        gpu,
+        "canonicalize",
+        &source,
+        bytemuck::cast_slice(states),
+        n as u64,
+        out_bytes,
+    )?;
     Ok(words
         .chunks(slots + 1)
         .take(n)

@@ -107,6 +107,20 @@ impl Symmetry {
         });
     }
 
+    /// Inside a context, the slots of a value at `off` that no field
+    /// covered (an enum's or a sequence's fillers) move with it as plain
+    /// slots.
+    fn uncovered(&self, w: &mut Walk, off: u32, covered: &[bool], path: u32) {
+        if w.ctx.is_empty() {
+            return;
+        }
+        for (i, c) in covered.iter().enumerate() {
+            if !c {
+                self.slot(w, off + i as u32, Held::Plain, path ^ i as u32);
+            }
+        }
+    }
+
     /// Enters a context entry: the path learns which earlier entry it
     /// equals (a diagonal `m[x][x]` is not `m[x][y]`).
     fn push_ctx(w: &mut Walk, c: Ctx, path: u32) -> u32 {
@@ -187,18 +201,7 @@ impl Symmetry {
                     }
                     w.when.pop();
                 }
-                if !w.ctx.is_empty() {
-                    for (i, c) in covered.iter().enumerate() {
-                        if !c {
-                            self.slot(
-                                w,
-                                off + i as u32,
-                                Held::Plain,
-                                mix32(path, 0xf111 ^ i as u32),
-                            );
-                        }
-                    }
-                }
+                self.uncovered(w, off, &covered, mix32(path, 0xf111));
             }
             Plan::Record(fields) => {
                 for (f, (at, p)) in fields.iter().enumerate() {
@@ -240,18 +243,7 @@ impl Symmetry {
                     }
                     w.when.pop();
                 }
-                if !w.ctx.is_empty() {
-                    for (i, c) in covered.iter().enumerate() {
-                        if !c {
-                            self.slot(
-                                w,
-                                off + i as u32,
-                                Held::Plain,
-                                mix32(path, 0xf222 ^ i as u32),
-                            );
-                        }
-                    }
-                }
+                self.uncovered(w, off, &covered, mix32(path, 0xf222));
             }
         }
     }

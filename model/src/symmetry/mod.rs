@@ -2,13 +2,13 @@
 //! permutations of symmetric types' values acting on flat states and rule
 //! instances, and the canonical representative of a state's orbit.
 //!
-//! The representative is exact: the least state (slot by slot) among the
-//! images of the state under every permutation, so two states share one iff
-//! one is a permutation of the other. It is found without trying every
-//! permutation: each value gets a signature (a hash of everything that
-//! holds it or is positioned by it, invariant under permutation), values
-//! are ordered by signature, and only permutations that keep that order
-//! are tried. Among values with equal signatures, those that a transposition
+//! The representative is exact: two states share one iff one is a
+//! permutation of the other. Each value gets a signature (a hash of
+//! everything that holds it or is positioned by it, invariant under
+//! permutation), and the representative is the least state (slot by slot)
+//! among the images that put the values in signature order; every state
+//! of an orbit has that same set of images, so it is found without trying
+//! every permutation, only those that keep the order. Among values with equal signatures, those that a transposition
 //! provably exchanges without changing the state form one group whose
 //! internal order cannot matter; only the arrangements of distinct groups
 //! are tried. The worst case (values alike by signature that no
