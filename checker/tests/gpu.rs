@@ -295,3 +295,75 @@ fn temporal_properties_are_checked_on_the_host() {
     assert_eq!(trace_labels(&o), trace_labels(&cpu));
     verify_trace(&model, &o);
 }
+
+/// Symmetry under checkpoints on the device: a search by orbits stopped
+/// with a checkpoint at every level boundary (the device's table and
+/// frontier read back) and resumed on a fresh device search each time ends
+/// with the CPU's uninterrupted counts, including ring_sym's levels that
+/// go to the CPU.
+#[test]
+fn symmetric_searches_resume_on_the_device_from_every_level() {
+    use std::sync::atomic::AtomicBool;
+    let Some(gpu) = open_gpu() else { return };
+    let runs: [(&str, &[(&str, i64)]); 3] = [
+        ("two_phase_sym.fathom", &[("N", 5)]),
+        ("german_sym.fathom", &[("NodeNum", 2)]),
+        ("ring_sym.fathom", &[("N", 7)]),
+    ];
+    for (name, consts) in runs {
+        let model = compile_file(name, consts);
+        let base = config(&["--no-deadlock".to_string()]);
+        let whole = search(&model, &base, 1);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cfg = SearchConfig {
+            checkpoint: Some(checker::engine::checkpoint::Checkpointing {
+                dir: dir.path().to_path_buf(),
+                every: std::time::Duration::ZERO,
+                stop: Arc::new(AtomicBool::new(true)),
+                identity: "device, every level".to_string(),
+                seconds_before: 0.0,
+            }),
+            ..base
+        };
+        let words = model::layout::Layout::new(&model.bounds).words;
+        let cpu = CpuBackend::new(&model);
+        let mut from = None;
+        let mut stops = 0;
+        let out = loop {
+            let mut dev = Search::new(
+                gpu.clone(),
+                &model,
+                gpu_kernels::Options { fp128: false, symmetry: true },
+                Sizing::default(),
+            )
+            .expect("the kernels build");
+            let (o, report) = device::search::<u64>(
+                &model,
+                &cfg,
+                &mut dev,
+                &cpu,
+                OnFailure::Stop,
+                &Progress::default(),
+                from.take(),
+            );
+            assert!(!report.fell_back, "{name}: the device ran the search");
+            if o.status != Status::Stopped {
+                break o;
+            }
+            stops += 1;
+            from = Some(
+                checker::engine::checkpoint::load::<u64>(dir.path(), "device, every level", words)
+                    .expect("loads"),
+            );
+        };
+        assert_eq!(
+            (out.status, out.distinct, out.generated, out.depth),
+            (whole.status, whole.distinct, whole.generated, whole.depth),
+            "{name} {consts:?}: resumed at every level on the device"
+        );
+        assert!(
+            stops + 1 >= whole.depth,
+            "{name}: stopped at every level ({stops})"
+        );
+    }
+}
