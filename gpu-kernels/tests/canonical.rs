@@ -54,7 +54,9 @@ fn spec(name: &str) -> String {
 #[test]
 fn wgsl_representatives_equal_the_cpus() {
     let gpu = Gpu::open(true).expect("a GPU adapter (CI installs lavapipe: mesa-vulkan-drivers)");
-    let cases: Vec<(&str, String, Vec<(&str, i64)>)> = vec![
+    // (name, spec text, constants)
+    type Case = (&'static str, String, Vec<(&'static str, i64)>);
+    let cases: Vec<Case> = vec![
         ("relations", relations(), vec![]),
         ("ring", spec("ring_sym"), vec![]),
         ("ring7", spec("ring_sym"), vec![("N", 7)]),
