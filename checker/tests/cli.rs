@@ -571,3 +571,98 @@ fn the_symmetry_audit_finds_a_rule_that_breaks_symmetry() {
     assert!(err.contains(": symmetric"), "{err}");
     assert_eq!(json_out(&out)["distinct"], 80, "the check went on");
 }
+
+/// A `.dve` file is read as DVE (docs/dve.md): TLC's counts for
+/// specs/dve_channels.dve; a runtime error stops with its trace by
+/// default, and `--dve-errors state` goes on through DiVinE 2's error
+/// state, shown as `<error>`.
+#[test]
+fn dve_models_by_extension() {
+    let out = fathom()
+        .args([
+            "check",
+            &spec("dve_channels.dve"),
+            "-q",
+            "--json",
+            "--no-deadlock",
+        ])
+        .output()
+        .expect("runs");
+    let j = json_out(&out);
+    assert_eq!(j["result"], "pass");
+    assert_eq!(
+        (j["distinct"].as_u64(), j["generated"].as_u64()),
+        (Some(145), Some(250))
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("wrap.dve");
+    std::fs::write(
+        &path,
+        "byte c = 254;\nprocess P { state s; init s; trans s -> s { effect c = c + 1; }; }\n\
+         process Q { byte k; state q; init q; trans q -> q { guard k < 2; effect k = k + 1; }; }\n\
+         system async;\n",
+    )
+    .expect("write");
+    let path = path.display().to_string();
+    let out = fathom()
+        .args(["check", &path, "-q", "--no-deadlock"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("violation (range)"), "{text}");
+    assert!(
+        text.contains("value 256 is outside its type 0..255"),
+        "{text}"
+    );
+    assert!(text.contains("P:s->s"), "{text}");
+
+    let out = fathom()
+        .args([
+            "check",
+            &path,
+            "-q",
+            "--no-deadlock",
+            "--dve-errors",
+            "state",
+            "--json",
+        ])
+        .output()
+        .expect("runs");
+    let j = json_out(&out);
+    assert_eq!(j["result"], "pass");
+    // c in 254..255 with k in 0..2 (6 states), then the error state with
+    // k = 0, 1, 2 (3 states): Q goes on after P's error.
+    assert_eq!(j["distinct"], 9);
+    let out = fathom()
+        .args([
+            "simulate",
+            &path,
+            "-q",
+            "--dve-errors",
+            "state",
+            "--walks",
+            "5",
+            "--no-deadlock",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The emitter needs Fathom's processes and network: refused, exit 3.
+    let out = fathom()
+        .args([
+            "emit",
+            &path,
+            "--out",
+            &dir.path().join("out").display().to_string(),
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a Fathom spec"));
+}

@@ -83,6 +83,29 @@ pub fn mod_ck(a: i64, b: i64) -> Result<i64, Fault> {
     let q = div_ck(a, b)?;
     Ok(a - q * b)
 }
+/// Truncated division, as C's `/` (DVE, Murphi).
+#[inline]
+pub fn quot_ck(a: i64, b: i64) -> Result<i64, Fault> {
+    a.checked_div(b).ok_or(Fault)
+}
+#[inline]
+pub fn rem_ck(a: i64, b: i64) -> Result<i64, Fault> {
+    a.checked_rem(b).ok_or(Fault)
+}
+#[inline]
+pub fn shl_ck(a: i64, b: i64) -> Result<i64, Fault> {
+    if !(0..63).contains(&b) {
+        return Err(Fault);
+    }
+    a.checked_mul(1i64 << b).ok_or(Fault)
+}
+#[inline]
+pub fn shr_ck(a: i64, b: i64) -> Result<i64, Fault> {
+    if !(0..64).contains(&b) {
+        return Err(Fault);
+    }
+    Ok(a >> b)
+}
 #[inline]
 pub fn neg_ck(a: i64) -> Result<i64, Fault> {
     a.checked_neg().ok_or(Fault)

@@ -119,6 +119,13 @@ impl<D: Dialect> Gen<'_, D> {
                     IntOp::Ge => self.d.int_of(&format!("{a} >= {b}")),
                     IntOp::Min => format!("min({a}, {b})"),
                     IntOp::Max => format!("max({a}, {b})"),
+                    IntOp::Quot => format!("quot_ck({a}, {b}){c}"),
+                    IntOp::Rem => format!("rem_ck({a}, {b}){c}"),
+                    IntOp::BitAnd => format!("({a} & {b})"),
+                    IntOp::BitOr => format!("({a} | {b})"),
+                    IntOp::BitXor => format!("({a} ^ {b})"),
+                    IntOp::Shl => format!("shl_ck({a}, {b}){c}"),
+                    IntOp::Shr => format!("shr_ck({a}, {b}){c}"),
                 };
                 self.bind_tmp(&v)
             }

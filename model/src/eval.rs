@@ -899,6 +899,30 @@ fn arith(op: IntOp, a: i64, b: i64, span: Span) -> EvalResult<i64> {
         IntOp::Ge => Some((a >= b) as i64),
         IntOp::Min => Some(a.min(b)),
         IntOp::Max => Some(a.max(b)),
+        IntOp::Quot | IntOp::Rem => {
+            if b == 0 {
+                return err(ErrorKind::Eval, span, "division by zero");
+            }
+            match op {
+                IntOp::Quot => a.checked_div(b),
+                _ => a.checked_rem(b),
+            }
+        }
+        IntOp::BitAnd => Some(a & b),
+        IntOp::BitOr => Some(a | b),
+        IntOp::BitXor => Some(a ^ b),
+        IntOp::Shl => {
+            if !(0..63).contains(&b) {
+                return err(ErrorKind::Eval, span, format!("shift by {b}"));
+            }
+            a.checked_mul(1i64 << b)
+        }
+        IntOp::Shr => {
+            if !(0..64).contains(&b) {
+                return err(ErrorKind::Eval, span, format!("shift by {b}"));
+            }
+            Some(a >> b)
+        }
     };
     r.map_or_else(|| overflow(span), Ok)
 }

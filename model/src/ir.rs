@@ -539,6 +539,21 @@ pub enum IntOp {
     Ge,
     Min,
     Max,
+    /// Division truncated toward zero, as C's `/` (DVE, Murphi); `Div` is
+    /// floor division (TLA+'s `\\div`).
+    Quot,
+    /// The remainder of `Quot`: it has the dividend's sign, as C's `%`.
+    Rem,
+    /// Bitwise operations on two's-complement integers.
+    BitAnd,
+    BitOr,
+    BitXor,
+    /// `a << b`: `a * 2^b`; an error unless `0 <= b < 63` and the
+    /// product fits.
+    Shl,
+    /// `a >> b`: arithmetic shift (floor of `a / 2^b`); an error unless
+    /// `0 <= b < 64`.
+    Shr,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1101,6 +1116,45 @@ impl Model {
                 .map(|v| v.name.clone())
                 .collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// The state's shape, which every front end must produce: variables
+    /// tile the flat state in order, each slot has its bounds, and instance
+    /// numbers ascend by rule, one base per rule and the end.
+    pub fn assert_shape(&self) {
+        let mut at = 0;
+        for v in &self.vars {
+            assert_eq!(
+                v.offset, at,
+                "variable `{}` follows the previous one",
+                v.name
+            );
+            assert_eq!(
+                v.len,
+                self.types.flat_len(&v.ty),
+                "variable `{}`'s length",
+                v.name
+            );
+            at += v.len;
+        }
+        assert_eq!(at, self.state_len, "the variables fill the state");
+        assert_eq!(
+            self.bounds.len(),
+            self.state_len as usize,
+            "bounds per slot"
+        );
+        assert_eq!(
+            self.instance_base.len(),
+            self.rules.len() + 1,
+            "an instance base per rule, and the end"
+        );
+        assert!(
+            self.instance_base.windows(2).all(|w| w[0] <= w[1]),
+            "instance numbers ascend"
+        );
+        for (r, w) in self.rules.iter().zip(self.instance_base.windows(2)) {
+            assert_eq!(w[1] - w[0], r.instances, "rule `{}`'s instances", r.name);
         }
     }
 

@@ -60,6 +60,38 @@ pub fn compile(source: &Source, overrides: &HashMap<String, i64>) -> Result<Mode
     compile_with(source, overrides, CompileOptions::default())
 }
 
+/// Every overridden constant must be one of `consts` (any front end's).
+pub fn check_overrides(
+    consts: &[&str],
+    overrides: &HashMap<String, i64>,
+) -> Result<(), CompileError> {
+    let mut names: Vec<&String> = overrides.keys().collect();
+    names.sort();
+    match names.into_iter().find(|n| !consts.contains(&n.as_str())) {
+        None => Ok(()),
+        Some(name) => {
+            let known = if consts.is_empty() {
+                "none".to_string()
+            } else {
+                consts.join(", ")
+            };
+            Err(CompileError::UnknownConst { name: name.clone(), known })
+        }
+    }
+}
+
+/// What [`compile`] does after lowering, for front ends of other languages
+/// that build a [`Model`] themselves (`lang-dve`, ...): checks the model's
+/// shape, seals its types and simplifies its IR.
+pub fn finish(mut model: Model, options: CompileOptions) -> Model {
+    model.assert_shape();
+    model.types.seal();
+    if options.simplify {
+        lower::simplify_model(&mut model);
+    }
+    model
+}
+
 pub fn compile_with(
     source: &Source,
     overrides: &HashMap<String, i64>,
@@ -76,16 +108,7 @@ pub fn compile_with(
             _ => None,
         })
         .collect();
-    let mut names: Vec<&String> = overrides.keys().collect();
-    names.sort();
-    if let Some(name) = names.into_iter().find(|n| !consts.contains(&n.as_str())) {
-        let known = if consts.is_empty() {
-            "none".to_string()
-        } else {
-            consts.join(", ")
-        };
-        return Err(CompileError::UnknownConst { name: name.clone(), known });
-    }
+    check_overrides(&consts, overrides)?;
     if !diagnostics.is_empty() {
         return Err(CompileError::Spec(diagnostics));
     }

@@ -74,6 +74,18 @@ pub struct SpecArgs {
     /// No progress display
     #[arg(long, short)]
     pub quiet: bool,
+    /// DVE models: a runtime error (a value outside its type, an index
+    /// outside its array, division by zero) is a violation (`stop`), or
+    /// leads to DiVinE 2's shared error state and the search goes on
+    /// (`state`, BEEM's counts); docs/dve.md
+    #[arg(long, value_enum, default_value_t = DveErrors::Stop)]
+    pub dve_errors: DveErrors,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DveErrors {
+    Stop,
+    State,
 }
 
 #[derive(Args, Debug)]

@@ -119,6 +119,13 @@ pub(super) fn run(args: &EmitArgs) -> Exit {
 /// Emits in steps: what cannot be emitted is refused first, then the
 /// check on record (or run now), the crate written, the summary printed.
 fn emit(args: &EmitArgs) -> Result<Exit, RunError> {
+    if crate::frontend::Language::of(&args.spec) != crate::frontend::Language::Fathom {
+        return Err(RunError::Spec(format!(
+            "fathom emit: `{}` is not a Fathom spec: only Fathom specs with processes, \
+             messages and a network can be emitted (check this model with `fathom check`)\n",
+            args.spec.display()
+        )));
+    }
     let loaded = load_spec(&args.spec, &args.consts)?;
     refuse_unemittable(&loaded)?;
     let Some(checked) = ensure_checked(args, &loaded)? else {

@@ -88,10 +88,23 @@ struct Loaded {
 }
 
 fn load(args: &SpecArgs) -> Result<Loaded, RunError> {
-    load_spec(&args.spec, &args.consts)
+    let options = crate::frontend::Options {
+        dve: lang_dve::Options {
+            error_state: args.dve_errors == defs::DveErrors::State,
+        },
+    };
+    load_spec_with(&args.spec, &args.consts, &options)
 }
 
 fn load_spec(path: &Path, consts: &[(String, i64)]) -> Result<Loaded, RunError> {
+    load_spec_with(path, consts, &Default::default())
+}
+
+fn load_spec_with(
+    path: &Path,
+    consts: &[(String, i64)],
+    options: &crate::frontend::Options,
+) -> Result<Loaded, RunError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         let msg = format!("fathom: cannot read spec `{}`: {e}", path.display());
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -102,7 +115,7 @@ fn load_spec(path: &Path, consts: &[(String, i64)]) -> Result<Loaded, RunError> 
     })?;
     let source = Source::new(path.display().to_string(), text);
     let overrides: HashMap<String, i64> = consts.iter().cloned().collect();
-    match model::compile(&source, &overrides) {
+    match crate::frontend::compile(path, &source, &overrides, options) {
         Ok(model) => {
             let consts = model.consts.iter().cloned().collect();
             Ok(Loaded { source, model, consts })
@@ -436,7 +449,7 @@ fn identity(args: &CheckArgs, loaded: &Loaded) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     format!(
-        "spec {:016x} ({} bytes); consts {}; deadlock {}; max-depth {:?}{}",
+        "spec {:016x} ({} bytes); consts {}; deadlock {}; max-depth {:?}{}{}",
         model::fingerprint::fingerprint(&words),
         bytes.len(),
         consts.join(","),
@@ -447,6 +460,13 @@ fn identity(args: &CheckArgs, loaded: &Loaded) -> String {
             String::new()
         } else {
             format!("; symmetry {}", !args.no_symmetry)
+        },
+        // Only DVE models have the choice; the default adds nothing, so
+        // older checkpoints still match.
+        if args.spec.dve_errors == defs::DveErrors::State {
+            "; dve-errors state"
+        } else {
+            ""
         }
     )
 }

@@ -252,10 +252,14 @@ pub fn expect_files() -> Vec<(String, Expect)> {
             let text = std::fs::read_to_string(path).expect("read expect file");
             let expect: Expect =
                 toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            (
-                path.to_string_lossy().replace(".expect.toml", ".fathom"),
-                expect,
-            )
+            // The spec beside it, in whichever language it is written.
+            let stem = path.to_string_lossy().replace(".expect.toml", "");
+            let spec = [".fathom", ".dve"]
+                .iter()
+                .map(|ext| format!("{stem}{ext}"))
+                .find(|p| Path::new(p).exists())
+                .unwrap_or_else(|| panic!("{}: no spec beside it", path.display()));
+            (spec, expect)
         })
         .collect()
 }
@@ -288,11 +292,30 @@ pub fn each_run(mut f: impl FnMut(&str, &Expect, &Run, &Model, &SearchConfig)) {
             std::fs::read_to_string(&spec).expect("spec beside its expect file"),
         );
         for run in &expect.run {
-            let model =
-                model::compile(&source, &run.consts).unwrap_or_else(|e| panic!("{spec}: {e:?}"));
+            let model = checker::frontend::compile(
+                Path::new(&spec),
+                &source,
+                &run.consts,
+                &Default::default(),
+            )
+            .unwrap_or_else(|e| panic!("{spec}: {e:?}"));
             f(&spec, &expect, run, &model, &config(&run.args));
         }
     }
+}
+
+/// ../shared/corpora/beem: BEEM's DVE instances and their counts.
+pub fn beem_corpus() -> PathBuf {
+    [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "..",
+        "shared",
+        "corpora",
+        "beem",
+    ]
+    .iter()
+    .collect()
 }
 
 /// The path of `specs/NAME`, as a string for a command line.

@@ -272,22 +272,46 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
 
 /// `guard(g)` and `body(g)` for a global rule instance `g`: the rule's
 /// functions with its local instance (rules in order, as the CPU numbers
-/// them).
+/// them), found by a binary search over the rules' instance bases. (A flat
+/// chain of `if (g < end) { return ...; }` lost the rules past about the
+/// 77th on lavapipe: their guards read as false.)
 fn dispatchers(model: &Model) -> String {
     let mut gd = String::from("fn guard(g: u32) -> i32 {\n");
     let mut bd = String::from("fn body(g: u32) {\n");
-    for (r, _) in model.rules.iter().enumerate() {
-        let base = model.instance_base[r];
-        let end = base + model.rules[r].instances;
-        let _ = writeln!(
-            gd,
-            "    if (g < {end}u) {{ return guard_{r}(g - {base}u); }}"
-        );
-        let _ = writeln!(bd, "    if (g < {end}u) {{ body_{r}(); return; }}");
+    if !model.rules.is_empty() {
+        dispatch_range(model, 0, model.rules.len(), 1, &mut gd, &mut |r, base| {
+            format!("return guard_{r}(g - {base}u);")
+        });
+        dispatch_range(model, 0, model.rules.len(), 1, &mut bd, &mut |r, _| {
+            format!("body_{r}(); return;")
+        });
     }
     gd.push_str("    return 0i;\n}\n");
     bd.push_str("}\n");
     gd + &bd
+}
+
+/// The branch for rules `lo..hi`: a leaf calls the rule, else the range
+/// splits at its middle rule's first instance.
+fn dispatch_range(
+    model: &Model,
+    lo: usize,
+    hi: usize,
+    depth: usize,
+    out: &mut String,
+    leaf: &mut dyn FnMut(usize, u64) -> String,
+) {
+    let pad = "    ".repeat(depth);
+    if hi - lo == 1 {
+        let _ = writeln!(out, "{pad}{}", leaf(lo, model.instance_base[lo]));
+        return;
+    }
+    let mid = (lo + hi) / 2;
+    let _ = writeln!(out, "{pad}if (g < {}u) {{", model.instance_base[mid]);
+    dispatch_range(model, lo, mid, depth + 1, out, leaf);
+    let _ = writeln!(out, "{pad}}} else {{");
+    dispatch_range(model, mid, hi, depth + 1, out, leaf);
+    let _ = writeln!(out, "{pad}}}");
 }
 
 /// The layout's unpack (`uw` to `cur`) and pack (`s` to `pw`, `pack_slots`),

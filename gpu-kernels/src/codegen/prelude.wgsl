@@ -40,6 +40,31 @@ fn mod_ck(a: i32, b: i32) -> i32 {
     return a - q * b;
 }
 
+// Truncated division and its remainder, as C's `/` and `%` (DVE, Murphi).
+fn quot_ck(a: i32, b: i32) -> i32 {
+    if (b == 0i || (a == I32_MIN && b == -1i)) { err = 1u; return 0i; }
+    return a / b;
+}
+
+fn rem_ck(a: i32, b: i32) -> i32 {
+    if (b == 0i || (a == I32_MIN && b == -1i)) { err = 1u; return 0i; }
+    return a % b;
+}
+
+// Shifts as the evaluator: `a * 2^b` with overflow checked, and arithmetic
+// right shifts. A count or a result the i32 cannot hold goes to the CPU.
+fn shl_ck(a: i32, b: i32) -> i32 {
+    if (b < 0i || b > 30i) { err = 1u; return 0i; }
+    let r = a << u32(b);
+    if ((r >> u32(b)) != a) { err = 1u; }
+    return r;
+}
+
+fn shr_ck(a: i32, b: i32) -> i32 {
+    if (b < 0i || b > 31i) { err = 1u; return 0i; }
+    return a >> u32(b);
+}
+
 fn neg_ck(a: i32) -> i32 {
     if (a == I32_MIN) { err = 1u; }
     return -a;

@@ -75,6 +75,10 @@ pub(crate) struct Lowerer<'a> {
 
 /// Lowers a parsed spec. `overrides` are `--const` values; naming a constant
 /// the spec lacks is reported by the caller.
+pub(crate) fn simplify_model(model: &mut Model) {
+    simplify::model(model);
+}
+
 pub fn lower(
     file: &ast::SpecFile,
     default_name: &str,
@@ -234,8 +238,7 @@ impl<'a> Lowerer<'a> {
         if !self.diagnostics.is_empty() {
             return None;
         }
-        self.assert_shape(state_len, &bounds, &items.rules, &instance_base);
-        Some(Model {
+        let model = Model {
             name,
             consts,
             types: self.types.clone(),
@@ -255,7 +258,9 @@ impl<'a> Lowerer<'a> {
             temporals: items.temporals,
             fairness,
             instance_base,
-        })
+        };
+        model.assert_shape();
+        Some(model)
     }
 
     /// Every constant's value, in declaration order (each error reported).
@@ -402,43 +407,6 @@ impl<'a> Lowerer<'a> {
             }
         }
         Some(instance_base)
-    }
-
-    /// The state's shape: variables tile the flat state in order, each
-    /// slot has its bounds, and instance numbers ascend by rule.
-    fn assert_shape(
-        &self,
-        state_len: u32,
-        bounds: &[(i64, i64)],
-        rules: &[Rule],
-        instance_base: &[u64],
-    ) {
-        let mut at = 0;
-        for v in &self.vars {
-            assert_eq!(
-                v.offset, at,
-                "variable `{}` follows the previous one",
-                v.name
-            );
-            assert_eq!(
-                v.len,
-                self.types.flat_len(&v.ty),
-                "variable `{}`'s length",
-                v.name
-            );
-            at += v.len;
-        }
-        assert_eq!(at, state_len, "the variables fill the state");
-        assert_eq!(bounds.len(), state_len as usize, "bounds per slot");
-        assert_eq!(
-            instance_base.len(),
-            rules.len() + 1,
-            "an instance base per rule, and the end"
-        );
-        assert!(
-            instance_base.windows(2).all(|w| w[0] <= w[1]),
-            "instance numbers ascend"
-        );
     }
 
     /// Appends a state variable; its slots follow the previous ones.

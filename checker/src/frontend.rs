@@ -1,0 +1,45 @@
+//! Which front end reads a spec: chosen by the file's extension
+//! (../shared/CLI.md). `.dve` is BEEM's DiVinE language (`lang_dve`);
+//! anything else is the Fathom language (`model`). Each produces the same
+//! `ir::Model`, so nothing past this point knows the language.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use model::{CompileError, Model, Source};
+
+/// The spec languages, by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Fathom,
+    Dve,
+}
+
+impl Language {
+    pub fn of(path: &Path) -> Language {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("dve") => Language::Dve,
+            _ => Language::Fathom,
+        }
+    }
+}
+
+/// What the front ends may be told beyond the source (each language reads
+/// its own part).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    pub dve: lang_dve::Options,
+}
+
+/// Compiles `source` (read from `path`) with its language's front end.
+pub fn compile(
+    path: &Path,
+    source: &Source,
+    overrides: &HashMap<String, i64>,
+    options: &Options,
+) -> Result<Model, CompileError> {
+    match Language::of(path) {
+        Language::Dve => lang_dve::compile(source, overrides, &options.dve),
+        Language::Fathom => model::compile(source, overrides),
+    }
+}
