@@ -10,7 +10,9 @@
 //! buffered channel is a FIFO sequence; while any process is in a
 //! `commit` state, only transitions out of committed states run; storing a
 //! value outside `byte` (0..255) or `int` (-32768..32767) is a range error,
-//! as DiVinE's overflow error. So BEEM's state count is `distinct`, and its
+//! as DiVinE's overflow error (or, with [`Options::error_state`], DiVinE 2's
+//! error state). A `system sync` step is one rule whose parameters pick a
+//! transition per process. So BEEM's state count is `distinct`, and its
 //! transition count is `generated` minus the initial state.
 //!
 //! Data flow: [`lexer`] → [`parser`] ([`ast`]) → `lower` → `model::finish`.

@@ -29,6 +29,8 @@ struct ProcInfo {
     name: String,
     /// Offset of the slot holding the process's state.
     state: u32,
+    /// Its slots (its state, then its variables): `state..end`.
+    end: u32,
     states: HashMap<String, i64>,
     committed: Vec<bool>,
     scope: HashMap<String, Sym>,
@@ -188,11 +190,17 @@ impl<'a> Lowerer<'a> {
 
     /// The whole system; `None` when a diagnostic was reported.
     pub fn lower(&mut self, sys: &System, name: &str) -> L<Model> {
-        if let Some((true, span)) = sys.kind {
+        let sync = matches!(sys.kind, Some((true, _)));
+        if let Some((true, span)) = sys.kind
+            && self.error_state
+        {
             self.error(
-                Diagnostic::error(span, "`system sync` is not supported")
-                    .label("synchronous DVE systems are not supported yet")
-                    .note("every BEEM model is `system async`"),
+                Diagnostic::error(
+                    span,
+                    "`--dve-errors state` is not supported with `system sync`",
+                )
+                .label("a synchronous system")
+                .note("check it with `--dve-errors stop` (the default)"),
             );
             return None;
         }
@@ -220,7 +228,10 @@ impl<'a> Lowerer<'a> {
         }
         let mut rules = Vec::new();
         let any_committed = self.any_committed();
-        for (pi, p) in sys.processes.iter().enumerate() {
+        if sync {
+            rules.extend(self.sync_step(sys));
+        }
+        for (pi, p) in sys.processes.iter().enumerate().filter(|_| !sync) {
             for t in &p.trans {
                 let rendezvous = t.sync.as_ref().and_then(|s| {
                     self.chans
@@ -605,8 +616,9 @@ impl<'a> Lowerer<'a> {
             self.declare(d, Some(&name), &mut scope);
         }
         self.proc_index.insert(name.clone(), self.procs.len());
+        let end = self.state_len;
         self.procs
-            .push(ProcInfo { name, state, states, committed, scope });
+            .push(ProcInfo { name, state, end, states, committed, scope });
     }
 
     fn declare_channel(&mut self, c: &ast::ChanDecl) {
@@ -1410,6 +1422,158 @@ impl<'a> Lowerer<'a> {
             self.label(rp, rt)
         );
         Some(self.rule(name, guard, body, 0, st.span))
+    }
+
+    /// A `system sync` step, as DiVinE 2 takes it: every process takes one
+    /// of its enabled transitions at once (channels play no part), each
+    /// computed from the state before the step; the successor takes each
+    /// process's own variables from its transition, and each global
+    /// variable a transition assigns from that transition (a later process
+    /// wins). One rule whose parameters pick a transition per process, so
+    /// `generated` counts DiVinE's successors; no process with an enabled
+    /// transition means no successor (a deadlock).
+    fn sync_step(&mut self, sys: &System) -> Option<Rule> {
+        let n = sys.processes.len() as u32;
+        let len = self.state_len;
+        // The frame: the parameters, then the state before the step (S),
+        // the successor composed so far (C) and one process's (R).
+        let (s_at, c_at, r_at) = (n, n + len, n + 2 * len);
+        let whole = |root, offset| Place { root, offset, steps: Vec::new(), len };
+        let read_local =
+            |offset, len| Expr::Read(Place { root: Root::Local, offset, steps: Vec::new(), len });
+        let mut params = Vec::new();
+        let mut guard = Vec::new();
+        let mut body = vec![Stmt::Let {
+            local: s_at,
+            len,
+            value: Expr::Read(whole(Root::State, 0)),
+        }];
+        let mut instances = 1u64;
+        for (i, p) in sys.processes.iter().enumerate() {
+            if p.trans.is_empty() {
+                // This process can never move: every state deadlocks.
+                return None;
+            }
+            let mut labels: Vec<String> = p
+                .trans
+                .iter()
+                .map(|t| format!("{}->{}", t.from.name, t.to.name))
+                .collect();
+            for j in 0..labels.len() {
+                if labels.iter().filter(|l| **l == labels[j]).count() > 1 {
+                    labels[j] = format!("{}#{}", labels[j], j + 1);
+                }
+            }
+            let id = self.types.enums.len() as u32;
+            self.types.enums.push(EnumDef {
+                name: format!("{}.transition", p.name.name),
+                variants: labels
+                    .into_iter()
+                    .map(|name| ir::Variant { name, fields: Vec::new() })
+                    .collect(),
+            });
+            let k = p.trans.len() as u64;
+            instances = instances.saturating_mul(k);
+            params.push(ir::Param {
+                name: p.name.name.clone(),
+                ty: Ty::Enum(id),
+                local: i as u32,
+                len: 1,
+                card: k,
+                hidden: false,
+            });
+            let mut alternatives = Vec::new();
+            let mut branches = Vec::new();
+            for (j, t) in p.trans.iter().enumerate() {
+                let chosen = eq(Expr::Local(i as u32), Expr::Int(j as i64));
+                let mut parts = vec![chosen.clone()];
+                self.guard_parts(i, t, &mut parts)?;
+                alternatives.push(and_all(parts).unwrap_or(Expr::Int(1)));
+                // From the state before the step: the transition, then the
+                // composition so far with this process's part laid over it.
+                let mut items = Vec::new();
+                self.effects(i, t, &mut items)?;
+                let mut stmts: Vec<Stmt> = items.into_iter().map(|(s, _)| s).collect();
+                stmts.push(Stmt::Let {
+                    local: r_at,
+                    len,
+                    value: Expr::Read(whole(Root::State, 0)),
+                });
+                stmts.push(Stmt::Assign {
+                    place: whole(Root::State, 0),
+                    value: read_local(c_at, len),
+                    bounds: self.bounds.clone(),
+                    span: t.span,
+                });
+                let mut parts =
+                    vec![(self.procs[i].state, self.procs[i].end - self.procs[i].state)];
+                for (lv, _) in &t.effects {
+                    if self.procs[i].scope.contains_key(&lv.name.name) {
+                        continue;
+                    }
+                    if let Some(Sym::Var(v)) = self.globals.get(&lv.name.name) {
+                        parts.push((v.offset, v.count.unwrap_or(1)));
+                    }
+                }
+                parts.sort_unstable();
+                parts.dedup();
+                for (offset, n) in parts {
+                    stmts.push(Stmt::Assign {
+                        place: Place {
+                            root: Root::State,
+                            offset,
+                            steps: Vec::new(),
+                            len: n,
+                        },
+                        value: read_local(r_at + offset, n),
+                        bounds: self.bounds[offset as usize..(offset + n) as usize].to_vec(),
+                        span: t.span,
+                    });
+                }
+                branches.push((chosen, stmts));
+            }
+            guard.push(
+                alternatives
+                    .into_iter()
+                    .reduce(|a, b| Expr::Or(Box::new(a), Box::new(b)))?,
+            );
+            body.push(Stmt::Let {
+                local: c_at,
+                len,
+                value: Expr::Read(whole(Root::State, 0)),
+            });
+            body.push(Stmt::Assign {
+                place: whole(Root::State, 0),
+                value: read_local(s_at, len),
+                bounds: self.bounds.clone(),
+                span: p.name.span,
+            });
+            let chain = branches
+                .into_iter()
+                .rev()
+                .fold(Vec::new(), |otherwise, (cond, then)| {
+                    vec![Stmt::If { cond, then, otherwise }]
+                });
+            body.extend(chain);
+        }
+        if instances > u32::MAX as u64 {
+            let span = sys.kind.map_or(Span::default(), |(_, s)| s);
+            self.error(
+                Diagnostic::error(span, "too many combinations of transitions")
+                    .label(format!("a synchronous step has {instances} combinations"))
+                    .note("Fathom numbers them in 32 bits"),
+            );
+            return None;
+        }
+        Some(Rule {
+            name: "step".to_string(),
+            params,
+            guard: and_all(guard),
+            body,
+            frame_len: n + 3 * len,
+            instances,
+            span: sys.kind.map_or(Span::default(), |(_, s)| s),
+        })
     }
 
     /// `assert S: e` in process P: e holds whenever P is in S.

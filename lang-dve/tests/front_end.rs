@@ -103,9 +103,9 @@ fn bad_input_is_a_diagnostic_with_its_place() {
             "initial value 300 is outside 0..255",
         ),
         (
-            "process P { state s; init s; }\nsystem sync;",
-            "t.dve:2:1",
-            "`system sync` is not supported",
+            "process P {\n channel c; state s; init s; }\nsystem async;",
+            "t.dve:2:2",
+            "channels declared inside a process are not supported",
         ),
         (
             "process P { state s; init s; }\nsystem async property P;",
@@ -135,4 +135,25 @@ fn bad_input_is_a_diagnostic_with_its_place() {
         assert!(e.contains(place), "{text}:\n{e}\nshould name {place}");
         assert!(e.contains(message), "{text}:\n{e}\nshould say {message}");
     }
+}
+
+/// DiVinE 2's error state is not offered for a synchronous system.
+#[test]
+fn error_state_needs_an_asynchronous_system() {
+    let source = Source::new(
+        "t.dve",
+        "process P { state s; init s; trans s -> s {}; }\nsystem sync;",
+    );
+    let e = lang_dve::compile(&source, &HashMap::new(), &Options { error_state: true })
+        .expect_err("refused");
+    let model::CompileError::Spec(ds) = e else {
+        panic!("a spec error")
+    };
+    let text = model::diagnostic::render_all(&ds, &source, false);
+    assert!(text.contains("t.dve:2:1"), "{text}");
+    assert!(
+        text.contains("`--dve-errors state` is not supported with `system sync`"),
+        "{text}"
+    );
+    assert!(lang_dve::compile(&source, &HashMap::new(), &Options::default()).is_ok());
 }
