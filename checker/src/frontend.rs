@@ -1,7 +1,7 @@
 //! Which front end reads a spec: chosen by the file's extension
 //! (../shared/CLI.md). `.dve` is BEEM's DiVinE language (`lang_dve`); `.m`
-//! is Murphi (`lang_murphi`: parsed, not yet lowered, so refused with a
-//! diagnostic); anything else is the Fathom language (`model`). Each produces the same
+//! is Murphi (`lang_murphi`); anything else is the Fathom language
+//! (`model`). Each produces the same
 //! `ir::Model`, so nothing past this point knows the language.
 
 use std::collections::HashMap;
@@ -43,16 +43,7 @@ pub fn compile(
 ) -> Result<Model, CompileError> {
     match Language::of(path) {
         Language::Dve => lang_dve::compile(source, overrides, &options.dve),
-        Language::Murphi => {
-            // Syntax errors are worth reporting; a model that parses cannot
-            // be checked yet.
-            lang_murphi::parse(source).map_err(CompileError::Spec)?;
-            Err(CompileError::Spec(vec![
-                model::Diagnostic::error(model::Span::new(0, 0), "Murphi models cannot be checked yet")
-                    .label("this model parses")
-                    .note("the Murphi front end parses Rumur's grammar but does not lower it to Fathom's IR yet (docs/warts.md)"),
-            ]))
-        }
+        Language::Murphi => lang_murphi::compile(source, overrides),
         Language::Fathom => model::compile(source, overrides),
     }
 }

@@ -430,3 +430,69 @@ fn dve_models_run_on_the_device() {
         eprintln!("{name}: {} states on the device", o.distinct);
     }
 }
+
+/// A model's name, text and constants.
+type Consts = Vec<(&'static str, i64)>;
+
+/// Murphi models on the device: two-phase commit and German's protocol
+/// (benches/murphi, Rumur's counts in tests/murphi.rs), and a small model
+/// with a `while`, a procedure with a `var` parameter, and undefined
+/// values (`isundefined`, `undefine`) — each on the device and on the CPU,
+/// with the same answers.
+#[test]
+fn murphi_models_run_on_the_device() {
+    let Some(gpu) = open_gpu() else { return };
+    let bench: std::path::PathBuf = [env!("CARGO_MANIFEST_DIR"), "..", "benches", "murphi"]
+        .iter()
+        .collect();
+    let mut runs: Vec<(String, String, Consts)> = vec![
+        (
+            "two_phase.m".into(),
+            std::fs::read_to_string(bench.join("two_phase.m")).expect("model"),
+            vec![("N", 3)],
+        ),
+        (
+            "german.m".into(),
+            std::fs::read_to_string(bench.join("german.m")).expect("model"),
+            vec![("NodeNum", 2), ("DataNum", 2)],
+        ),
+    ];
+    let small = "const N: 4;\nvar x: 0..N; y: 0..N; z: 0..N;\n\
+        procedure bump(var v: 0..N); begin if v < N then v := v + 1; end; end;\n\
+        startstate begin x := 0; y := 0; end;\n\
+        rule x < N ==> begin bump(x); end;\n\
+        rule isundefined(z) & x = N ==> begin z := 0; while z < y do z := z + 1; end; end;\n\
+        rule !isundefined(z) & z < N & y < N ==> begin y := y + 1; bump(z); undefine z; end;\n\
+        rule y = 2 & !isundefined(z) ==> begin x := z; end;\n";
+    runs.push(("small.m".into(), small.into(), Vec::new()));
+    for (name, text, consts) in runs {
+        let source = model::Source::new(name.clone(), text);
+        let consts = consts.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let model = checker::frontend::compile(
+            std::path::Path::new(&name),
+            &source,
+            &consts,
+            &Default::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let cfg = config(&["--no-deadlock".to_string()]);
+        let cpu = search(&model, &cfg, 1);
+        let (o, report) = gpu_search::<u64>(
+            &gpu,
+            &model,
+            &cfg,
+            Sizing { memory_bytes: Some(32 << 20), ..Sizing::default() },
+        );
+        assert_eq!(
+            (o.status, o.distinct, o.generated, o.depth),
+            (cpu.status, cpu.distinct, cpu.generated, cpu.depth),
+            "{name}"
+        );
+        assert_eq!(violation_key(&o), violation_key(&cpu), "{name}");
+        assert!(!report.fell_back, "{name}: the device searched");
+        eprintln!(
+            "{name}: {} states, {:?} on the device",
+            o.distinct, o.status
+        );
+    }
+}

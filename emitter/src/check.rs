@@ -195,6 +195,10 @@ impl Ctx<'_> {
                     self.domain(domain, out);
                     self.stmts(body, out);
                 }
+                Stmt::While { cond, body, .. } => {
+                    self.expr(cond, out);
+                    self.stmts(body, out);
+                }
                 Stmt::SetAdd { place, elem, .. } | Stmt::Push { place, elem, .. } => {
                     self.place(place, out);
                     self.expr(elem, out);

@@ -83,6 +83,11 @@ pub fn mod_ck(a: i64, b: i64) -> Result<i64, Fault> {
     let q = div_ck(a, b)?;
     Ok(a - q * b)
 }
+/// A read of a slot whose type has an "undefined" value `u` (Murphi's).
+#[inline]
+pub fn defined_ck(v: i64, u: i64) -> Result<i64, Fault> {
+    if v == u { Err(Fault) } else { Ok(v) }
+}
 /// Truncated division, as C's `/` (DVE, Murphi).
 #[inline]
 pub fn quot_ck(a: i64, b: i64) -> Result<i64, Fault> {

@@ -99,6 +99,11 @@ impl<D: Dialect> Gen<'_, D> {
                 let a = self.int(a, sp)?;
                 self.bind_tmp(&format!("abs_ck({a}){}", self.d.checked()))
             }
+            Expr::Checked { value, forbidden, .. } => {
+                let v = self.int(value, sp)?;
+                let u = self.lit(*forbidden)?;
+                self.bind_tmp(&format!("defined_ck({v}, {u}){}", self.d.checked()))
+            }
             Expr::Not(a) => {
                 let a = self.int(a, sp)?;
                 self.bind_tmp(&format!("{} - {a}", self.num(1u32)))
@@ -694,6 +699,21 @@ impl<D: Dialect> Gen<'_, D> {
                     self.reopen("} else {");
                     self.stmts(otherwise, sp)?;
                 }
+                self.close();
+            }
+            Stmt::While { cond, body, limit, .. } => {
+                // At most `limit` runs of the body; the condition holding
+                // once more is the error.
+                let j = self.tmp();
+                self.open_loop(&j, &self.num(u64::from(*limit) + 1));
+                let c = self.int(cond, sp)?;
+                self.line(format!("if ({c} == {zero}) {{ break; }}"));
+                self.line(format!(
+                    "if ({j} == {}) {{ {} break; }}",
+                    self.num(u64::from(*limit)),
+                    self.d.fail()
+                ));
+                self.stmts(body, sp)?;
                 self.close();
             }
             Stmt::For { local, len, domain, body } => {

@@ -192,6 +192,20 @@ pub fn lex(text: &str, diagnostics: &mut Vec<Diagnostic>) -> Vec<Token> {
                         .label("Murphi's `real` type is not supported"),
                 );
             }
+            // A leading zero makes an octal number, as in C (and Rumur).
+            let radix = if radix == 10 && n > 1 && digits.starts_with('0') {
+                if digits[..n].contains(['8', '9']) {
+                    diagnostics.push(
+                        Diagnostic::error(span, "not an octal number")
+                            .label("a leading 0 makes an octal number: digits 0 to 7"),
+                    );
+                    i = end;
+                    continue;
+                }
+                8
+            } else {
+                radix
+            };
             match i128::from_str_radix(&digits[..n], radix) {
                 Ok(v) => out.push(Token { tok: Tok::Num(v), span }),
                 Err(_) => diagnostics

@@ -1,16 +1,21 @@
-//! Murphi, the language of CMurphi and Rumur, as a Fathom front end. So
-//! far: the lexer and the parser of Rumur's grammar, to a syntax tree
-//! ([`ast::Program`]). Lowering to the model IR — Murphi's undefined value,
-//! procedures and functions inlined, bounded `while` — is the next step
-//! (docs/warts.md), and until it lands `fathom` does not read `.m` files.
+//! Murphi, the language of CMurphi and Rumur, as a Fathom front end:
+//! [`compile`] turns a `.m` file into an [`ir::Model`](model::ir::Model)
+//! with their meaning (docs/murphi.md): every variable starts undefined and
+//! undefined is a value of its own (reading it is an error); rulesets are
+//! rule parameters; procedures and functions are inlined; `while` has
+//! Murphi's iteration limit. So Rumur's states are `distinct`, and its rules
+//! fired are `generated` less the initial states.
 //!
-//! Data flow: [`lexer`] → [`parser`] ([`ast`]).
+//! Data flow: [`lexer`] → [`parser`] ([`ast`]) → `lower` → `model::finish`.
 
 pub mod ast;
 pub mod lexer;
+mod lower;
 pub mod parser;
 
-use model::{Diagnostic, Source};
+use std::collections::HashMap;
+
+use model::{CompileError, CompileOptions, Diagnostic, Model, Source};
 
 /// Parses a Murphi model: its syntax tree, or the diagnostics (a lexical
 /// error each, or the first syntax error).
@@ -21,4 +26,26 @@ pub fn parse(source: &Source) -> Result<ast::Program, Vec<Diagnostic>> {
         return Err(diagnostics);
     }
     parser::parse(&tokens).map_err(|d| vec![d])
+}
+
+/// Parses and lowers a Murphi model. `overrides` replace global `const`s.
+pub fn compile(source: &Source, overrides: &HashMap<String, i64>) -> Result<Model, CompileError> {
+    let program = parse(source).map_err(CompileError::Spec)?;
+    let consts: Vec<&str> = program
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            ast::Node::Decl(ast::Decl::Const(name, _)) => Some(name.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    model::check_overrides(&consts, overrides)?;
+    let stem = std::path::Path::new(&source.name)
+        .file_stem()
+        .map_or("model".to_string(), |s| s.to_string_lossy().into_owned());
+    let mut lw = lower::Lowerer::new(overrides);
+    match lw.lower(&program, &stem) {
+        Some(m) if lw.diagnostics.is_empty() => Ok(model::finish(m, CompileOptions::default())),
+        _ => Err(CompileError::Spec(lw.diagnostics)),
+    }
 }

@@ -236,6 +236,13 @@ impl<'m> Evaluator<'m> {
                 a.checked_neg().map_or_else(|| overflow(*span), Ok)
             }
             Expr::Not(a) => Ok(1 - self.int(a, state)?),
+            Expr::Checked { value, forbidden, span } => {
+                let v = self.int(value, state)?;
+                if v == *forbidden {
+                    return err(ErrorKind::Eval, *span, "read of an undefined value");
+                }
+                Ok(v)
+            }
             Expr::Abs(a, span) => {
                 let a = self.int(a, state)?;
                 a.checked_abs().map_or_else(|| overflow(*span), Ok)
@@ -651,12 +658,18 @@ impl<'m> Evaluator<'m> {
     fn stmt(&mut self, s: &Stmt, state: &mut [i64]) -> EvalResult<()> {
         match s {
             Stmt::Assign { place, value, bounds, span } => {
-                let (_, off) = self.resolve(place, state)?;
+                let (src, off) = self.resolve(place, state)?;
+                // A local variable (Murphi's) lives in the frame.
+                let frame = matches!(src, Src::Frame);
                 if place.len == 1 {
                     let v = self.int(value, state)?;
                     check_bounds(v, bounds[0], *span)?;
-                    state[off] = v;
-                    self.wrote(off, 1);
+                    if frame {
+                        self.frame[off] = v;
+                    } else {
+                        state[off] = v;
+                        self.wrote(off, 1);
+                    }
                 } else {
                     let base = self.stack.len();
                     self.push(value, state)?;
@@ -664,8 +677,12 @@ impl<'m> Evaluator<'m> {
                     for (v, b) in self.stack[base..base + n].iter().zip(bounds) {
                         check_bounds(*v, *b, *span)?;
                     }
-                    state[off..off + n].copy_from_slice(&self.stack[base..base + n]);
-                    self.wrote(off, n);
+                    if frame {
+                        self.frame[off..off + n].copy_from_slice(&self.stack[base..base + n]);
+                    } else {
+                        state[off..off + n].copy_from_slice(&self.stack[base..base + n]);
+                        self.wrote(off, n);
+                    }
                     self.stack.truncate(base);
                 }
             }
@@ -686,6 +703,20 @@ impl<'m> Evaluator<'m> {
                     Ok(result.is_ok())
                 })?;
                 result?;
+            }
+            Stmt::While { cond, body, limit, span } => {
+                let mut n = 0u32;
+                while self.bool(cond, state)? {
+                    if n == *limit {
+                        return err(
+                            ErrorKind::Eval,
+                            *span,
+                            format!("the loop ran {limit} times and its condition still holds"),
+                        );
+                    }
+                    self.exec(body, state)?;
+                    n += 1;
+                }
             }
             Stmt::SetAdd { place, elem, elem_ty, remove, span } => {
                 let (_, off) = self.resolve(place, state)?;

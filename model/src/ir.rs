@@ -729,6 +729,13 @@ pub enum Expr {
         domain: Domain,
         body: Box<Expr>,
     },
+    /// `value`, an error where it equals `forbidden`: a read of a slot
+    /// whose type has an extra "undefined" value (Murphi's).
+    Checked {
+        value: Box<Expr>,
+        forbidden: i64,
+        span: Span,
+    },
     /// Binds a local (a `fn` argument) around a body.
     Let {
         local: u32,
@@ -755,6 +762,7 @@ macro_rules! each_child {
                 }
             }
             Expr::Neg(a, _) | Expr::Not(a) | Expr::Abs(a, _) | Expr::Len(a, _) => f(a),
+            Expr::Checked { value: a, .. } => f(a),
             Expr::Card { set: a, .. } | Expr::IndexOf { value: a, .. } => f(a),
             Expr::Arith(_, a, b, _)
             | Expr::Eq { a, b, .. }
@@ -830,6 +838,14 @@ pub enum Stmt {
         len: u32,
         domain: Domain,
         body: Vec<Stmt>,
+    },
+    /// Runs `body` while `cond` holds; an error once it has run `limit`
+    /// times and `cond` still holds (Murphi's loop limit), so every loop ends.
+    While {
+        cond: Expr,
+        body: Vec<Stmt>,
+        limit: u32,
+        span: Span,
     },
     SetAdd {
         place: Place,

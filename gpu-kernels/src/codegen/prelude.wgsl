@@ -65,6 +65,12 @@ fn shr_ck(a: i32, b: i32) -> i32 {
     return a >> u32(b);
 }
 
+// A read of a slot whose type has an "undefined" value `u` (Murphi's).
+fn defined_ck(v: i32, u: i32) -> i32 {
+    if (v == u) { err = 1u; }
+    return v;
+}
+
 fn neg_ck(a: i32) -> i32 {
     if (a == I32_MIN) { err = 1u; }
     return -a;

@@ -56,6 +56,10 @@ fn stmts(list: &mut [Stmt], types: &Types) {
                 domain_exprs(domain, types);
                 stmts(body, types);
             }
+            Stmt::While { cond, body, .. } => {
+                expr(cond, types);
+                stmts(body, types);
+            }
             Stmt::SetAdd { place, elem, .. } | Stmt::Push { place, elem, .. } => {
                 place_steps(place, types);
                 expr(elem, types);

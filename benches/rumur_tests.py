@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Rumur's test suite (../shared/corpora/rumur-tests): the share of its
+models whose outcome Fathom reproduces.
+
+Per test (skipping only those that need an SMT solver or that Rumur itself
+skips), once:
+  fathom check <test>.m --backend cpu --threads 1 --json [flags]
+with Rumur's flags mapped: `--deadlock-detection off` is `--no-deadlock`,
+`--bound N` is `--max-depth N+1`; other Rumur flags change nothing that
+Fathom checks. The expected outcome is the test's:
+  - rumur_exit_code 1: Rumur rejects the model; Fathom must reject it too
+    (exit 3, a spec error);
+  - checker_exit_code 1: an error is found; Fathom must report a
+    violation (exit 1);
+  - otherwise the check passes (exit 0).
+
+Writes results/rumur_tests.jsonl (one row per test) and
+results/rumur_tests.md (the summary and every test Fathom does not
+reproduce, with Fathom's first message).
+
+  python3 benches/rumur_tests.py
+"""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare import machine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FATHOM = ROOT / "target/release/fathom"
+CORPUS = ROOT.parent / "shared/corpora/rumur-tests"
+
+
+def flags(rumur_flags):
+    out = []
+    it = iter(rumur_flags)
+    for f in it:
+        if f == "--deadlock-detection":
+            if next(it, None) == "off":
+                out.append("--no-deadlock")
+        elif f.startswith("--deadlock-detection="):
+            if f.endswith("=off"):
+                out.append("--no-deadlock")
+        elif f == "--bound":
+            b = next(it, "")
+            if b.isdigit():
+                out += ["--max-depth", str(int(b) + 1)]
+    return out
+
+
+def main():
+    if not FATHOM.exists():
+        subprocess.run(["cargo", "build", "--release", "-p", "checker"], cwd=ROOT, check=True)
+    rows = []
+    for line in (CORPUS / "expected.jsonl").read_text().splitlines():
+        t = json.loads(line)
+        if t["needs_smt"] or t["skip_reason"]:
+            continue
+        if t["rumur_exit_code"] == 1:
+            want = 3
+        elif t["checker_exit_code"] == 1:
+            want = 1
+        else:
+            want = 0
+        cmd = [str(FATHOM), "check", str(CORPUS / t["file"]), "--backend", "cpu",
+               "--threads", "1", "--json"] + flags(t["rumur_flags"])
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            got = p.returncode
+            message = ""
+            try:
+                j = json.loads(p.stdout)
+                if j.get("violation"):
+                    message = j["violation"].get("message", "")
+                elif j.get("error"):
+                    message = j["error"]
+            except json.JSONDecodeError:
+                message = p.stderr
+        except subprocess.TimeoutExpired:
+            got, message = "timeout", ""
+        first = next((ln for ln in message.splitlines() if ln.strip()), "")
+        first = re.sub(r"\x1b\[[0-9;]*m", "", first)[:160]
+        # A rejection counts only for the model's fault, not for a construct
+        # Fathom does not support yet.
+        ok = got == want and not (want == 3 and "not supported yet" in message)
+        rows.append({"file": t["file"], "want": want, "got": got, "ok": ok,
+                     "message": first})
+        print(f"{t['file']:40} want {want} got {got} {'ok' if ok else first}", flush=True)
+    (ROOT / "results/rumur_tests.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ok = [r for r in rows if r["ok"]]
+    lines = [
+        "# Rumur's test suite: the outcomes Fathom reproduces",
+        "",
+        "Command: `python3 benches/rumur_tests.py`",
+        f"Machine: {machine()}",
+        "Corpus: ../shared/corpora/rumur-tests (its README says how each test states its outcome).",
+        "",
+        "Tests that need an SMT solver or that Rumur skips are left out. Expected",
+        "exit codes: 3 where Rumur rejects the model, 1 where its checker finds an",
+        "error, else 0. A rejection because Fathom does not support a construct yet",
+        "does not count as reproduced.",
+        "",
+        f"Reproduced: {len(ok)} of {len(rows)} ({100 * len(ok) / max(1, len(rows)):.0f}%).",
+        "",
+    ]
+    for want, what in ((0, "pass"), (1, "find an error"), (3, "reject")):
+        group = [r for r in rows if r["want"] == want]
+        good = sum(r["ok"] for r in group)
+        lines.append(f"- models that {what}: {good} of {len(group)}")
+    lines += ["", "## Not reproduced", "", "| test | want | got | Fathom says |", "|---|---|---|---|"]
+    for r in rows:
+        if not r["ok"]:
+            msg = r["message"].replace("|", "\\|")
+            lines.append(f"| {r['file']} | {r['want']} | {r['got']} | {msg} |")
+    (ROOT / "results/rumur_tests.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

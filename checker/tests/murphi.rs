@@ -1,0 +1,270 @@
+//! Murphi models (docs/murphi.md) against Rumur.
+//!
+//! - Counts: benches/murphi's two-phase commit (N = 3) and German's
+//!   protocol (NodeNum = 3, DataNum = 2) give Rumur's states and rules
+//!   fired (Debian's rumur 2022.08, `--symmetry-reduction off
+//!   --deadlock-detection off`: 288 states, 1,145 rules; 58,104 states,
+//!   235,872 rules). Rumur's rules fired are Fathom's generated states less
+//!   the initial states generated.
+//! - Rumur's test suite (../shared/corpora/rumur-tests, whose README says
+//!   how each test states its outcome): every test that needs no SMT
+//!   solver is checked for Rumur's outcome — rejected (a spec error), an
+//!   error found (a violation), or a pass. The tests Fathom does not
+//!   reproduce yet are listed in `NOT_YET`, each with why; a test in that
+//!   list that starts to pass fails this test until it is taken off.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use checker::engine::Status;
+
+mod common;
+use common::*;
+
+fn compile(path: &Path, consts: &[(&str, i64)]) -> Result<model::Model, model::CompileError> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let source = model::Source::new(path.display().to_string(), text);
+    let consts: HashMap<String, i64> = consts.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    checker::frontend::compile(path, &source, &consts, &Default::default())
+}
+
+fn bench_model(name: &str) -> PathBuf {
+    [env!("CARGO_MANIFEST_DIR"), "..", "benches", "murphi", name]
+        .iter()
+        .collect()
+}
+
+#[test]
+fn rumurs_counts() {
+    let cfg = config(&["--no-deadlock".to_string()]);
+    for (name, consts, states, fired, initial) in [
+        ("two_phase.m", &[("N", 3)][..], 288, 1145, 1),
+        (
+            "german.m",
+            &[("NodeNum", 3), ("DataNum", 2)][..],
+            58104,
+            235872,
+            2,
+        ),
+    ] {
+        let model = compile(&bench_model(name), consts).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let o = search(&model, &cfg, 2);
+        assert_eq!(o.status, Status::Pass, "{name}");
+        assert_eq!(o.distinct, states, "{name}: Rumur's states");
+        assert_eq!(o.generated - initial, fired, "{name}: Rumur's rules fired");
+    }
+}
+
+/// Rumur's tests whose outcome Fathom does not reproduce yet, and why.
+const NOT_YET: &[(&str, &str)] = &[
+    (
+        "bound-illegal.m",
+        "a bad Rumur flag (`--bound foobar`): Fathom has no such flag to reject",
+    ),
+    ("recursion1.m", "a recursive function: not supported yet"),
+    ("recursion2.m", "a recursive procedure: not supported yet"),
+    (
+        "recursion3.m",
+        "a function that is never called is not checked: Rumur rejects its call of a function declared later",
+    ),
+    ("apartment.m", "`liveness` not supported yet"),
+    (
+        "assume-statement.m",
+        "`assume`, `cover` or `liveness` as a statement not supported yet",
+    ),
+    (
+        "assume-statement2.m",
+        "`assume`, `cover` or `liveness` as a statement not supported yet",
+    ),
+    (
+        "assume-statement3.m",
+        "`assume`, `cover` or `liveness` as a statement not supported yet",
+    ),
+    (
+        "assume-statement4.m",
+        "`assume`, `cover` or `liveness` as a statement not supported yet",
+    ),
+    (
+        "call-no-lvalue.m",
+        "`return` inside a loop, `switch` or `alias` not supported yet",
+    ),
+    (
+        "cover-stmt-miss.m",
+        "`assume`, `cover` or `liveness` as a statement not supported yet",
+    ),
+    (
+        "cover-stmt.m",
+        "`assume`, `cover` or `liveness` as a statement not supported yet",
+    ),
+    (
+        "for-step-0-dynamic.m",
+        "a loop bound that is not a constant not supported yet",
+    ),
+    (
+        "for-variants.m",
+        "a loop bound that is not a constant not supported yet",
+    ),
+    (
+        "function-return-ignored.m",
+        "`return` inside a loop, `switch` or `alias` not supported yet",
+    ),
+    (
+        "isundefined-decl.m",
+        "a function with local variables not supported yet",
+    ),
+    (
+        "isundefined-function.m",
+        "`return` inside a loop, `switch` or `alias` not supported yet",
+    ),
+    ("liveness-in-ruleset.m", "`liveness` not supported yet"),
+    ("liveness-in-ruleset2.m", "`liveness` not supported yet"),
+    ("liveness-miss1.m", "`liveness` not supported yet"),
+    ("liveness-miss2.m", "`liveness` not supported yet"),
+    ("liveness-miss3.m", "`liveness` not supported yet"),
+    (
+        "liveness-statement.m",
+        "`assume`, `cover` or `liveness` as a statement not supported yet",
+    ),
+    ("lsh-basic.m", "shifts by 64 or more (Rumur gives 0)"),
+    ("no-cex-bug2.m", "`liveness` not supported yet"),
+    (
+        "non-const-parameters.m",
+        "a function with local variables not supported yet",
+    ),
+    (
+        "read-slice.m",
+        "a function with local variables not supported yet",
+    ),
+    (
+        "recursion4.m",
+        "a function body other than `if`s and `return`s not supported yet",
+    ),
+    (
+        "recursion5.m",
+        "a function body other than `if`s and `return`s not supported yet",
+    ),
+    (
+        "reference-function-parameter3.m",
+        "`return` inside a loop, `switch` or `alias` not supported yet",
+    ),
+    (
+        "return-expression-from-rule.m",
+        "`return` outside the end of a procedure not supported yet",
+    ),
+    (
+        "return-from-rule.m",
+        "`return` outside the end of a procedure not supported yet",
+    ),
+    (
+        "return-from-ruleset.m",
+        "`return` outside the end of a procedure not supported yet",
+    ),
+    (
+        "return-from-startstate.m",
+        "`return` outside the end of a procedure not supported yet",
+    ),
+    (
+        "return-record-in-guard.m",
+        "a function with local variables not supported yet",
+    ),
+    ("rsh-basic.m", "shifts by 64 or more (Rumur gives 0)"),
+    (
+        "section-order10.m",
+        "a function body other than `if`s and `return`s not supported yet",
+    ),
+    (
+        "section-order8.m",
+        "a function may call one declared after it (order of functions not checked)",
+    ),
+    (
+        "smart-quotes.m",
+        "the checker's output is not matched (checker_output), only the exit",
+    ),
+    ("uint64-model.m", "ranges past 64-bit signed integers"),
+];
+
+fn corpus() -> PathBuf {
+    [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "..",
+        "shared",
+        "corpora",
+        "rumur-tests",
+    ]
+    .iter()
+    .collect()
+}
+
+#[test]
+fn rumurs_test_suite() {
+    let text = std::fs::read_to_string(corpus().join("expected.jsonl")).expect("expected.jsonl");
+    let not_yet: HashMap<&str, &str> = NOT_YET.iter().copied().collect();
+    let (mut checked, mut reproduced) = (0, 0);
+    let mut wrong = Vec::new();
+    let mut fixed = Vec::new();
+    for line in text.lines() {
+        let t: serde_json::Value = serde_json::from_str(line).expect("a JSON row");
+        if t["needs_smt"] == true || !t["skip_reason"].is_null() {
+            continue;
+        }
+        let file = t["file"].as_str().expect("file");
+        let want = if t["rumur_exit_code"] == 1 {
+            "reject"
+        } else if t["checker_exit_code"] == 1 {
+            "error"
+        } else {
+            "pass"
+        };
+        let mut args = Vec::new();
+        let flags: Vec<&str> = t["rumur_flags"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
+            .unwrap_or_default();
+        for (i, f) in flags.iter().enumerate() {
+            if *f == "--deadlock-detection" && flags.get(i + 1) == Some(&"off") {
+                args.push("--no-deadlock".to_string());
+            }
+            if *f == "--bound"
+                && let Some(b) = flags.get(i + 1).and_then(|b| b.parse::<u32>().ok())
+            {
+                args.push("--max-depth".to_string());
+                args.push((b + 1).to_string());
+            }
+        }
+        let got = match compile(&corpus().join(file), &[]) {
+            Err(model::CompileError::Spec(ds))
+                if ds.iter().any(|d| d.message.contains("not supported yet")) =>
+            {
+                "unsupported"
+            }
+            Err(_) => "reject",
+            Ok(model) => match search(&model, &config(&args), 1).status {
+                Status::Violation => "error",
+                _ => "pass",
+            },
+        };
+        checked += 1;
+        let ok = got == want;
+        reproduced += ok as usize;
+        match (ok, not_yet.contains_key(file)) {
+            (true, true) => fixed.push(file.to_string()),
+            (false, false) => {
+                wrong.push(format!("{file}: Rumur's outcome is {want}, Fathom's {got}"))
+            }
+            _ => {}
+        }
+    }
+    assert!(checked > 250, "the corpus is there");
+    assert!(
+        wrong.is_empty(),
+        "{} test(s) not reproduced:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    assert!(
+        fixed.is_empty(),
+        "reproduced now, take them off NOT_YET: {fixed:?}"
+    );
+    println!("{reproduced} of {checked} Rumur tests reproduced");
+}

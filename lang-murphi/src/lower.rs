@@ -1,0 +1,1664 @@
+//! A [`Program`] to an [`ir::Model`], with CMurphi's and Rumur's meaning
+//! (docs/murphi.md): every variable starts undefined, and undefined is a
+//! value of its own (each scalar slot has one more value, its *marker*;
+//! reading it is an error); rulesets are rule parameters; procedures and
+//! one-`return` functions are inlined.
+
+use std::collections::HashMap;
+
+use model::eval::ErrorKind;
+use model::ir::{
+    self, Domain, EnumDef, Expr, IntOp, Model, Place, QuantKind, Root, Rule, Step, Stmt, Ty, Types,
+    Variant,
+};
+use model::{Diagnostic, Span};
+
+use crate::ast::{self, BinOp, Category, Decl, Node, Program, Quantifier, TypeExpr, UnOp};
+
+type L<T> = Option<T>;
+
+/// Iterations of a `while` before it is an error (CMurphi's default
+/// `-loopmax`).
+const WHILE_LIMIT: u32 = 1000;
+
+/// A Murphi type, resolved.
+#[derive(Clone, Debug)]
+enum MTy {
+    Bool,
+    Range(i64, i64),
+    /// An enum: the IR enum with the undefined value, the one without,
+    /// and its size.
+    Enum(u32, u32, u32),
+    /// `scalarset(N)`: 0..N-1 (as a plain range; no symmetry yet).
+    Scalarset(i64),
+    Record(u32, Vec<(String, MTy)>),
+    Array(Box<MTy>, Box<MTy>),
+}
+
+impl MTy {
+    fn is_scalar(&self) -> bool {
+        !matches!(self, MTy::Record(..) | MTy::Array(..))
+    }
+    /// The defined values of a scalar: `lo..=hi`.
+    fn bounds(&self) -> (i64, i64) {
+        match self {
+            MTy::Bool => (0, 1),
+            MTy::Range(lo, hi) => (*lo, *hi),
+            MTy::Enum(_, _, n) => (0, *n as i64 - 1),
+            MTy::Scalarset(n) => (0, n - 1),
+            MTy::Record(..) | MTy::Array(..) => (0, 0),
+        }
+    }
+    /// The scalar's undefined marker: one below its values (above, for
+    /// booleans and enums, whose values start at 0 as their variants).
+    fn marker(&self) -> i64 {
+        match self {
+            MTy::Bool => 2,
+            MTy::Enum(_, _, n) => *n as i64,
+            _ => self.bounds().0.saturating_sub(1),
+        }
+    }
+    fn card(&self) -> u64 {
+        match self {
+            MTy::Record(_, fields) => fields.iter().map(|(_, t)| t.card()).product(),
+            MTy::Array(i, e) => e.card().saturating_pow(i.card() as u32),
+            s => {
+                let (lo, hi) = s.bounds();
+                u64::try_from(i128::from(hi) - i128::from(lo) + 1).unwrap_or(u64::MAX)
+            }
+        }
+    }
+}
+
+/// What a name means where it is used.
+#[derive(Clone, Debug)]
+enum Binding {
+    Const(i64, MTy),
+    Type(MTy),
+    /// A variable (state or local) or a `var` parameter: a place.
+    Place(Place, MTy),
+    /// A quantifier, ruleset parameter or value parameter bound to a local.
+    Value(u32, MTy),
+    /// An alias of an expression that is not a place.
+    Expr(Expr, MTy),
+}
+
+pub(crate) struct Lowerer<'a> {
+    pub diagnostics: Vec<Diagnostic>,
+    overrides: &'a HashMap<String, i64>,
+    types: Types,
+    bool_enum: u32,
+    scopes: Vec<HashMap<String, Binding>>,
+    /// Procedures and functions declared so far, numbered in order.
+    functions: HashMap<String, (usize, &'a ast::Function)>,
+    /// Procedures being inlined (recursion is refused).
+    inlining: Vec<String>,
+    vars: Vec<ir::Var>,
+    bounds: Vec<(i64, i64)>,
+    markers: Vec<i64>,
+    state_len: u32,
+    consts: Vec<(String, i64)>,
+    /// Names declared at the top level so far.
+    global_names: std::collections::HashSet<String>,
+    /// The frame of the rule being lowered.
+    frame: u32,
+    max_frame: u32,
+}
+
+fn read(root: Root, offset: u32, len: u32) -> Place {
+    Place { root, offset, steps: Vec::new(), len }
+}
+
+fn and(a: Expr, b: Expr) -> Expr {
+    Expr::And(Box::new(a), Box::new(b))
+}
+
+fn cmp(op: IntOp, a: Expr, b: Expr, span: Span) -> Expr {
+    Expr::Arith(op, Box::new(a), Box::new(b), span)
+}
+
+fn eq(a: Expr, b: Expr, negate: bool) -> Expr {
+    Expr::Eq { len: 1, negate, a: Box::new(a), b: Box::new(b) }
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(overrides: &'a HashMap<String, i64>) -> Lowerer<'a> {
+        let mut types = Types::default();
+        types.enums.push(EnumDef {
+            name: "boolean".into(),
+            variants: ["false", "true", "undefined"]
+                .iter()
+                .map(|n| Variant { name: n.to_string(), fields: Vec::new() })
+                .collect(),
+        });
+        let mut global = HashMap::new();
+        global.insert("true".to_string(), Binding::Const(1, MTy::Bool));
+        global.insert("false".to_string(), Binding::Const(0, MTy::Bool));
+        global.insert("boolean".to_string(), Binding::Type(MTy::Bool));
+        Lowerer {
+            diagnostics: Vec::new(),
+            overrides,
+            types,
+            bool_enum: 0,
+            scopes: vec![global],
+            functions: HashMap::new(),
+            inlining: Vec::new(),
+            vars: Vec::new(),
+            bounds: Vec::new(),
+            markers: Vec::new(),
+            state_len: 0,
+            consts: Vec::new(),
+            global_names: std::collections::HashSet::new(),
+            frame: 0,
+            max_frame: 0,
+        }
+    }
+
+    fn error(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::error(span, message).label(label));
+    }
+
+    fn unsupported(&mut self, span: Span, what: &str) {
+        self.diagnostics.push(
+            Diagnostic::error(span, format!("{what} is not supported yet"))
+                .label("the Murphi front end does not lower this yet")
+                .note("docs/murphi.md lists what is supported"),
+        );
+    }
+
+    fn lookup(&self, name: &str) -> Option<Binding> {
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|s| s.get(name))
+            .cloned()
+            .or_else(|| {
+                // `true`, `false` and `boolean` are Murphi keywords: any case.
+                let lower = name.to_ascii_lowercase();
+                ["true", "false", "boolean"]
+                    .contains(&lower.as_str())
+                    .then(|| self.scopes[0].get(&lower).cloned())
+                    .flatten()
+            })
+    }
+
+    fn bind(&mut self, name: &ast::Ident, b: Binding) {
+        let scope = self.scopes.last_mut().expect("a scope");
+        if scope.insert(name.name.clone(), b).is_some() && self.scopes.len() > 1
+            || self.declared_twice(name)
+        {
+            self.error(
+                name.span,
+                format!("`{}` is declared twice", name.name),
+                "a second declaration in the same scope",
+            );
+        }
+    }
+
+    /// A global name declared before (the global scope also holds the
+    /// keywords' `true`, `false` and `boolean`, which may be shadowed).
+    fn declared_twice(&mut self, name: &ast::Ident) -> bool {
+        self.scopes.len() == 1 && !self.global_names.insert(name.name.clone())
+    }
+
+    /// A frame slot range of `len` for a rule's locals.
+    fn alloc(&mut self, len: u32) -> u32 {
+        let at = self.frame;
+        self.frame += len;
+        self.max_frame = self.max_frame.max(self.frame);
+        at
+    }
+
+    // ---- types and constants ----
+
+    fn ir_ty(&self, t: &MTy) -> Ty {
+        match t {
+            MTy::Bool => Ty::Enum(self.bool_enum),
+            MTy::Range(lo, hi) => Ty::Range(lo.saturating_sub(1), *hi),
+            MTy::Enum(id, _, _) => Ty::Enum(*id),
+            MTy::Scalarset(n) => Ty::Range(-1, n - 1),
+            MTy::Record(id, _) => Ty::Record(*id),
+            MTy::Array(i, e) => Ty::Array(Box::new(self.defined_ty(i)), Box::new(self.ir_ty(e))),
+        }
+    }
+
+    /// The IR type of a scalar's defined values (parameters, indices).
+    fn defined_ty(&self, t: &MTy) -> Ty {
+        match t {
+            MTy::Bool => Ty::Bool,
+            MTy::Enum(_, id, _) => Ty::Enum(*id),
+            s => {
+                let (lo, hi) = s.bounds();
+                Ty::Range(lo, hi)
+            }
+        }
+    }
+
+    /// The undefined markers of every slot of `t`, in flat order.
+    fn markers_of(&self, t: &MTy, out: &mut Vec<i64>) {
+        match t {
+            MTy::Record(_, fields) => fields.iter().for_each(|(_, f)| self.markers_of(f, out)),
+            MTy::Array(i, e) => {
+                for _ in 0..i.card() {
+                    self.markers_of(e, out);
+                }
+            }
+            s => out.push(s.marker()),
+        }
+    }
+
+    fn flat_len(&self, t: &MTy) -> u32 {
+        self.types.flat_len(&self.ir_ty(t))
+    }
+
+    fn const_eval(&mut self, e: &ast::Expr) -> L<i64> {
+        let (x, _) = self.expr(e)?;
+        let v = const_value(&x);
+        if v.is_none() {
+            self.error(
+                e.span(),
+                "expected a constant",
+                "this depends on the state or a variable",
+            );
+        }
+        v
+    }
+
+    fn ty(&mut self, t: &TypeExpr) -> L<MTy> {
+        Some(match t {
+            TypeExpr::Named(n) => match self.lookup(&n.name) {
+                Some(Binding::Type(t)) => t,
+                _ => {
+                    self.error(
+                        n.span,
+                        format!("unknown type `{}`", n.name),
+                        "not a type in scope",
+                    );
+                    return None;
+                }
+            },
+            TypeExpr::Range(lo, hi, span) => {
+                let lo = self.const_eval(lo)?;
+                let hi = self.const_eval(hi)?;
+                if lo > hi || hi - lo >= 1 << 31 {
+                    self.error(
+                        *span,
+                        format!("range {lo}..{hi}"),
+                        "a range needs lo <= hi and fewer than 2^31 values",
+                    );
+                    return None;
+                }
+                MTy::Range(lo, hi)
+            }
+            TypeExpr::Enum(names, _) => {
+                let id = self.types.enums.len() as u32;
+                let variant = |n: &str| Variant { name: n.to_string(), fields: Vec::new() };
+                let name = names
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.types.enums.push(EnumDef {
+                    name: format!("enum {{{name}}}"),
+                    variants: names
+                        .iter()
+                        .map(|n| variant(&n.name))
+                        .chain([variant("undefined")])
+                        .collect(),
+                });
+                self.types.enums.push(EnumDef {
+                    name: format!("enum {{{name}}}"),
+                    variants: names.iter().map(|n| variant(&n.name)).collect(),
+                });
+                let t = MTy::Enum(id, id + 1, names.len() as u32);
+                for (i, n) in names.iter().enumerate() {
+                    self.bind(n, Binding::Const(i as i64, t.clone()));
+                }
+                t
+            }
+            TypeExpr::Scalarset(n, span) => {
+                let n = self.const_eval(n)?;
+                if !(1..1 << 31).contains(&n) {
+                    self.error(
+                        *span,
+                        format!("scalarset({n})"),
+                        "a scalarset has 1 to 2^31 - 1 values",
+                    );
+                    return None;
+                }
+                MTy::Scalarset(n)
+            }
+            TypeExpr::Record(fields, _) => {
+                let mut out: Vec<(String, MTy)> = Vec::new();
+                for (n, t) in fields {
+                    if out.iter().any(|(f, _)| *f == n.name) {
+                        self.error(
+                            n.span,
+                            format!("field `{}` is declared twice", n.name),
+                            "a second field of this name",
+                        );
+                        return None;
+                    }
+                    out.push((n.name.clone(), self.ty(t)?));
+                }
+                let id = self.types.records.len() as u32;
+                let ir_fields = out
+                    .iter()
+                    .map(|(n, t)| (n.clone(), self.ir_ty(t)))
+                    .collect();
+                self.types
+                    .records
+                    .push(ir::RecordDef { name: "record".into(), fields: ir_fields });
+                MTy::Record(id, out)
+            }
+            TypeExpr::Array(i, e, span) => {
+                let index = self.ty(i)?;
+                if !index.is_scalar() {
+                    self.error(
+                        *span,
+                        "an array's index must be a scalar type",
+                        "a boolean, range, enum or scalarset",
+                    );
+                    return None;
+                }
+                MTy::Array(Box::new(index), Box::new(self.ty(e)?))
+            }
+            TypeExpr::Union(_, span) => {
+                self.unsupported(*span, "`union`");
+                return None;
+            }
+        })
+    }
+
+    /// The global declarations, in order: constants, types, variables.
+    fn declare(&mut self, d: &Decl) -> L<()> {
+        match d {
+            Decl::Const(n, e) => {
+                if calls_function(e) {
+                    self.error(
+                        e.span(),
+                        "a constant cannot call a function",
+                        "not a constant expression",
+                    );
+                    return None;
+                }
+                let (x, t) = self.expr(e)?;
+                let Some(mut v) = const_value(&x) else {
+                    self.error(
+                        e.span(),
+                        "expected a constant",
+                        "this depends on the state or a variable",
+                    );
+                    return None;
+                };
+                if self.scopes.len() == 1 {
+                    if let Some(o) = self.overrides.get(&n.name) {
+                        v = *o;
+                    }
+                    self.consts.push((n.name.clone(), v));
+                }
+                self.bind(n, Binding::Const(v, t));
+            }
+            Decl::Type(n, t) => {
+                let t = self.ty(t)?;
+                self.bind(n, Binding::Type(t));
+            }
+            Decl::Var(n, t) => {
+                let t = self.ty(t)?;
+                let ty = self.ir_ty(&t);
+                let len = self.types.flat_len(&ty);
+                if self.scopes.len() == 1 {
+                    let offset = self.state_len;
+                    self.types.slot_bounds(&ty, &mut self.bounds);
+                    let mut markers = std::mem::take(&mut self.markers);
+                    self.markers_of(&t, &mut markers);
+                    self.markers = markers;
+                    self.vars.push(ir::Var {
+                        name: n.name.clone(),
+                        ty,
+                        offset,
+                        len,
+                        process: None,
+                        durable: false,
+                        span: n.span,
+                    });
+                    self.state_len += len;
+                    self.bind(n, Binding::Place(read(Root::State, offset, len), t));
+                } else {
+                    let at = self.alloc(len);
+                    self.bind(n, Binding::Place(read(Root::Local, at, len), t));
+                }
+            }
+        }
+        Some(())
+    }
+
+    // ---- expressions ----
+
+    /// A designator: its place and type.
+    fn place(&mut self, e: &ast::Expr) -> L<(Place, MTy)> {
+        match e {
+            ast::Expr::Id(n) => match self.lookup(&n.name) {
+                Some(Binding::Place(p, t)) => Some((p, t)),
+                Some(_) => {
+                    self.error(
+                        n.span,
+                        format!("`{}` is not a variable", n.name),
+                        "cannot be assigned or undefined",
+                    );
+                    None
+                }
+                None => {
+                    self.error(
+                        n.span,
+                        format!("unknown name `{}`", n.name),
+                        "not declared in scope",
+                    );
+                    None
+                }
+            },
+            ast::Expr::Field(base, f, _) => {
+                let (mut p, t) = self.place(base)?;
+                let MTy::Record(_, fields) = &t else {
+                    self.error(
+                        f.span,
+                        format!("`.{}` of a value that is not a record", f.name),
+                        "not a record",
+                    );
+                    return None;
+                };
+                let mut off = 0;
+                for (name, ft) in fields {
+                    if *name == f.name {
+                        let len = self.flat_len(ft);
+                        p.steps.push(Step::Offset(off));
+                        p.len = len;
+                        return Some((p, ft.clone()));
+                    }
+                    off += self.flat_len(ft);
+                }
+                self.error(
+                    f.span,
+                    format!("the record has no field `{}`", f.name),
+                    "unknown field",
+                );
+                None
+            }
+            ast::Expr::Index(base, i, span) => {
+                let (mut p, t) = self.place(base)?;
+                let MTy::Array(it, et) = &t else {
+                    self.error(
+                        *span,
+                        "indexing a value that is not an array",
+                        "not an array",
+                    );
+                    return None;
+                };
+                let index = self.int(i)?;
+                let (lo, hi) = it.bounds();
+                let stride = self.flat_len(et);
+                p.steps.push(Step::Index {
+                    index,
+                    lo,
+                    count: (hi - lo + 1) as u32,
+                    stride,
+                    span: i.span(),
+                });
+                p.len = stride;
+                Some((p, (**et).clone()))
+            }
+            _ => {
+                self.error(e.span(), "expected a variable", "not a designator");
+                None
+            }
+        }
+    }
+
+    /// An integer-valued (or boolean, enum) scalar expression.
+    fn int(&mut self, e: &ast::Expr) -> L<Expr> {
+        let (x, t) = self.expr(e)?;
+        if !t.is_scalar() {
+            self.error(
+                e.span(),
+                "expected a scalar value",
+                "a record or array here",
+            );
+            return None;
+        }
+        Some(x)
+    }
+
+    fn boolean(&mut self, e: &ast::Expr) -> L<Expr> {
+        let (x, t) = self.expr(e)?;
+        if !matches!(t, MTy::Bool) {
+            self.error(e.span(), "expected a boolean", "not a boolean expression");
+            return None;
+        }
+        Some(x)
+    }
+
+    fn expr(&mut self, e: &ast::Expr) -> L<(Expr, MTy)> {
+        Some(match e {
+            ast::Expr::Num(n, span) => {
+                let Ok(v) = i64::try_from(*n) else {
+                    self.error(*span, "number too large", "beyond 64 bits");
+                    return None;
+                };
+                (Expr::Int(v), MTy::Range(v, v))
+            }
+            ast::Expr::Id(n) => match self.lookup(&n.name) {
+                Some(Binding::Const(v, t)) => (Expr::Int(v), t),
+                Some(Binding::Value(l, t)) => (Expr::Local(l), t),
+                Some(Binding::Expr(x, t)) => (x, t),
+                Some(Binding::Place(..)) => self.read_place(e)?,
+                Some(Binding::Type(_)) => {
+                    self.error(n.span, format!("`{}` is a type", n.name), "not a value");
+                    return None;
+                }
+                None => {
+                    self.error(
+                        n.span,
+                        format!("unknown name `{}`", n.name),
+                        "not declared in scope",
+                    );
+                    return None;
+                }
+            },
+            ast::Expr::Field(..) | ast::Expr::Index(..) => self.read_place(e)?,
+            ast::Expr::Call(f, args, span) => self.call_function(f, args, *span)?,
+            ast::Expr::Unary(op, a, span) => match op {
+                UnOp::Not => (Expr::Not(Box::new(self.boolean(a)?)), MTy::Bool),
+                UnOp::Neg | UnOp::Plus | UnOp::Bnot => {
+                    let (x, t) = self.expr(a)?;
+                    if !matches!(t, MTy::Range(..)) {
+                        self.error(
+                            *span,
+                            "expected a number",
+                            "an arithmetic or bitwise operator on a boolean, enum or scalarset",
+                        );
+                        return None;
+                    }
+                    let any = MTy::Range(i64::MIN, i64::MAX);
+                    match op {
+                        UnOp::Neg => (Expr::Neg(Box::new(x), *span), any),
+                        UnOp::Bnot => (cmp(IntOp::BitXor, x, Expr::Int(-1), *span), any),
+                        _ => (x, t),
+                    }
+                }
+            },
+            ast::Expr::Binary(op, a, b, span) => self.binary(*op, a, b, *span)?,
+            ast::Expr::Ternary(c, a, b, _) => {
+                let c = self.boolean(c)?;
+                let (x, t) = self.expr(a)?;
+                let (y, _) = self.expr(b)?;
+                let len = self.flat_len(&t).max(1);
+                (
+                    Expr::If {
+                        cond: Box::new(c),
+                        then: Box::new(x),
+                        otherwise: Box::new(y),
+                        len,
+                    },
+                    t,
+                )
+            }
+            ast::Expr::Forall(q, body, _) | ast::Expr::Exists(q, body, _) => {
+                let kind = if matches!(e, ast::Expr::Forall(..)) {
+                    QuantKind::Forall
+                } else {
+                    QuantKind::Exists
+                };
+                let x = self.quantified(q, |lw| lw.boolean(body))?;
+                let (local, domain, pre, body) = x;
+                if !pre.is_empty() {
+                    self.unsupported(e.span(), "a stepped range in a quantified expression");
+                    return None;
+                }
+                (
+                    Expr::Quant { kind, local, len: 1, domain, body: Box::new(body) },
+                    MTy::Bool,
+                )
+            }
+            ast::Expr::IsUndefined(d, _) => {
+                let (p, t) = self.place(d)?;
+                if !t.is_scalar() {
+                    self.error(
+                        d.span(),
+                        "`isundefined` takes a scalar variable",
+                        "a record or array",
+                    );
+                    return None;
+                }
+                (eq(Expr::Read(p), Expr::Int(t.marker()), false), MTy::Bool)
+            }
+            ast::Expr::IsMember(x, t, span) => {
+                let v = self.int(x)?;
+                let t = self.ty(t)?;
+                let (lo, hi) = t.bounds();
+                let inside = and(
+                    cmp(IntOp::Ge, v.clone(), Expr::Int(lo), *span),
+                    cmp(IntOp::Le, v, Expr::Int(hi), *span),
+                );
+                (inside, MTy::Bool)
+            }
+        })
+    }
+
+    /// A read of a designator: a scalar read is checked for undefined.
+    fn read_place(&mut self, e: &ast::Expr) -> L<(Expr, MTy)> {
+        let (p, t) = self.place(e)?;
+        if t.is_scalar() {
+            let marker = t.marker();
+            return Some((
+                Expr::Checked {
+                    value: Box::new(Expr::Read(p)),
+                    forbidden: marker,
+                    span: e.span(),
+                },
+                t,
+            ));
+        }
+        Some((Expr::Read(p), t))
+    }
+
+    fn binary(&mut self, op: BinOp, a: &ast::Expr, b: &ast::Expr, span: Span) -> L<(Expr, MTy)> {
+        let int = MTy::Range(i64::MIN, i64::MAX);
+        let (x, tx) = self.expr(a)?;
+        let (y, ty) = self.expr(b)?;
+        let both_bool = matches!(tx, MTy::Bool) && matches!(ty, MTy::Bool);
+        let numeric = |t: &MTy| matches!(t, MTy::Range(..));
+        let needs_numbers = matches!(
+            op,
+            BinOp::Xor
+                | BinOp::Shl
+                | BinOp::Shr
+                | BinOp::Add
+                | BinOp::Sub
+                | BinOp::Mul
+                | BinOp::Div
+                | BinOp::Mod
+        ) || (matches!(op, BinOp::Pipe | BinOp::Amp) && !both_bool);
+        if needs_numbers && !(numeric(&tx) && numeric(&ty)) {
+            self.error(
+                span,
+                "expected numbers on both sides",
+                "an arithmetic or bitwise operator on a boolean, enum or scalarset",
+            );
+            return None;
+        }
+        let logic = |f: fn(Box<Expr>, Box<Expr>) -> Expr, lw: &mut Self| -> L<(Expr, MTy)> {
+            if !both_bool {
+                lw.error(
+                    span,
+                    "expected booleans",
+                    "a logical operator needs booleans on both sides",
+                );
+                return None;
+            }
+            Some((f(Box::new(x.clone()), Box::new(y.clone())), MTy::Bool))
+        };
+        let arith = |op: IntOp| (cmp(op, x.clone(), y.clone(), span), int.clone());
+        Some(match op {
+            BinOp::Implies => logic(Expr::Implies, self)?,
+            BinOp::Or => logic(Expr::Or, self)?,
+            BinOp::And => logic(Expr::And, self)?,
+            BinOp::Pipe if both_bool => logic(Expr::Or, self)?,
+            BinOp::Amp if both_bool => logic(Expr::And, self)?,
+            BinOp::Pipe => arith(IntOp::BitOr),
+            BinOp::Amp => arith(IntOp::BitAnd),
+            BinOp::Xor => arith(IntOp::BitXor),
+            BinOp::Eq | BinOp::Ne => {
+                let len = self.flat_len(&tx);
+                if tx.is_scalar() != ty.is_scalar() || len != self.flat_len(&ty) {
+                    self.error(span, "comparing values of different types", "type mismatch");
+                    return None;
+                }
+                let len = if tx.is_scalar() { 1 } else { len };
+                (
+                    Expr::Eq {
+                        len,
+                        negate: op == BinOp::Ne,
+                        a: Box::new(x),
+                        b: Box::new(y),
+                    },
+                    MTy::Bool,
+                )
+            }
+            BinOp::Lt => (cmp(IntOp::Lt, x, y, span), MTy::Bool),
+            BinOp::Le => (cmp(IntOp::Le, x, y, span), MTy::Bool),
+            BinOp::Gt => (cmp(IntOp::Gt, x, y, span), MTy::Bool),
+            BinOp::Ge => (cmp(IntOp::Ge, x, y, span), MTy::Bool),
+            // A negative count shifts the other way (Rumur).
+            BinOp::Shl | BinOp::Shr => {
+                let (fwd, back) = if op == BinOp::Shl {
+                    (IntOp::Shl, IntOp::Shr)
+                } else {
+                    (IntOp::Shr, IntOp::Shl)
+                };
+                let nonneg = cmp(IntOp::Ge, y.clone(), Expr::Int(0), span);
+                let neg = Expr::Neg(Box::new(y.clone()), span);
+                let x2 = Expr::If {
+                    cond: Box::new(nonneg),
+                    then: Box::new(cmp(fwd, x.clone(), y.clone(), span)),
+                    otherwise: Box::new(cmp(back, x.clone(), neg, span)),
+                    len: 1,
+                };
+                (x2, int)
+            }
+            BinOp::Add => arith(IntOp::Add),
+            BinOp::Sub => arith(IntOp::Sub),
+            BinOp::Mul => arith(IntOp::Mul),
+            BinOp::Div => arith(IntOp::Quot),
+            BinOp::Mod => arith(IntOp::Rem),
+        })
+    }
+
+    /// The procedure or function `f` names, seen from where it is called:
+    /// a body may call only what was declared before it (Murphi's order).
+    fn callee(&mut self, f: &ast::Ident) -> L<&'a ast::Function> {
+        let Some((index, func)) = self.functions.get(&f.name).copied() else {
+            self.error(
+                f.span,
+                format!("unknown procedure or function `{}`", f.name),
+                "not declared before this use",
+            );
+            return None;
+        };
+        let caller = self
+            .inlining
+            .last()
+            .and_then(|n| self.functions.get(n))
+            .map(|(i, _)| *i);
+        if caller.is_some_and(|c| index > c) {
+            self.error(
+                f.span,
+                format!("`{}` is used before its declaration", f.name),
+                "declared after the function that calls it",
+            );
+            return None;
+        }
+        Some(func)
+    }
+
+    /// A function call, inlined: its body as one expression (`returns`),
+    /// value parameters bound by `let`, `var` parameters to their places.
+    fn call_function(&mut self, f: &ast::Ident, args: &[ast::Expr], span: Span) -> L<(Expr, MTy)> {
+        let func = self.callee(f)?;
+        let Some(ret) = &func.ret else {
+            self.error(
+                f.span,
+                format!("`{}` is a procedure", f.name),
+                "a procedure has no value",
+            );
+            return None;
+        };
+        if func.params.len() != args.len() {
+            self.error(
+                span,
+                format!("`{}` takes {} argument(s)", f.name, func.params.len()),
+                "wrong number of arguments",
+            );
+            return None;
+        }
+        if func.decls.iter().any(|d| matches!(d, Decl::Var(..))) {
+            self.unsupported(span, "a function with local variables");
+            return None;
+        }
+        let result = match returns(&func.body) {
+            Ok(e) => e,
+            Err(at) => {
+                self.unsupported(at, "a function body other than `if`s and `return`s");
+                return None;
+            }
+        };
+        if self.inlining.contains(&f.name) {
+            self.unsupported(span, "a recursive function");
+            return None;
+        }
+        let ret = self.ty(ret)?;
+        let mut lets = Vec::new();
+        self.scopes.push(HashMap::new());
+        self.inlining.push(f.name.clone());
+        let r = (|| {
+            for (p, a) in func.params.iter().zip(args) {
+                let t = self.ty(&p.ty)?;
+                if p.by_ref {
+                    let (pl, _) = self.place(a)?;
+                    self.bind(&p.name, Binding::Place(pl, t));
+                } else {
+                    let (v, _) = self.expr(a)?;
+                    let len = self.flat_len(&t);
+                    let at = self.alloc(len);
+                    lets.push((at, len, v));
+                    self.bind(&p.name, Binding::Place(read(Root::Local, at, len), t));
+                }
+            }
+            for d in &func.decls {
+                self.declare(d)?;
+            }
+            self.expr(&result)
+        })();
+        self.inlining.pop();
+        self.scopes.pop();
+        let (mut x, _) = r?;
+        for (at, len, v) in lets.into_iter().rev() {
+            x = Expr::Let {
+                local: at,
+                len,
+                value: Box::new(v),
+                body: Box::new(x),
+            };
+        }
+        Some((x, ret))
+    }
+
+    /// Binds a quantifier's variable for `body`; returns its local, domain,
+    /// statements that compute the variable from the domain's value (a
+    /// stepped range), and the body.
+    fn quantified<T>(
+        &mut self,
+        q: &Quantifier,
+        body: impl FnOnce(&mut Self) -> L<T>,
+    ) -> L<(u32, Domain, Vec<Stmt>, T)> {
+        self.scopes.push(HashMap::new());
+        let r = (|| match q {
+            Quantifier::Type(n, t) => {
+                let t = self.ty(t)?;
+                if !t.is_scalar() {
+                    self.error(
+                        n.span,
+                        "a quantifier ranges over a scalar type",
+                        "not a scalar",
+                    );
+                    return None;
+                }
+                let at = self.alloc(1);
+                self.bind(n, Binding::Value(at, t.clone()));
+                let domain = Domain::Type(self.defined_ty(&t));
+                Some((at, domain, Vec::new(), body(self)?))
+            }
+            Quantifier::Range(n, from, to, by) => {
+                let constant = |lw: &mut Self, e: &ast::Expr| -> L<i64> {
+                    let (x, _) = lw.expr(e)?;
+                    let v = const_value(&x);
+                    if v.is_none() {
+                        lw.unsupported(e.span(), "a loop bound that is not a constant");
+                    }
+                    v
+                };
+                let from = constant(self, from)?;
+                let to = constant(self, to)?;
+                let by = match by {
+                    Some(b) => constant(self, b)?,
+                    None => 1,
+                };
+                if by == 0 {
+                    self.error(n.span, "a step of 0", "the loop would not end");
+                    return None;
+                }
+                let count = if (by > 0 && from > to) || (by < 0 && from < to) {
+                    0
+                } else {
+                    (to - from) / by + 1
+                };
+                if count == 0 {
+                    self.error(
+                        n.span,
+                        format!("the loop from {from} to {to} by {by} never reaches its end"),
+                        "the step goes the other way",
+                    );
+                    return None;
+                }
+                let k = self.alloc(1);
+                let at = self.alloc(1);
+                let value = cmp(
+                    IntOp::Add,
+                    Expr::Int(from),
+                    cmp(IntOp::Mul, Expr::Local(k), Expr::Int(by), n.span),
+                    n.span,
+                );
+                let (lo, hi) = (from.min(to), from.max(to));
+                self.bind(n, Binding::Value(at, MTy::Range(lo, hi)));
+                let pre = vec![Stmt::Let { local: at, len: 1, value }];
+                Some((k, Domain::Type(Ty::Range(0, count - 1)), pre, body(self)?))
+            }
+        })();
+        self.scopes.pop();
+        r
+    }
+
+    // ---- statements ----
+
+    fn stmts(&mut self, ss: &[ast::Stmt]) -> L<Vec<Stmt>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for s in ss {
+            match self.stmt(s, &mut out) {
+                Some(()) => {}
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn assign_to(&mut self, p: Place, t: &MTy, value: Expr, span: Span) -> Stmt {
+        let bounds = if t.is_scalar() {
+            vec![t.bounds()]
+        } else {
+            let mut b = Vec::new();
+            self.types.slot_bounds(&self.ir_ty(t), &mut b);
+            b
+        };
+        Stmt::Assign { place: p, value, bounds, span }
+    }
+
+    /// Sets every slot of `p` to its marker (`undefine`) or its type's
+    /// first value (`clear`).
+    fn fill(&mut self, p: Place, t: &MTy, clear: bool, span: Span) -> Stmt {
+        let mut markers = Vec::new();
+        self.markers_of(t, &mut markers);
+        let mut b = Vec::new();
+        self.types.slot_bounds(&self.ir_ty(t), &mut b);
+        let values: Vec<i64> = if clear {
+            b.iter()
+                .zip(&markers)
+                .map(|((lo, _), m)| if *lo == *m { lo + 1 } else { *lo })
+                .collect()
+        } else {
+            markers
+        };
+        let value = if values.len() == 1 {
+            Expr::Int(values[0])
+        } else {
+            Expr::Lit(values)
+        };
+        Stmt::Assign { place: p, value, bounds: b, span }
+    }
+
+    fn stmt(&mut self, s: &ast::Stmt, out: &mut Vec<Stmt>) -> L<()> {
+        match s {
+            ast::Stmt::Assign(d, e, span) => {
+                let (p, t) = self.place(d)?;
+                let (v, vt) = self.expr(e)?;
+                if t.is_scalar() != vt.is_scalar() {
+                    self.error(
+                        *span,
+                        "the value's type does not match the variable's",
+                        "type mismatch",
+                    );
+                    return None;
+                }
+                let st = self.assign_to(p, &t, v, *span);
+                out.push(st);
+            }
+            ast::Stmt::If(clauses, _) => {
+                let mut chain = Vec::new();
+                for (c, body) in clauses.iter().rev() {
+                    let body = self.stmts(body)?;
+                    chain = match c {
+                        None => body,
+                        Some(c) => vec![Stmt::If {
+                            cond: self.boolean(c)?,
+                            then: body,
+                            otherwise: chain,
+                        }],
+                    };
+                }
+                out.extend(chain);
+            }
+            ast::Stmt::Switch(e, cases, span) => {
+                let x = self.int(e)?;
+                let at = self.alloc(1);
+                out.push(Stmt::Let { local: at, len: 1, value: x });
+                let mut chain = Vec::new();
+                for (values, body) in cases.iter().rev() {
+                    let body = self.stmts(body)?;
+                    if values.is_empty() {
+                        chain = body;
+                        continue;
+                    }
+                    let mut cond = None;
+                    for v in values {
+                        let t = eq(Expr::Local(at), self.int(v)?, false);
+                        cond = Some(match cond {
+                            None => t,
+                            Some(c) => Expr::Or(Box::new(c), Box::new(t)),
+                        });
+                    }
+                    let cond = cond.unwrap_or(Expr::Int(0));
+                    chain = vec![Stmt::If { cond, then: body, otherwise: chain }];
+                }
+                let _ = span;
+                out.extend(chain);
+            }
+            ast::Stmt::For(q, body, _) => {
+                let (local, domain, pre, body) = self.quantified(q, |lw| lw.stmts(body))?;
+                let mut inner = pre;
+                inner.extend(body);
+                out.push(Stmt::For { local, len: 1, domain, body: inner });
+            }
+            ast::Stmt::Alias(aliases, body, _) => {
+                self.scopes.push(HashMap::new());
+                let r = (|| {
+                    self.aliases(aliases)?;
+                    self.stmts(body)
+                })();
+                self.scopes.pop();
+                out.extend(r?);
+            }
+            ast::Stmt::Call(f, args, span) => self.call_procedure(f, args, *span, out)?,
+            ast::Stmt::Clear(d, span) | ast::Stmt::Undefine(d, span) => {
+                let (p, t) = self.place(d)?;
+                let clear = matches!(s, ast::Stmt::Clear(..));
+                let st = self.fill(p, &t, clear, *span);
+                out.push(st);
+            }
+            ast::Stmt::Error(msg, span) => out.push(Stmt::Assert {
+                cond: Expr::Int(0),
+                kind: ErrorKind::Assert,
+                message: msg.clone(),
+                span: *span,
+            }),
+            ast::Stmt::Property(Category::Assert, name, e, span) => {
+                let cond = self.boolean(e)?;
+                out.push(Stmt::Assert {
+                    cond,
+                    kind: ErrorKind::Assert,
+                    message: name.clone().unwrap_or_else(|| "assertion failed".into()),
+                    span: *span,
+                });
+            }
+            ast::Stmt::Property(_, _, _, span) => {
+                self.unsupported(*span, "`assume`, `cover` or `liveness` as a statement");
+                return None;
+            }
+            ast::Stmt::Put(..) => {}
+            ast::Stmt::While(c, body, span) => {
+                let cond = self.boolean(c)?;
+                let body = self.stmts(body)?;
+                out.push(Stmt::While { cond, body, limit: WHILE_LIMIT, span: *span });
+            }
+            ast::Stmt::Return(_, span) => {
+                self.unsupported(*span, "`return` outside the end of a procedure");
+                return None;
+            }
+        }
+        Some(())
+    }
+
+    fn aliases(&mut self, aliases: &[(ast::Ident, ast::Expr)]) -> L<()> {
+        for (n, e) in aliases {
+            let designator = matches!(
+                e,
+                ast::Expr::Id(_) | ast::Expr::Field(..) | ast::Expr::Index(..)
+            ) && matches!(self.root_binding(e), Some(Binding::Place(..)));
+            let b = if designator {
+                let (p, t) = self.place(e)?;
+                Binding::Place(p, t)
+            } else {
+                let (x, t) = self.expr(e)?;
+                Binding::Expr(x, t)
+            };
+            self.bind(n, b);
+        }
+        Some(())
+    }
+
+    fn root_binding(&self, e: &ast::Expr) -> Option<Binding> {
+        match e {
+            ast::Expr::Id(n) => self.lookup(&n.name),
+            ast::Expr::Field(b, ..) | ast::Expr::Index(b, ..) => self.root_binding(b),
+            _ => None,
+        }
+    }
+
+    /// A procedure inlined: `var` parameters are the arguments' places,
+    /// others locals holding the arguments' values.
+    fn call_procedure(
+        &mut self,
+        f: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+        out: &mut Vec<Stmt>,
+    ) -> L<()> {
+        let proc_ = self.callee(f)?;
+        if proc_.params.len() != args.len() {
+            self.error(
+                span,
+                format!("`{}` takes {} argument(s)", f.name, proc_.params.len()),
+                "wrong number of arguments",
+            );
+            return None;
+        }
+        if self.inlining.contains(&f.name) {
+            self.unsupported(span, "a recursive procedure");
+            return None;
+        }
+        let body = match strip_returns(&proc_.body) {
+            Ok(b) => b,
+            Err(at) => {
+                self.unsupported(at, "`return` inside a loop, `switch` or `alias`");
+                return None;
+            }
+        };
+        self.scopes.push(HashMap::new());
+        self.inlining.push(f.name.clone());
+        let r = (|| {
+            for (p, a) in proc_.params.iter().zip(args) {
+                let t = self.ty(&p.ty)?;
+                if p.by_ref {
+                    let (pl, _) = self.place(a)?;
+                    self.bind(&p.name, Binding::Place(pl, t));
+                } else {
+                    let (v, _) = self.expr(a)?;
+                    let len = self.flat_len(&t);
+                    let at = self.alloc(len);
+                    let pl = read(Root::Local, at, len);
+                    let st = self.assign_to(pl.clone(), &t, v, a.span());
+                    out.push(st);
+                    self.bind(&p.name, Binding::Place(pl, t));
+                }
+            }
+            self.local_decls(&proc_.decls, out)?;
+            self.stmts(&body)
+        })();
+        self.inlining.pop();
+        self.scopes.pop();
+        out.extend(r?);
+        Some(())
+    }
+
+    /// A rule's or procedure's own declarations; its variables start
+    /// undefined.
+    fn local_decls(&mut self, decls: &[Decl], out: &mut Vec<Stmt>) -> L<()> {
+        for d in decls {
+            self.declare(d)?;
+            if let Decl::Var(n, _) = d
+                && let Some(Binding::Place(p, t)) = self.lookup(&n.name)
+            {
+                let st = self.fill(p, &t, false, n.span);
+                out.push(st);
+            }
+        }
+        Some(())
+    }
+
+    // ---- rules ----
+
+    pub fn lower(&mut self, prog: &'a Program, name: &str) -> L<Model> {
+        // In order: a name is used after its declaration, as in Murphi.
+        let mut out = Rules::default();
+        for n in &prog.nodes {
+            match n {
+                Node::Decl(d) => {
+                    self.declare(d);
+                }
+                Node::Function(f) => {
+                    let index = self.functions.len();
+                    if self
+                        .functions
+                        .insert(f.name.name.clone(), (index, f))
+                        .is_some()
+                        || self.declared_twice(&f.name)
+                    {
+                        self.error(
+                            f.name.span,
+                            format!("`{}` is declared twice", f.name.name),
+                            "a second declaration",
+                        );
+                    }
+                }
+                Node::Rule(r) => self.rule(r, &mut Vec::new(), &mut out),
+            }
+        }
+        if !self.diagnostics.is_empty() {
+            return None;
+        }
+        // Rumur checks invariants only in states that satisfy the
+        // assumptions (which also prune the search, as constraints).
+        let assumed = out.constraints.iter().map(|c| c.expr.clone()).reduce(and);
+        if let Some(a) = assumed {
+            let frame = out
+                .constraints
+                .iter()
+                .map(|c| c.frame_len)
+                .max()
+                .unwrap_or(0);
+            for inv in &mut out.invariants {
+                inv.expr = Expr::Implies(Box::new(a.clone()), Box::new(inv.expr.clone()));
+                inv.frame_len = inv.frame_len.max(frame);
+            }
+        }
+        if out.starts.is_empty() {
+            self.error(
+                Span::default(),
+                "the model has no startstate",
+                "add `startstate ... end`",
+            );
+            return None;
+        }
+        let init = combine_starts(out.starts);
+        let mut instance_base = vec![0u64];
+        for r in &out.rules {
+            let next = instance_base[instance_base.len() - 1].saturating_add(r.instances);
+            if next > u32::MAX as u64 {
+                self.error(r.span, "too many rule instances", "more than 2^32 in all");
+                return None;
+            }
+            instance_base.push(next);
+        }
+        let state_len = self.state_len;
+        let init_values = vec![Stmt::Assign {
+            place: read(Root::State, 0, state_len),
+            value: Expr::Lit(self.markers.clone()),
+            bounds: self.bounds.clone(),
+            span: Span::default(),
+        }];
+        Some(Model {
+            name: name.to_string(),
+            consts: self.consts.clone(),
+            types: std::mem::take(&mut self.types),
+            vars: std::mem::take(&mut self.vars),
+            state_len,
+            bounds: std::mem::take(&mut self.bounds),
+            init_values: if state_len == 0 {
+                Vec::new()
+            } else {
+                init_values
+            },
+            init_frame_len: 0,
+            processes: Vec::new(),
+            network: None,
+            inits: vec![init],
+            rules: out.rules,
+            invariants: out.invariants,
+            reachables: out.reachables,
+            constraints: out.constraints,
+            terminals: Vec::new(),
+            temporals: Vec::new(),
+            fairness: Vec::new(),
+            instance_base,
+        })
+    }
+
+    /// A rule, with the parameters of the rulesets around it.
+    fn rule(&mut self, r: &ast::Rule, params: &mut Vec<ir::Param>, out: &mut Rules) {
+        match r {
+            ast::Rule::Ruleset(quants, rules, _) => {
+                self.scopes.push(HashMap::new());
+                let depth = params.len();
+                let mut ok = true;
+                for q in quants {
+                    match q {
+                        Quantifier::Type(n, t) => match self.ty(t) {
+                            Some(t) if t.is_scalar() => {
+                                let local = params.len() as u32;
+                                self.bind(n, Binding::Value(local, t.clone()));
+                                params.push(ir::Param {
+                                    name: n.name.clone(),
+                                    ty: self.defined_ty(&t),
+                                    local,
+                                    len: 1,
+                                    card: t.card(),
+                                    hidden: false,
+                                });
+                            }
+                            _ => ok = false,
+                        },
+                        Quantifier::Range(n, ..) => {
+                            self.unsupported(n.span, "a ruleset over `:= a to b`");
+                            ok = false;
+                        }
+                    }
+                }
+                if ok {
+                    for r in rules {
+                        self.rule(r, params, out);
+                    }
+                }
+                params.truncate(depth);
+                self.scopes.pop();
+            }
+            ast::Rule::Alias(aliases, rules, _) => {
+                self.scopes.push(HashMap::new());
+                self.frame = params.len() as u32;
+                if self.aliases(aliases).is_some() {
+                    for r in rules {
+                        self.rule(r, params, out);
+                    }
+                }
+                self.scopes.pop();
+            }
+            ast::Rule::Simple { name, guard, decls, body, span } => {
+                let label = name
+                    .clone()
+                    .unwrap_or_else(|| format!("rule {}", out.rules.len() + 1));
+                if let Some(rule) =
+                    self.body_rule(label, params, guard.as_ref(), decls, body, *span)
+                {
+                    out.rules.push(rule);
+                }
+            }
+            ast::Rule::Start { name, decls, body, span } => {
+                let label = name.clone().unwrap_or_else(|| "startstate".into());
+                if let Some(rule) = self.body_rule(label, params, None, decls, body, *span) {
+                    out.starts.push(rule);
+                }
+            }
+            ast::Rule::Property { category, name, expr, span } => {
+                let label = name.clone().unwrap_or_else(|| "invariant".into());
+                self.frame = params.len() as u32;
+                self.max_frame = self.frame;
+                let Some(mut x) = self.boolean(expr) else {
+                    return;
+                };
+                // Inside rulesets: for every value of their parameters.
+                for p in params.iter().rev() {
+                    x = Expr::Quant {
+                        kind: QuantKind::Forall,
+                        local: p.local,
+                        len: 1,
+                        domain: Domain::Type(p.ty.clone()),
+                        body: Box::new(x),
+                    };
+                }
+                let prop = ir::Property {
+                    name: label,
+                    expr: x,
+                    frame_len: self.max_frame,
+                    span: *span,
+                };
+                match category {
+                    Category::Assert => out.invariants.push(prop),
+                    Category::Assume => out.constraints.push(prop),
+                    // Some reachable state must satisfy it (Rumur: an error
+                    // when a cover property is never hit).
+                    Category::Cover => {
+                        if params.is_empty() {
+                            out.reachables.push(prop);
+                        } else {
+                            self.unsupported(*span, "`cover` inside a ruleset");
+                        }
+                    }
+                    Category::Liveness => self.unsupported(*span, "`liveness`"),
+                }
+            }
+        }
+    }
+
+    fn body_rule(
+        &mut self,
+        name: String,
+        params: &[ir::Param],
+        guard: Option<&ast::Expr>,
+        decls: &[Decl],
+        body: &[ast::Stmt],
+        span: Span,
+    ) -> Option<Rule> {
+        self.frame = params.len() as u32;
+        self.max_frame = self.frame;
+        let guard = match guard {
+            Some(g) => Some(self.boolean(g)?),
+            None => None,
+        };
+        self.scopes.push(HashMap::new());
+        let mut stmts = Vec::new();
+        let r = self
+            .local_decls(decls, &mut stmts)
+            .and_then(|()| self.stmts(body));
+        self.scopes.pop();
+        stmts.extend(r?);
+        let instances = params.iter().map(|p| p.card).product();
+        Some(Rule {
+            name,
+            params: params.to_vec(),
+            guard,
+            body: stmts,
+            frame_len: self.max_frame,
+            instances,
+            span,
+        })
+    }
+}
+
+fn calls_function(e: &ast::Expr) -> bool {
+    match e {
+        ast::Expr::Call(..) => true,
+        ast::Expr::Num(..) | ast::Expr::Id(_) => false,
+        ast::Expr::Field(a, ..)
+        | ast::Expr::Unary(_, a, _)
+        | ast::Expr::IsUndefined(a, _)
+        | ast::Expr::IsMember(a, ..) => calls_function(a),
+        ast::Expr::Index(a, b, _) | ast::Expr::Binary(_, a, b, _) => {
+            calls_function(a) || calls_function(b)
+        }
+        ast::Expr::Forall(_, b, _) | ast::Expr::Exists(_, b, _) => calls_function(b),
+        ast::Expr::Ternary(a, b, c, _) => {
+            calls_function(a) || calls_function(b) || calls_function(c)
+        }
+    }
+}
+
+/// A function body as one expression: `return e`, and `if`s whose
+/// branches end in `return` (what follows an `if` without `else` is its
+/// `else`). `Err`: where something else stands.
+fn returns(body: &[ast::Stmt]) -> Result<ast::Expr, Span> {
+    match body {
+        [ast::Stmt::Return(Some(e), _), ..] => Ok(e.clone()),
+        [ast::Stmt::Put(..), rest @ ..] => returns(rest),
+        [ast::Stmt::If(clauses, span), rest @ ..] => {
+            let mut otherwise = None;
+            let mut arms = Vec::new();
+            for (c, b) in clauses {
+                let mut branch = b.clone();
+                branch.extend_from_slice(rest);
+                let e = returns(&branch)?;
+                match c {
+                    Some(c) => arms.push((c.clone(), e)),
+                    None => otherwise = Some(e),
+                }
+            }
+            let mut acc = match otherwise {
+                Some(e) => e,
+                None => returns(rest)?,
+            };
+            for (c, e) in arms.into_iter().rev() {
+                acc = ast::Expr::Ternary(Box::new(c), Box::new(e), Box::new(acc), *span);
+            }
+            Ok(acc)
+        }
+        [s, ..] => Err(stmt_span(s)),
+        [] => Err(Span::default()),
+    }
+}
+
+/// A procedure body without `return`s: what follows an `if` whose branch
+/// returns runs in its other branches. `Err`: a `return` where this cannot
+/// be done (inside a loop, `switch` or `alias`), or with a value.
+fn strip_returns(body: &[ast::Stmt]) -> Result<Vec<ast::Stmt>, Span> {
+    let mut out = Vec::new();
+    for (i, s) in body.iter().enumerate() {
+        match s {
+            ast::Stmt::Return(None, _) => return Ok(out),
+            ast::Stmt::Return(Some(_), span) => return Err(*span),
+            ast::Stmt::If(clauses, span)
+                if clauses.iter().any(|(_, b)| b.iter().any(has_return)) =>
+            {
+                let rest = &body[i + 1..];
+                let mut new = Vec::new();
+                for (c, b) in clauses {
+                    let mut branch = b.clone();
+                    branch.extend_from_slice(rest);
+                    new.push((c.clone(), strip_returns(&branch)?));
+                }
+                if clauses.iter().all(|(c, _)| c.is_some()) {
+                    new.push((None, strip_returns(rest)?));
+                }
+                out.push(ast::Stmt::If(new, *span));
+                return Ok(out);
+            }
+            s if has_return(s) => return Err(stmt_span(s)),
+            s => out.push(s.clone()),
+        }
+    }
+    Ok(out)
+}
+
+fn has_return(s: &ast::Stmt) -> bool {
+    match s {
+        ast::Stmt::Return(..) => true,
+        ast::Stmt::If(clauses, _) => clauses.iter().any(|(_, b)| b.iter().any(has_return)),
+        ast::Stmt::Switch(_, cases, _) => cases.iter().any(|(_, b)| b.iter().any(has_return)),
+        ast::Stmt::For(_, b, _) | ast::Stmt::While(_, b, _) | ast::Stmt::Alias(_, b, _) => {
+            b.iter().any(has_return)
+        }
+        _ => false,
+    }
+}
+
+fn stmt_span(s: &ast::Stmt) -> Span {
+    match s {
+        ast::Stmt::Assign(_, _, sp)
+        | ast::Stmt::If(_, sp)
+        | ast::Stmt::Switch(_, _, sp)
+        | ast::Stmt::For(_, _, sp)
+        | ast::Stmt::While(_, _, sp)
+        | ast::Stmt::Alias(_, _, sp)
+        | ast::Stmt::Call(_, _, sp)
+        | ast::Stmt::Clear(_, sp)
+        | ast::Stmt::Undefine(_, sp)
+        | ast::Stmt::Error(_, sp)
+        | ast::Stmt::Property(_, _, _, sp)
+        | ast::Stmt::Put(_, sp)
+        | ast::Stmt::Return(_, sp) => *sp,
+    }
+}
+
+/// Murphi's startstates are alternatives; Fathom's `init`s compose. Two or
+/// more become one rule whose parameter numbers every instance of every
+/// startstate in order, and which binds that instance's ruleset parameters
+/// (mixed radix, the first most significant) before its body.
+fn combine_starts(mut starts: Vec<Rule>) -> Rule {
+    if starts.len() == 1 {
+        return starts.remove(0);
+    }
+    let k = starts.iter().map(|r| r.frame_len).max().unwrap_or(0);
+    let total: u64 = starts.iter().map(|r| r.instances).sum();
+    let span = starts[0].span;
+    let mut chain = Vec::new();
+    let mut bases = Vec::new();
+    let mut base = 0u64;
+    for r in &starts {
+        bases.push(base);
+        base += r.instances;
+    }
+    for (r, base) in starts.into_iter().zip(bases).rev() {
+        let idx = Expr::Arith(
+            IntOp::Sub,
+            Box::new(Expr::Local(k)),
+            Box::new(Expr::Int(base as i64)),
+            span,
+        );
+        let mut body = Vec::new();
+        let mut below = 1u64;
+        for p in r.params.iter().rev() {
+            let digit = Expr::Arith(
+                IntOp::Rem,
+                Box::new(Expr::Arith(
+                    IntOp::Quot,
+                    Box::new(idx.clone()),
+                    Box::new(Expr::Int(below as i64)),
+                    span,
+                )),
+                Box::new(Expr::Int(p.card as i64)),
+                span,
+            );
+            let lo = match &p.ty {
+                Ty::Range(lo, _) => *lo,
+                _ => 0,
+            };
+            let value = Expr::Arith(IntOp::Add, Box::new(digit), Box::new(Expr::Int(lo)), span);
+            body.push(Stmt::Let { local: p.local, len: 1, value });
+            below *= p.card;
+        }
+        body.extend(r.body);
+        let inside = Expr::Arith(
+            IntOp::Lt,
+            Box::new(Expr::Local(k)),
+            Box::new(Expr::Int((base + r.instances) as i64)),
+            span,
+        );
+        chain = vec![Stmt::If { cond: inside, then: body, otherwise: chain }];
+    }
+    Rule {
+        name: "startstate".into(),
+        params: vec![ir::Param {
+            name: "startstate".into(),
+            ty: Ty::Range(0, total as i64 - 1),
+            local: k,
+            len: 1,
+            card: total,
+            hidden: false,
+        }],
+        guard: None,
+        body: chain,
+        frame_len: k + 1,
+        instances: total,
+        span,
+    }
+}
+
+#[derive(Default)]
+struct Rules {
+    rules: Vec<Rule>,
+    starts: Vec<Rule>,
+    invariants: Vec<ir::Property>,
+    constraints: Vec<ir::Property>,
+    reachables: Vec<ir::Property>,
+}
+
+/// The value of a constant expression, folded with the evaluator's
+/// arithmetic (no state, no locals).
+fn const_value(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Int(v) => Some(*v),
+        Expr::Neg(a, _) => const_value(a)?.checked_neg(),
+        Expr::Not(a) => Some(1 - const_value(a)?),
+        Expr::Arith(op, a, b, _) => {
+            let (a, b) = (const_value(a)?, const_value(b)?);
+            match op {
+                IntOp::Add => a.checked_add(b),
+                IntOp::Sub => a.checked_sub(b),
+                IntOp::Mul => a.checked_mul(b),
+                IntOp::Quot => a.checked_div(b),
+                IntOp::Rem => a.checked_rem(b),
+                IntOp::BitAnd => Some(a & b),
+                IntOp::BitOr => Some(a | b),
+                IntOp::BitXor => Some(a ^ b),
+                IntOp::Shl => {
+                    a.checked_mul(1i64.checked_shl(u32::try_from(b).ok().filter(|b| *b < 63)?)?)
+                }
+                IntOp::Shr => Some(a >> u32::try_from(b).ok().filter(|b| *b < 64)?),
+                IntOp::Lt => Some((a < b) as i64),
+                IntOp::Le => Some((a <= b) as i64),
+                IntOp::Gt => Some((a > b) as i64),
+                IntOp::Ge => Some((a >= b) as i64),
+                IntOp::Div | IntOp::Mod | IntOp::Min | IntOp::Max => None,
+            }
+        }
+        Expr::Eq { len: 1, negate, a, b } => {
+            Some(((const_value(a)? == const_value(b)?) != *negate) as i64)
+        }
+        Expr::And(a, b) => Some((const_value(a)? != 0 && const_value(b)? != 0) as i64),
+        Expr::Or(a, b) => Some((const_value(a)? != 0 || const_value(b)? != 0) as i64),
+        Expr::If { cond, then, otherwise, .. } => {
+            if const_value(cond)? != 0 {
+                const_value(then)
+            } else {
+                const_value(otherwise)
+            }
+        }
+        _ => None,
+    }
+}
