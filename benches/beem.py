@@ -83,6 +83,12 @@ EXPLAINED = {
         "error state's successors cut off (8,183,469, checked with a build made for it), and "
         "anderson.1 needs them (347,039). Fathom takes the defined reading."
     ),
+    "resistance/resistance.2.dve": (
+        "The same out-of-bounds read as resistance.1: with the error state's successors cut "
+        "off Fathom counts BEEM's 51,516,701 exactly (checked with a build made for it); "
+        "Fathom's 4,169,645 more are the states the other processes reach after the error. "
+        "Fathom takes the defined reading."
+    ),
 }
 
 
