@@ -26,6 +26,7 @@ fn bench(c: &mut Criterion) {
         memory: None,
         coverage: false,
         symmetry: true,
+        keep_going: false,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

@@ -32,6 +32,10 @@ pub struct Summary {
     pub states_per_second: f64,
     pub collision_probability: f64,
     pub violation: Option<ViolationSummary>,
+    /// With `--continue`: every violated property, each once, in the order
+    /// found (the first is `violation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub violations: Option<Vec<ViolationSummary>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Of `distinct`, the fingerprints in the visited set's disk tier.

@@ -722,3 +722,90 @@ fn murphi_models_by_extension() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("read of an undefined value"));
 }
+
+/// `--continue`: every violated invariant once, each with its shortest
+/// trace (TLC -continue's first report of each: specs/die_hard_all.expect.toml),
+/// exit 1; `violations` in the JSON; numbered trace files.
+#[test]
+fn continue_reports_each_violated_property_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let trace = dir.path().join("trace.json");
+    let out = fathom()
+        .args([
+            "check",
+            &spec("die_hard_all.fathom"),
+            "--continue",
+            "--json",
+            "-q",
+        ])
+        .args(["--trace-format", "json", "--trace-out"])
+        .arg(&trace)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let j = json_out(&out);
+    assert_eq!(j["distinct"], 16);
+    assert_eq!(j["generated"], 97);
+    let got: Vec<(String, u64)> = j["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap_or("").to_string(),
+                v["trace_length"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let want = [
+        ("NotFull", 3),
+        ("SmallNotTwo", 5),
+        ("NeverEmptyAfterFull", 6),
+        ("NotOne", 7),
+        ("NotSolved", 7),
+    ];
+    assert_eq!(got, want.map(|(n, l)| (n.to_string(), l)).to_vec());
+    assert_eq!(j["violation"]["name"], "NotFull");
+    // One trace file per violation: trace.json, trace-2.json, ...
+    for (k, (name, len)) in want.iter().enumerate() {
+        let path = if k == 0 {
+            trace.clone()
+        } else {
+            dir.path().join(format!("trace-{}.json", k + 1))
+        };
+        let t: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("trace file"))
+            .expect("JSON");
+        assert_eq!(t["violation"]["name"], *name, "{}", path.display());
+        assert_eq!(t["states"].as_array().map(Vec::len), Some(*len as usize));
+    }
+    // Without --continue: the first only, and no `violations` field.
+    let out = fathom()
+        .args(["check", &spec("die_hard_all.fathom"), "--json", "-q"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let j = json_out(&out);
+    assert_eq!(j["violation"]["name"], "NotFull");
+    assert!(j.get("violations").is_none());
+}
+
+#[test]
+fn continue_refuses_checkpoints() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = fathom()
+        .args([
+            "check",
+            &spec("die_hard_all.fathom"),
+            "--continue",
+            "--store",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--continue") && err.contains("--store"),
+        "{err}"
+    );
+}

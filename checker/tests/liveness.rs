@@ -288,21 +288,7 @@ fn a_walk_that_closes_a_violating_lasso_reports_it() {
             .violation
             .expect("a walk comes back around the starving cycle");
         assert_eq!(v.kind.as_str(), "liveness");
-        let outcome = checker::engine::Outcome {
-            status: checker::engine::Status::Violation,
-            error: None,
-            distinct: 0,
-            generated: 0,
-            depth: 0,
-            seconds: 0.0,
-            violation: Some(v),
-            disk_fingerprints: 0,
-            fingerprint_bits: 64,
-            liveness: None,
-            coverage: None,
-            symmetry: false,
-        };
-        verify_trace(&weak, &outcome);
+        verify_violation(&weak, &v);
         // Under strong fairness no lasso a walk closes is fair and violating.
         assert!(simulate(&strong, &cfg(seed)).violation.is_none());
     }

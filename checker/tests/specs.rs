@@ -61,6 +61,32 @@ fn spec_suite() {
             }
             (e, v) => panic!("{what}: expected violation {e:?}, got {v:?}"),
         }
+        if !run.violations.is_empty() {
+            let got: Vec<(&str, &str, Option<usize>)> = one
+                .violations
+                .iter()
+                .map(|v| {
+                    let len = v.trace.as_ref().map(|t| t.states.len());
+                    (v.kind.as_str(), v.name.as_str(), len)
+                })
+                .collect();
+            let want: Vec<(&str, &str, Option<usize>)> = run
+                .violations
+                .iter()
+                .map(|e| {
+                    (
+                        e.kind.as_str(),
+                        e.name.as_deref().unwrap_or(""),
+                        e.trace_length,
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "{what}: --continue's violations");
+            let names = |o: &checker::engine::Outcome| -> Vec<String> {
+                o.violations.iter().map(|v| v.name.clone()).collect()
+            };
+            assert_eq!(names(&many), names(&one), "{what}: violations on 3 threads");
+        }
         // Thread count changes nothing.
         assert_eq!(
             (one.status, one.distinct, one.generated, one.depth),

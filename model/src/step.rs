@@ -157,6 +157,12 @@ impl<'m> Stepper<'m> {
         Ok(None)
     }
 
+    /// Whether the state satisfies invariant `index` (`--continue` checks
+    /// each one, where [`Stepper::check_invariants`] stops at the first).
+    pub fn invariant_holds(&mut self, index: usize, state: &[i64]) -> Result<bool, EvalError> {
+        unbox(self.ev.bool(&self.model.invariants[index].expr, state))
+    }
+
     /// Whether the state satisfies every `constraint`.
     pub fn in_constraint(&mut self, state: &[i64]) -> Result<bool, EvalError> {
         for p in &self.model.constraints {

@@ -114,6 +114,16 @@ impl CpuBackend<'_> {
                     g.instances.push(key.2);
                 }
                 // Checked, not kept: outside the constraint.
+                if out.keeps_going() {
+                    for i in 0..self.model.invariants.len() {
+                        match w.stepper.invariant_holds(i, &w.next) {
+                            Ok(true) => {}
+                            Ok(false) => out.find(key, FoundKind::SuccessorInvariant(i)),
+                            Err(e) => out.find(key, FoundKind::StepError(e)),
+                        }
+                    }
+                    return Flow::Next;
+                }
                 match w.stepper.check_invariants(&w.next) {
                     Ok(None) => {}
                     Ok(Some(inv)) => out.find(key, FoundKind::SuccessorInvariant(inv.0)),
@@ -123,7 +133,13 @@ impl CpuBackend<'_> {
             }
             Err(e) => {
                 out.find(key, FoundKind::StepError(e));
-                return Flow::Stop;
+                // With --continue the step fails alone; the state's other
+                // steps go on.
+                return if out.keeps_going() {
+                    Flow::Next
+                } else {
+                    Flow::Stop
+                };
             }
         }
         let dirty = w.stepper.ev.dirty();
@@ -174,6 +190,7 @@ impl CpuBackend<'_> {
         if input.coverage {
             out.enabled = vec![0; self.model.rules.len()];
         }
+        out.keep_going(input.keep_going);
         for (j, state) in chunk.chunks_exact(words).enumerate() {
             let index = (first + j) as u32;
             // A state-level finding ends the chunk; after a step-level one,
@@ -185,29 +202,44 @@ impl CpuBackend<'_> {
             self.layout.unpack(state, &mut w.cur);
             w.next.clear();
             w.next.extend_from_slice(&w.cur);
-            match w.stepper.check_invariants(&w.cur) {
-                Ok(None) => {}
-                Ok(Some(inv)) => {
-                    out.find((0, index, 0), FoundKind::Invariant(inv.0));
-                    continue;
+            if input.keep_going {
+                // Every invariant, and the state is expanded whatever they say.
+                for i in 0..self.model.invariants.len() {
+                    match w.stepper.invariant_holds(i, &w.cur) {
+                        Ok(true) => {}
+                        Ok(false) => out.find((0, index, 0), FoundKind::Invariant(i)),
+                        Err(e) => out.find((0, index, 0), FoundKind::StateError(e)),
+                    }
                 }
-                Err(e) => {
-                    out.find((0, index, 0), FoundKind::StateError(e));
-                    continue;
+            } else {
+                match w.stepper.check_invariants(&w.cur) {
+                    Ok(None) => {}
+                    Ok(Some(inv)) => {
+                        out.find((0, index, 0), FoundKind::Invariant(inv.0));
+                        continue;
+                    }
+                    Err(e) => {
+                        out.find((0, index, 0), FoundKind::StateError(e));
+                        continue;
+                    }
                 }
             }
             match w.stepper.reachables(&w.cur) {
                 Ok(bits) => out.reachables |= bits,
                 Err(e) => {
                     out.find((0, index, 0), FoundKind::StateError(e));
-                    continue;
+                    if !input.keep_going {
+                        continue;
+                    }
                 }
             }
             if let Some(g) = &mut out.graph {
                 g.fps.push(F::of_state(state));
                 if let Err(e) = w.stepper.temporal_atoms(&w.cur, &mut g.atoms) {
-                    out.find((0, index, 0), FoundKind::StateError(e));
-                    continue;
+                    // The graph would lack this state's atoms: no search
+                    // goes on past it.
+                    out.find_fatal((0, index, 0), FoundKind::StateError(e));
+                    break;
                 }
             }
             if !input.expand {
@@ -242,7 +274,11 @@ impl CpuBackend<'_> {
                     Err(e) => {
                         out.find(key, FoundKind::StepError(e));
                         failed = true;
-                        Flow::Stop
+                        if input.keep_going {
+                            Flow::Next
+                        } else {
+                            Flow::Stop
+                        }
                     }
                 };
                 w.stepper.restore(&w.cur, &mut w.next);

@@ -127,6 +127,13 @@ pub struct CheckArgs {
     /// Explore every state: symmetric types count as plain ranges
     #[arg(long)]
     pub no_symmetry: bool,
+    /// Keep going after a violation: report each violated property once,
+    /// with its shortest trace (exit code 1 all the same)
+    #[arg(
+        long = "continue",
+        conflicts_with_all = ["store", "checkpoint_every", "resume"]
+    )]
+    pub keep_going: bool,
     /// Before the search, check on STATES sampled reachable states (default
     /// 1000) that the spec really is symmetric in its symmetric types
     #[arg(

@@ -263,6 +263,7 @@ fn run_check(loaded: &Loaded, deadlock: bool) -> Result<Outcome, RunError> {
         memory: None,
         coverage: false,
         symmetry: true,
+        keep_going: false,
     };
     let progress = Arc::new(Progress::default());
     let display = Display::start(progress.clone(), std::io::stderr().is_terminal());

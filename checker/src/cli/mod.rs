@@ -190,6 +190,7 @@ fn check(args: &CheckArgs) -> Exit {
         memory: args.memory,
         coverage: args.coverage,
         symmetry: !args.no_symmetry,
+        keep_going: args.keep_going,
     };
     let progress = Arc::new(Progress::default());
     let display = Display::start(progress.clone(), !sargs.quiet);
@@ -242,7 +243,7 @@ fn check(args: &CheckArgs) -> Exit {
             outcome.error.as_deref().unwrap_or("unknown error")
         );
     }
-    report_check(sargs, &loaded, &outcome, &ran_on)
+    report_check(sargs, &loaded, &outcome, &ran_on, args.keep_going)
 }
 
 /// `--symmetry-audit`: samples states and checks that the spec is
@@ -366,13 +367,18 @@ fn explore<F: Fingerprint>(
             "fathom: the GPU backend does not count rules for --coverage yet; checking on the CPU"
         );
     }
+    if args.keep_going && !liveness && !args.coverage && args.backend == BackendArg::Gpu {
+        errln!(
+            "fathom: the GPU backend does not go on past violations yet (--continue); checking on the CPU"
+        );
+    }
     let reduced = engine::symmetry_of(&loaded.model, config).is_some();
     if config.symmetry && liveness && !loaded.model.types.syms.is_empty() {
         errln!(
             "fathom: symmetry reduction is off for specs with temporal properties (a quotient can hide fair cycles); exploring every state"
         );
     }
-    let backend = if liveness || args.coverage {
+    let backend = if liveness || args.coverage || args.keep_going {
         BackendArg::Cpu
     } else {
         args.backend
@@ -511,7 +517,13 @@ fn resume_error(dir: &std::path::Path, e: engine::checkpoint::ResumeError) -> Ru
     }
 }
 
-fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -> Exit {
+fn report_check(
+    args: &SpecArgs,
+    loaded: &Loaded,
+    o: &Outcome,
+    ran_on: &RanOn,
+    args_continue: bool,
+) -> Exit {
     let spec = args.spec.display().to_string();
     let result = match o.status {
         Status::Pass => "pass",
@@ -549,6 +561,8 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             states_per_second: rate,
             collision_probability: o.collision_probability(),
             violation: o.violation.as_ref().map(ViolationSummary::of),
+            violations: args_continue
+                .then(|| o.violations.iter().map(ViolationSummary::of).collect()),
             error: None,
             disk_fingerprints: o.disk_fingerprints,
             peak_rss_bytes: crate::rss::peak_rss_bytes(),
@@ -609,6 +623,14 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
             );
         }
     }
+    if args_continue && !o.violations.is_empty() {
+        for (k, v) in o.violations.iter().enumerate() {
+            if let Err(e) = write_violation_numbered(args, loaded, v, k) {
+                return fail(args, e);
+            }
+        }
+        return Exit::Violation;
+    }
     if let Some(v) = &o.violation {
         if let Err(e) = write_violation(args, loaded, v) {
             return fail(args, e);
@@ -627,6 +649,18 @@ fn report_check(args: &SpecArgs, loaded: &Loaded, o: &Outcome, ran_on: &RanOn) -
 /// Prints a violation and writes its trace where `--trace-out` and
 /// `--trace-format` say (stdout for text, unless `--json` owns stdout).
 fn write_violation(args: &SpecArgs, loaded: &Loaded, v: &Violation) -> Result<(), RunError> {
+    write_violation_numbered(args, loaded, v, 0)
+}
+
+/// [`write_violation`] for the `k`-th (from 0) of several (`--continue`):
+/// its trace goes to `--trace-out`'s file with `-{k+1}` before the
+/// extension from the second on (`trace.json`, `trace-2.json`, ...).
+fn write_violation_numbered(
+    args: &SpecArgs,
+    loaded: &Loaded,
+    v: &Violation,
+    k: usize,
+) -> Result<(), RunError> {
     let spec = args.spec.display().to_string();
     let head = report::violation_text(v, &loaded.source);
     let trace = v.trace.as_ref().map(|t| match args.trace_format {
@@ -641,6 +675,7 @@ fn write_violation(args: &SpecArgs, loaded: &Loaded, v: &Violation) -> Result<()
     }
     let Some(trace) = trace else { return Ok(()) };
     match &args.trace_out {
+        Some(path) if k > 0 => write_file(&numbered(path, k + 1), &trace),
         Some(path) => write_file(path, &trace),
         None if args.json => {
             err!("{trace}");
@@ -651,6 +686,18 @@ fn write_violation(args: &SpecArgs, loaded: &Loaded, v: &Violation) -> Result<()
             Ok(())
         }
     }
+}
+
+/// `dir/name-n.ext` for `dir/name.ext`.
+fn numbered(path: &Path, n: usize) -> std::path::PathBuf {
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), RunError> {

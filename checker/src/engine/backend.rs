@@ -27,6 +27,9 @@ pub struct LevelInput<'a> {
     pub coverage: bool,
     /// Keep successors as their orbits' representatives.
     pub symmetry: Option<&'a model::symmetry::Symmetry>,
+    /// `--continue`: record every finding ([`ChunkOut::findings`], the
+    /// least per [`Ident`]) and expand on past it, instead of stopping.
+    pub keep_going: bool,
 }
 
 /// The part of the state graph a chunk expanded, for the liveness check:
@@ -54,6 +57,29 @@ pub struct Found {
     /// index, rule instance).
     pub key: (u32, u32, u32),
     pub what: FoundKind,
+}
+
+impl Found {
+    /// Which property the finding violates: `--continue` reports each once.
+    pub fn ident(&self) -> Ident {
+        match &self.what {
+            FoundKind::Invariant(i) | FoundKind::SuccessorInvariant(i) => Ident::Invariant(*i),
+            FoundKind::Deadlock => Ident::Deadlock,
+            FoundKind::StateError(e) | FoundKind::StepError(e) => {
+                Ident::Error(e.kind as u8, e.span.start, e.span.end)
+            }
+        }
+    }
+}
+
+/// A violated property, as `--continue` tells them apart: an invariant,
+/// deadlock, or a failing statement or expression (by its kind and place
+/// in the spec).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ident {
+    Invariant(usize),
+    Deadlock,
+    Error(u8, u32, u32),
 }
 
 #[derive(Clone, Debug)]
@@ -102,7 +128,13 @@ pub struct ChunkOut<F: Fp = u64> {
     /// `order[shard_starts[s]..shard_starts[s + 1]]` belong to shard `s`.
     pub shard_starts: Vec<u32>,
     pub generated: u64,
+    /// The least finding (without `--continue`), or one that `--continue`
+    /// cannot go on past (an error in a temporal property's atoms).
     pub found: Option<Found>,
+    /// With [`LevelInput::keep_going`]: the least finding of each
+    /// [`Ident`], in no particular order.
+    pub findings: Vec<Found>,
+    keep_going: bool,
     /// Bit i: some state of the chunk satisfies `reachable` i.
     pub reachables: u64,
     /// With [`LevelInput::graph`]: the chunk's part of the state graph.
@@ -123,14 +155,42 @@ impl<F: Fp> ChunkOut<F> {
             shard_starts: Vec::new(),
             generated: 0,
             found: None,
+            findings: Vec::new(),
+            keep_going: false,
             reachables: 0,
             graph: None,
             enabled: Vec::new(),
         }
     }
 
-    /// Records a finding if it comes before the one held.
+    /// Records findings of every property, not just the least (`--continue`).
+    pub fn keep_going(&mut self, on: bool) {
+        self.keep_going = on;
+    }
+
+    /// Whether expansion goes on past findings (`--continue`).
+    pub fn keeps_going(&self) -> bool {
+        self.keep_going
+    }
+
+    /// Records a finding if it comes before the one held (with
+    /// `--continue`: before the one held for the same property).
     pub fn find(&mut self, key: (u32, u32, u32), what: FoundKind) {
+        if self.keep_going {
+            let found = Found { key, what };
+            let ident = found.ident();
+            match self.findings.iter_mut().find(|f| f.ident() == ident) {
+                Some(old) if key < old.key => *old = found,
+                Some(_) => {}
+                None => self.findings.push(found),
+            }
+            return;
+        }
+        self.find_fatal(key, what);
+    }
+
+    /// Records a finding that ends the search even with `--continue`.
+    pub fn find_fatal(&mut self, key: (u32, u32, u32), what: FoundKind) {
         if self.found.as_ref().is_none_or(|f| key < f.key) {
             self.found = Some(Found { key, what });
         }

@@ -88,15 +88,15 @@ pub fn search<F: Fingerprint>(
     };
     let mut engine = Engine::new(model, config, spill);
     // The device keeps no state graph and no per-rule counts: a spec with
-    // temporal properties or `--coverage` is searched on the host by the
-    // CPU backend. Both sides must agree on symmetry, or the table would
+    // temporal properties, `--coverage` or `--continue` is searched on the
+    // host by the CPU backend. Both sides must agree on symmetry, or the table would
     // hold states of two kinds.
     assert_eq!(
         dev.symmetric(),
         engine.symmetry.is_some(),
         "the device's kernels reduce by symmetry exactly when the engine does"
     );
-    let mut out = if model.temporals.is_empty() && !config.coverage {
+    let mut out = if model.temporals.is_empty() && !config.coverage && !config.keep_going {
         engine.run_device(dev, cpu, on_failure, progress, from, &mut report)
     } else {
         report.fell_back = true;

@@ -46,6 +46,9 @@ pub struct SearchConfig {
     /// representative, when the spec declares symmetric types (and has no
     /// temporal property: see [`symmetry_of`]). False: `--no-symmetry`.
     pub symmetry: bool,
+    /// `--continue`: a violation does not end the search; each violated
+    /// property is reported once, with its shortest trace.
+    pub keep_going: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +118,9 @@ pub struct Outcome {
     pub depth: u32,
     pub seconds: f64,
     pub violation: Option<Violation>,
+    /// With `--continue`: every violated property, in the order found
+    /// (by depth, then frontier order); the first is `violation`.
+    pub violations: Vec<Violation>,
     /// Of `distinct`, the fingerprints in the disk tier.
     pub disk_fingerprints: u64,
     /// 64 or 128.
@@ -231,6 +237,7 @@ fn failed_to_start(e: StoreError, fingerprint_bits: u32) -> Outcome {
         depth: 0,
         seconds: 0.0,
         violation: None,
+        violations: Vec::new(),
         disk_fingerprints: 0,
         fingerprint_bits,
         liveness: None,
@@ -335,6 +342,9 @@ pub(crate) struct Engine<'m, F: Fingerprint> {
     coverage: Option<Coverage>,
     /// The spec's symmetry, when the search reduces by it.
     symmetry: Option<Symmetry>,
+    /// `--continue`: the violations reported so far, and their properties.
+    violations: Vec<Violation>,
+    reported: std::collections::BTreeSet<backend::Ident>,
 }
 
 /// The least finding of a level so far, with the frontier state it is about.
@@ -355,6 +365,12 @@ pub fn symmetry_of(model: &Model, config: &SearchConfig) -> Option<Symmetry> {
 
 impl<'m, F: Fingerprint> Engine<'m, F> {
     fn new(model: &'m Model, config: &'m SearchConfig, spill: SpillDir) -> Self {
+        // Checkpoints do not save the violations found so far (the CLI
+        // refuses the combination).
+        assert!(
+            !(config.keep_going && config.checkpoint.is_some()),
+            "--continue runs without checkpoints"
+        );
         Engine {
             model,
             config,
@@ -372,10 +388,25 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             initial: 0,
             coverage: config.coverage.then(|| Coverage::new(model.rules.len())),
             symmetry: symmetry_of(model, config),
+            violations: Vec::new(),
+            reported: Default::default(),
         }
     }
 
     fn outcome(&self, status: Status, depth: u32, violation: Option<Violation>) -> Outcome {
+        // With --continue, what was found before the search ended is
+        // reported whatever ended it; the first found is `violation`.
+        let (mut status, mut violation) = (status, violation);
+        let mut violations = self.violations.clone();
+        if self.config.keep_going {
+            violations.extend(violation.take());
+            if let Some(first) = violations.first()
+                && matches!(status, Status::Pass | Status::Bounded | Status::Violation)
+            {
+                status = Status::Violation;
+                violation = Some(first.clone());
+            }
+        }
         Outcome {
             status,
             error: None,
@@ -383,6 +414,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             generated: self.generated,
             depth,
             seconds: 0.0,
+            violations,
             violation,
             disk_fingerprints: self.visited.disk_len(),
             fingerprint_bits: F::BITS,
@@ -555,9 +587,10 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
     /// The search is complete: every `reachable` must have been met, then
     /// every temporal property is decided on the recorded graph.
     fn finish(&mut self, depth: u32) -> Outcome {
-        if let Some(i) =
-            (0..self.model.reachables.len().min(64)).find(|i| self.reached & (1 << i) == 0)
-        {
+        let unreached: Vec<usize> = (0..self.model.reachables.len().min(64))
+            .filter(|i| self.reached & (1 << i) == 0)
+            .collect();
+        for &i in &unreached {
             let p = &self.model.reachables[i];
             let v = Violation {
                 kind: ViolationKind::Unreachable,
@@ -566,7 +599,10 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 span: Some(p.span),
                 trace: None,
             };
-            return self.outcome(Status::Violation, depth, Some(v));
+            if !self.config.keep_going {
+                return self.outcome(Status::Violation, depth, Some(v));
+            }
+            self.violations.push(v);
         }
         if let Some(builder) = self.graph.take() {
             let started = Instant::now();
@@ -595,7 +631,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
 
     /// Decides the temporal properties on the recorded graph.
     fn liveness(
-        &self,
+        &mut self,
         builder: crate::liveness::graph::Builder<F>,
     ) -> Result<(Option<Violation>, crate::liveness::Report), String> {
         assert_eq!(
@@ -620,10 +656,14 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             graph_bytes: graph.bytes() as u64,
             seconds: 0.0,
         };
-        Ok((
-            crate::liveness::check(self.model, &graph, &ordinal)?,
-            report,
-        ))
+        let mut found =
+            crate::liveness::check(self.model, &graph, &ordinal, self.config.keep_going)?;
+        // Without --continue, at most the first; with it, every one joins
+        // the violations found during the search, in declaration order.
+        if self.config.keep_going {
+            self.violations.append(&mut found);
+        }
+        Ok((found.into_iter().next(), report))
     }
 
     /// Spills the visited set's memory tier and the trace log's tail when
@@ -665,6 +705,9 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             .has_disk_tier()
             .then(|| Tentative::new(words + TENTATIVE_EXTRA, self.budget.queue_words));
         let mut finding: Option<LevelFinding> = None;
+        // --continue: the least finding of each property new this level.
+        let mut findings: std::collections::BTreeMap<backend::Ident, LevelFinding> =
+            Default::default();
         let mut reader = TileReader::default();
         let mut tile_base = 0u64;
         // Tiles change no count or trace: candidates merge in frontier order.
@@ -681,6 +724,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 graph: self.graph.is_some(),
                 coverage: self.coverage.is_some(),
                 symmetry: self.symmetry.as_ref(),
+                keep_going: self.config.keep_going,
             };
             let chunks = backend
                 .expand(&input, self.visited.memory(), progress)
@@ -708,6 +752,22 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                 if finding.as_ref().is_none_or(|old| found.key < old.found.key) {
                     let state = tile[index * words..(index + 1) * words].to_vec();
                     finding = Some(LevelFinding { found, state });
+                }
+            }
+            for f in chunks.iter().flat_map(|c| &c.findings) {
+                let ident = f.ident();
+                if self.reported.contains(&ident) {
+                    continue;
+                }
+                let mut found = f.clone();
+                let index = found.key.1 as usize;
+                found.key.1 += tile_base as u32;
+                if findings
+                    .get(&ident)
+                    .is_none_or(|old| found.key < old.found.key)
+                {
+                    let state = tile[index * words..(index + 1) * words].to_vec();
+                    findings.insert(ident, LevelFinding { found, state });
                 }
             }
             // After a finding the rest of the level is still expanded (its
@@ -746,6 +806,14 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         }
         if let Some(f) = finding {
             return Ok(Level::Found(f));
+        }
+        // --continue: this level's findings, shortest trace first.
+        let mut findings: Vec<(backend::Ident, LevelFinding)> = findings.into_iter().collect();
+        findings.sort_by_key(|(_, f)| f.found.key);
+        for (ident, f) in findings {
+            let v = self.violation(&f.found, level_base, &f.state)?;
+            self.violations.push(v);
+            self.reported.insert(ident);
         }
         if !expand {
             return Ok(Level::Checked);

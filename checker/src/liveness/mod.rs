@@ -31,27 +31,42 @@ pub struct Report {
     pub seconds: f64,
 }
 
-/// Decides every temporal property; the first violated one (in
-/// declaration and binding order) with its lasso. `ordinal` maps an
+/// Decides the temporal properties: the first violated one (in
+/// declaration and binding order) with its lasso, or with `all` every
+/// violated one. `ordinal` maps an
 /// initial state's id to its initial-state ordinal.
 pub fn check(
     model: &Model,
     graph: &graph::Graph,
     ordinal: &dyn Fn(u32) -> Result<u64, String>,
-) -> Result<Option<Violation>, String> {
+    all: bool,
+) -> Result<Vec<Violation>, String> {
     let actions = fairness::Actions::of(model);
     let goals = check::goals(model);
-    let found = goals
-        .par_iter()
-        .enumerate()
-        .find_map_first(|(k, goal)| check::find(graph, &actions, goal).map(|w| (k, w)));
-    let Some((k, w)) = found else {
-        return Ok(None);
+    // The first violated instance, or (`--continue`) every one.
+    let found: Vec<(usize, check::Witness)> = if all {
+        goals
+            .par_iter()
+            .enumerate()
+            .filter_map(|(k, goal)| check::find(graph, &actions, goal).map(|w| (k, w)))
+            .collect()
+    } else {
+        goals
+            .par_iter()
+            .enumerate()
+            .find_map_first(|(k, goal)| check::find(graph, &actions, goal).map(|w| (k, w)))
+            .into_iter()
+            .collect()
     };
-    let goal = &goals[k];
-    let trace = lasso::trace(model, &actions, goal, ordinal(w.initial)?, &w)
-        .map_err(|e| format!("internal error: a liveness counterexample does not replay: {e}"))?;
-    Ok(Some(violation(model, goal, trace)))
+    let mut out = Vec::with_capacity(found.len());
+    for (k, w) in found {
+        let goal = &goals[k];
+        let trace = lasso::trace(model, &actions, goal, ordinal(w.initial)?, &w).map_err(|e| {
+            format!("internal error: a liveness counterexample does not replay: {e}")
+        })?;
+        out.push(violation(model, goal, trace));
+    }
+    Ok(out)
 }
 
 /// The first property (in declaration and binding order) that a lasso

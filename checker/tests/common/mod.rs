@@ -33,6 +33,9 @@ pub struct Run {
     pub generated: Option<u64>,
     pub depth: Option<u32>,
     pub violation: Option<ExpectViolation>,
+    /// With `--continue`: every violated property, in the order found.
+    #[serde(default)]
+    pub violations: Vec<ExpectViolation>,
     /// `false`: too slow for a software GPU adapter (lavapipe) in CI, so
     /// the GPU suite leaves it to hardware; the file says why.
     #[serde(default = "yes")]
@@ -118,12 +121,14 @@ pub fn config(args: &[String]) -> SearchConfig {
         memory: None,
         coverage: false,
         symmetry: true,
+        keep_going: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--no-deadlock" => c.deadlock = false,
             "--no-symmetry" => c.symmetry = false,
+            "--continue" => c.keep_going = true,
             "--max-depth" => c.max_depth = it.next().and_then(|v| v.parse().ok()),
             other => panic!("unsupported arg in expect file: {other}"),
         }
@@ -151,7 +156,16 @@ pub fn search_with<F: Fingerprint>(
 /// Re-executes a trace: each step's instance, fired from the previous
 /// state, is enabled and gives the next state; the last state violates.
 pub fn verify_trace(model: &Model, o: &Outcome) {
-    let Some(v) = &o.violation else { return };
+    if let Some(v) = &o.violation {
+        verify_violation(model, v);
+    }
+    for v in &o.violations {
+        verify_violation(model, v);
+    }
+}
+
+/// [`verify_trace`] for one violation.
+pub fn verify_violation(model: &Model, v: &engine::Violation) {
     let Some(t) = &v.trace else {
         assert_eq!(
             v.kind,
@@ -183,11 +197,17 @@ pub fn verify_trace(model: &Model, o: &Outcome) {
     let last = &t.states.last().expect("a trace has a state").slots;
     match v.kind {
         ViolationKind::Invariant => {
-            let failed = stepper
-                .check_invariants(last)
-                .expect("invariants evaluate")
-                .expect("last state violates");
-            assert_eq!(model.invariants[failed.0].name, v.name);
+            let i = model
+                .invariants
+                .iter()
+                .position(|p| p.name == v.name)
+                .expect("the violation names an invariant");
+            assert_eq!(
+                stepper.invariant_holds(i, last),
+                Ok(false),
+                "the last state violates `{}`",
+                v.name
+            );
         }
         ViolationKind::Deadlock => {
             for i in 0..model.instance_count() {
