@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod cli;
 pub mod engine;
+pub mod explore;
 pub mod frontend;
 pub mod liveness;
 pub mod output;
@@ -17,3 +18,4 @@ pub mod rss;
 pub mod simulate;
 pub mod ui;
 pub mod validate;
+pub mod view;

@@ -319,7 +319,7 @@ pub fn violation_text(v: &Violation, source: &Source) -> String {
 
 /// Every variable's value. A singleton process's variables are shown as
 /// plain values, not as one-element arrays.
-fn var_values(model: &Model, slots: &[i64]) -> Vec<(String, Value)> {
+pub(crate) fn var_values(model: &Model, slots: &[i64]) -> Vec<(String, Value)> {
     model
         .vars
         .iter()
@@ -500,6 +500,16 @@ pub fn json_line<T: serde::Serialize>(value: &T) -> String {
 
 fn json_pretty<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).expect("a report serializes")
+}
+
+/// A state as the JSON trace shows it: `{variable: value}`.
+pub(crate) fn state_json(model: &Model, slots: &[i64]) -> Json {
+    Json::Object(
+        var_values(model, slots)
+            .iter()
+            .map(|(k, x)| (k.clone(), plain_json(x)))
+            .collect(),
+    )
 }
 
 /// Fathom's JSON trace: states in order, each with its action, its

@@ -28,6 +28,23 @@ pub enum Command {
     Emit(EmitArgs),
     /// Check an implementation's step logs against SPEC
     Validate(ValidateArgs),
+    /// Step through SPEC by hand in a browser: a local page served on 127.0.0.1
+    Explore(ExploreArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExploreArgs {
+    /// The spec file (.fathom, .dve or .m)
+    pub spec: PathBuf,
+    /// Override a `const` of the spec, e.g. `--const N=5` (repeatable)
+    #[arg(long = "const", value_name = "NAME=VALUE", value_parser = parse_const)]
+    pub consts: Vec<(String, i64)>,
+    /// The port on 127.0.0.1 (default: any free one)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub port: u16,
+    /// Start with this trace (written by `fathom check --trace-format json`)
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -46,6 +63,9 @@ pub enum TraceFormat {
     Json,
     /// The Informal Trace Format (Apalache ADR-015), as Quint reads it
     Itf,
+    /// A self-contained page: the steps, what changed, and a message
+    /// sequence diagram for specs with processes
+    Html,
 }
 
 /// Options shared by `check` and `simulate`.

@@ -76,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => simulate(&args),
         Command::Emit(args) => emit::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Explore(args) => explore_cmd(&args),
     };
     ExitCode::from(exit as u8)
 }
@@ -667,6 +668,9 @@ fn write_violation_numbered(
         TraceFormat::Text => report::trace_text(&loaded.model, t),
         TraceFormat::Json => report::trace_json(&loaded.model, &spec, v, t),
         TraceFormat::Itf => report::trace_itf(&loaded.model, &spec, v, t),
+        TraceFormat::Html => {
+            crate::view::page(&crate::view::of_trace(&loaded.model, &spec, &v.message, t))
+        }
     });
     if args.json {
         err!("{head}");
@@ -755,4 +759,68 @@ fn simulate(args: &SimulateArgs) -> Exit {
         return Exit::Violation;
     }
     Exit::Pass
+}
+
+/// `fathom explore`: serves the page until the process is interrupted.
+fn explore_cmd_error(e: RunError) -> Exit {
+    err!("{e}");
+    if !e.to_string().ends_with('\n') {
+        errln!();
+    }
+    e.exit()
+}
+
+fn explore_cmd(args: &defs::ExploreArgs) -> Exit {
+    let loaded = match load_spec(&args.spec, &args.consts) {
+        Ok(l) => l,
+        Err(e) => return explore_cmd_error(e),
+    };
+    let trace = match &args.trace {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                return explore_cmd_error(RunError::Usage(format!(
+                    "fathom explore: cannot read trace `{}`: {e}",
+                    path.display()
+                )));
+            }
+        },
+        None => None,
+    };
+    let spec = args.spec.display().to_string();
+    // Reachability questions compile with the spec's text: Fathom specs only.
+    let is_fathom = !matches!(
+        args.spec.extension().and_then(|e| e.to_str()),
+        Some("dve" | "m")
+    );
+    let source = is_fathom.then(|| {
+        let consts = args.consts.iter().cloned().collect();
+        (loaded.source.clone(), consts)
+    });
+    let mut session = match crate::explore::session::Session::new(&loaded.model, &spec, source) {
+        Ok(s) => s,
+        Err(r) => {
+            errln!("fathom explore: {}", r.0);
+            return Exit::Spec;
+        }
+    };
+    if let Some(t) = trace
+        && let Err(r) = session.load(&t)
+    {
+        errln!("fathom explore: --trace: {}", r.0);
+        return Exit::Usage;
+    }
+    let served = crate::explore::serve(session, args.port, |url| {
+        outln!("{url}");
+        errln!(
+            "fathom explore: serving {spec} on 127.0.0.1 only; open the address above; Ctrl-C ends it"
+        );
+    });
+    match served {
+        Ok(()) => Exit::Pass,
+        Err(e) => {
+            errln!("fathom explore: {e}");
+            Exit::Environment
+        }
+    }
 }
