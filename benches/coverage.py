@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """What `--coverage` costs on the CPU backend, in one run on one machine:
 `fathom check` with and without `--coverage`, alternating, medians of
---repeat runs, on TwoPhase (rules over RMs) and its process form (handlers
-over messages: many more rule instances a state).
+--repeat runs, on TwoPhase (rules over RMs), its process form (handlers
+over messages: many more rule instances a state) and German's protocol
+(an invariant `forall i, j: i != j => ...`, whose premise coverage also
+evaluates in every state).
 
 Writes results/NAME.json and results/NAME.md.
 Usage: python3 benches/coverage.py [--repeat 5] [--threads 2] [--name coverage_cost]
@@ -15,7 +17,8 @@ from compare import machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FATHOM = os.path.join(ROOT, "target", "release", "fathom")
-CASES = [("two_phase.fathom", {"N": 8}), ("two_phase_processes.fathom", {"N": 6})]
+CASES = [("two_phase.fathom", {"N": 8}), ("two_phase_processes.fathom", {"N": 6}),
+         ("german.fathom", {"NodeNum": 4})]
 
 
 def run(spec, consts, threads, extra):

@@ -124,6 +124,11 @@ pub struct PropertyCoverage {
     /// `invariant`, `reachable` or `property` (temporal).
     pub kind: &'static str,
     pub evaluated: u64,
+    /// For an invariant `[forall ...:] A => B`: the states where some A
+    /// held; for `P leadsto Q`: the (state, instance) pairs where P held.
+    /// 0 means never exercised (it holds vacuously). Absent for other shapes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exercised: Option<u64>,
 }
 
 /// `--coverage`'s tables from the search's counts.
@@ -148,17 +153,25 @@ pub fn coverage(
         ("invariant", &model.invariants),
         ("reachable", &model.reachables),
     ] {
-        props.extend(list.iter().map(|p| PropertyCoverage {
-            property: p.name.clone(),
-            kind,
-            evaluated: c.checked,
+        props.extend(list.iter().enumerate().map(|(i, p)| {
+            PropertyCoverage {
+                property: p.name.clone(),
+                kind,
+                evaluated: c.checked,
+                exercised: (kind == "invariant" && p.premise().is_some())
+                    .then(|| c.premises.get(i).copied().unwrap_or(0)),
+            }
         }));
     }
     if let Some(l) = &o.liveness {
-        props.extend(model.temporals.iter().map(|t| PropertyCoverage {
-            property: t.name.clone(),
-            kind: "property",
-            evaluated: l.states * t.instances,
+        props.extend(model.temporals.iter().enumerate().map(|(i, t)| {
+            PropertyCoverage {
+                property: t.name.clone(),
+                kind: "property",
+                evaluated: l.states * t.instances,
+                exercised: (t.kind == model::ir::TemporalKind::LeadsTo)
+                    .then(|| c.leadsto.get(i).copied().unwrap_or(0)),
+            }
         }));
     }
     Some((steps, props))
@@ -179,11 +192,20 @@ pub fn coverage_text(steps: &[StepCoverage], props: &[PropertyCoverage]) -> Stri
         );
     }
     for p in props {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "  {} `{}`: evaluated in {} states",
             p.kind, p.property, p.evaluated
         );
+        match p.exercised {
+            Some(n) if p.kind == "invariant" => {
+                let _ = writeln!(s, ", its premise held in {n}");
+            }
+            Some(n) => {
+                let _ = writeln!(s, ", its `leadsto` premise held {n} times");
+            }
+            None => s.push('\n'),
+        }
     }
     s
 }

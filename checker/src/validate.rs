@@ -76,6 +76,16 @@ pub struct Invalid {
     /// Position in the merged order (1-based), when replay got there.
     pub position: Option<usize>,
     pub reason: String,
+    /// The steps replayed before it (`validate --html` draws them).
+    pub path: Box<Path>,
+}
+
+/// The replayed run as the spec sees it: its initial state and each step's
+/// global rule instance with the state after it.
+#[derive(Clone, Debug, Default)]
+pub struct Path {
+    pub initial: Vec<i64>,
+    pub steps: Vec<(u64, Vec<i64>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -84,6 +94,8 @@ pub struct Valid {
     pub nodes: usize,
     /// Steps per rule name.
     pub rules: Vec<(String, usize)>,
+    /// The replayed run (`validate --html`).
+    pub path: Path,
 }
 
 fn invalid(at: Option<At>, step: Option<&LoggedStep>, reason: String) -> Invalid {
@@ -91,6 +103,7 @@ fn invalid(at: Option<At>, step: Option<&LoggedStep>, reason: String) -> Invalid
         at,
         node: step.map(|s| s.node.clone()),
         rule: step.map(|s| s.rule.clone()),
+        path: Box::default(),
         position: None,
         reason,
     }
@@ -364,6 +377,7 @@ fn check_after_step(
 fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invalid> {
     let mut stepper = Stepper::new(m);
     let mut state = initial_state(&mut stepper)?;
+    let mut path = Path { initial: state.clone(), steps: Vec::new() };
     let mut next = Vec::new();
     let mut done_by_pid = vec![0u64; n];
     let mut next_line = vec![0usize; logs.len()];
@@ -386,19 +400,22 @@ fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invali
                     rule: Some(s.rule.clone()),
                     position: Some(replayed + 1),
                     reason,
+                    path: Box::new(path.clone()),
                 };
-                match try_step(m, &mut stepper, s, &state, &mut next).map_err(fail)? {
-                    Step::Fired => {}
-                    Step::NotYet(reason) => {
-                        let key = (s.clock.iter().sum::<u64>(), s.pid);
-                        if blocked.as_ref().is_none_or(|b| key < b.key) {
-                            blocked = Some(Blocked { key, log, line: i, reason });
+                let instance =
+                    match try_step(m, &mut stepper, s, &state, &mut next).map_err(fail)? {
+                        Step::Fired(instance) => instance,
+                        Step::NotYet(reason) => {
+                            let key = (s.clock.iter().sum::<u64>(), s.pid);
+                            if blocked.as_ref().is_none_or(|b| key < b.key) {
+                                blocked = Some(Blocked { key, log, line: i, reason });
+                            }
+                            break;
                         }
-                        break;
-                    }
-                }
+                    };
                 std::mem::swap(&mut state, &mut next);
                 check_after_step(m, &mut stepper, s, &state).map_err(fail)?;
+                path.steps.push((instance, state.clone()));
                 *rules.entry(s.rule.clone()).or_default() += 1;
                 done_by_pid[s.pid] += 1;
                 next_line[log] += 1;
@@ -407,7 +424,9 @@ fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invali
             }
         }
         if !progressed {
-            return Err(stuck(logs, blocked, replayed));
+            let mut e = stuck(logs, blocked, replayed);
+            e.path = Box::new(path);
+            return Err(e);
         }
     }
     let mut rules: Vec<(String, usize)> = rules.into_iter().collect();
@@ -416,6 +435,7 @@ fn replay(m: &Model, logs: &[Vec<LoggedStep>], n: usize) -> Result<Valid, Invali
         steps: total,
         nodes: logs.iter().filter(|l| !l.is_empty()).count(),
         rules,
+        path,
     })
 }
 
@@ -434,6 +454,7 @@ fn stuck(logs: &[Vec<LoggedStep>], blocked: Option<Blocked>, replayed: usize) ->
         at: Some(At { log: b.log, line: b.line + 1 }),
         node: Some(s.node.clone()),
         rule: Some(s.rule.clone()),
+        path: Box::default(),
         position: Some(replayed + 1),
         reason: format!(
             "{} in every interleaving that the clocks allow (after {replayed} steps)",
@@ -443,7 +464,8 @@ fn stuck(logs: &[Vec<LoggedStep>], blocked: Option<Blocked>, replayed: usize) ->
 }
 
 enum Step {
-    Fired,
+    /// Fired: its global rule instance.
+    Fired(u64),
     /// Disabled (or failing) in this state; another interleaving may do.
     NotYet(String),
 }
@@ -492,7 +514,7 @@ fn try_step(
             "the step sent {logged:?} (destination, message) in the log, {spec:?} in the spec"
         ));
     }
-    Ok(Step::Fired)
+    Ok(Step::Fired(m.instance_base[r] + local))
 }
 
 /// A handler's step must name the message it logged as received (its

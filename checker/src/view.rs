@@ -471,6 +471,31 @@ pub fn diff(path: String, a: &Value, b: &Value, out: &mut Vec<Change>) {
     }
 }
 
+/// The view of a replayed run (`fathom validate --html`): its initial
+/// state and each step's global rule instance with the state after it;
+/// `after` says where and why it stopped, if it did.
+pub fn of_path(
+    model: &Model,
+    spec: &str,
+    title: &str,
+    initial: &[i64],
+    steps: &[(u64, Vec<i64>)],
+    after: Option<String>,
+) -> View {
+    let mut b = Builder::new(model, spec, title);
+    b.start("initial state", initial);
+    let mut prev = initial;
+    for (instance, state) in steps {
+        let label = match model.rule_of_instance(*instance) {
+            Some((r, local)) => model::step::rule_label(model, &model.rules[r], local),
+            None => format!("instance {instance}"),
+        };
+        b.step(*instance, &label, prev, state);
+        prev = state;
+    }
+    b.finish(None, after)
+}
+
 /// The view of a violation's trace.
 pub fn of_trace(
     model: &Model,

@@ -80,6 +80,50 @@ fn a_rule_never_enabled_is_flagged() {
     assert!(stdout.contains("coverage:"), "{stdout}");
 }
 
+/// An invariant `A => B` whose A never holds is never exercised: flagged.
+/// The counts are those of the four states x = 0..3 (one each), by hand.
+#[test]
+fn a_property_never_exercised_is_flagged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("vacuous.fathom");
+    std::fs::write(
+        &path,
+        "var x: 0..3;\nrule Inc when x < 3 { x += 1; }\n\
+         invariant Vacuous: x > 5 => x == 0;\n\
+         invariant Used: x >= 2 => x <= 3;\n\
+         invariant Plain: x <= 3;\n",
+    )
+    .expect("writes");
+    let out = fathom()
+        .arg("check")
+        .arg(&path)
+        .args(["-q", "--coverage", "--no-deadlock", "--json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: invariant `Vacuous` was never exercised"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("`Used`") && !stderr.contains("`Plain`"),
+        "{stderr}"
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let props = j["property_coverage"].as_array().expect("property entries");
+    let exercised: Vec<&serde_json::Value> = props.iter().map(|p| &p["exercised"]).collect();
+    // x > 5 never; x >= 2 in x = 2, 3; `Plain` has no premise.
+    assert_eq!(
+        exercised,
+        [
+            &serde_json::json!(0),
+            &serde_json::json!(2),
+            &serde_json::Value::Null
+        ]
+    );
+}
+
 #[test]
 fn threads_memory_and_checkpoints_change_no_count() {
     let text =

@@ -667,7 +667,65 @@ fn two_phase_commit_runs_and_its_logs_validate() {
         let outcome = if tm[0] == 1 { 2 } else { 3 }; // committed or aborted
         assert_eq!(rms, vec![outcome; 3], "seed {seed}: {v}");
         assert_eq!(v["rules"]["RMgr.Prepare"], 3, "{v}");
+        if faults {
+            html_of_run(&c.logs(), &nodes);
+        }
     }
+}
+
+/// `validate --html`: the run drawn against its spec: a lane per node, a
+/// step per logged step, every logged send a message and every logged
+/// receipt matched to one (the logs are the independent record).
+fn html_of_run(logs: &[PathBuf], nodes: &[&str]) {
+    let records = tempfile::tempdir().expect("tempdir");
+    let page = records.path().join("run.html");
+    let o = fathom(records.path())
+        .arg("validate")
+        .arg(spec_path("two_phase_processes.fathom"))
+        .args(logs)
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .expect("fathom validate --html");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(&page).expect("the page");
+    let start = text
+        .find(r#"<script id="fathom-view" type="application/json">"#)
+        .expect("view data");
+    let data = &text[start..];
+    let data =
+        &data[data.find('>').expect("tag end") + 1..data.find("</script>").expect("script end")];
+    let view: Value = serde_json::from_str(&data.replace("<\\/", "</")).expect("view JSON");
+    let lanes: Vec<&str> = view["lanes"]
+        .as_array()
+        .expect("lanes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(lanes, nodes);
+    let (mut steps, mut sends, mut receipts) = (0, 0, 0);
+    for l in logs {
+        for line in std::fs::read_to_string(l).expect("log").lines() {
+            let s: Value = serde_json::from_str(line).expect("a logged step");
+            steps += 1;
+            sends += s["sent"].as_array().map_or(0, Vec::len);
+            receipts += usize::from(!s["recv"].is_null());
+        }
+    }
+    let vsteps = view["steps"].as_array().expect("steps");
+    assert_eq!(
+        vsteps.len(),
+        steps + 1,
+        "the initial state and every logged step"
+    );
+    assert_eq!(view["messages"].as_array().map(Vec::len), Some(sends));
+    let matched = vsteps.iter().filter(|s| s["received"].is_u64()).count();
+    assert_eq!(matched, receipts, "every receipt drawn from its send");
 }
 
 #[test]

@@ -144,3 +144,39 @@ fn reach_answers_with_the_shortest_path() {
     };
     assert_eq!(walk(&mut s), walk(&mut s));
 }
+
+/// A crash is drawn on its process's lane (specs/durable_register.fathom:
+/// `crash: 1`), and a lost message ends at the step that lost it.
+#[test]
+fn crashes_and_losses_are_marked() {
+    let m = common::compile_file("durable_register.fathom", &[]);
+    let mut s = Session::new(&m, "durable_register.fathom", None).expect("a session");
+    let (_, j) = call(&mut s, "GET", "/api/state", "");
+    assert_eq!(j["view"]["lanes"], serde_json::json!(["Client", "Server"]));
+    let crash = j["enabled"]
+        .as_array()
+        .expect("enabled")
+        .iter()
+        .find(|e| e["label"] == "network.Crash(process = Client)")
+        .and_then(|e| e["instance"].as_u64())
+        .expect("the client may crash");
+    let (status, j) = call(
+        &mut s,
+        "POST",
+        "/api/fire",
+        &format!("{{\"instance\": {crash}}}"),
+    );
+    assert_eq!(status, 200);
+    let last = &j["view"]["steps"][1];
+    assert_eq!(
+        (last["kind"].as_str(), last["lane"].as_u64()),
+        (Some("crash"), Some(0))
+    );
+    // Questions need a Fathom spec's text: this session has none.
+    let (status, j) = call(&mut s, "POST", "/api/reach", "{\"query\": \"true\"}");
+    assert_eq!(status, 400);
+    assert!(
+        j["error"].as_str().unwrap_or("").contains("Fathom spec"),
+        "{j}"
+    );
+}

@@ -68,6 +68,7 @@ fn gpu_search<F: Fingerprint>(
         gpu_kernels::Options {
             fp128: F::BITS == 128,
             symmetry: checker::engine::symmetry_of(model, config).is_some(),
+            coverage: config.coverage,
         },
         sizing,
     )
@@ -104,11 +105,6 @@ fn gpu_backend_gives_the_cpus_answers() {
             left += 1;
             return;
         }
-        if cfg.keep_going {
-            // --continue runs on the CPU backend (`engine::device::search`
-            // hands it over): nothing of the device's to compare.
-            return;
-        }
         // Temporal properties are decided on the host's state graph (see
         // `temporal_properties_are_checked_on_the_host`): the device runs
         // the rest of the spec, whose counts the properties do not change.
@@ -136,10 +132,13 @@ fn gpu_backend_gives_the_cpus_answers() {
             Sizing { memory_bytes: Some(32 << 20), ..Sizing::default() },
         );
         let t1 = std::time::Instant::now();
+        // With --coverage: the device's per-workgroup counts (through
+        // segments, spills and levels the CPU takes) equal the CPU's.
+        let cpu_counts = search(model, &SearchConfig { coverage: true, ..cfg.clone() }, 1).coverage;
         let tiny = gpu_search::<u128>(
             &gpu,
             model,
-            &SearchConfig { memory: Some(1024), ..cfg.clone() },
+            &SearchConfig { memory: Some(1024), coverage: true, ..cfg.clone() },
             Sizing {
                 memory_bytes: Some(1 << 20),
                 thread_probes: true,
@@ -160,7 +159,7 @@ fn gpu_backend_gives_the_cpus_answers() {
             gpu_search::<u64>(
                 &gpu,
                 model,
-                cfg,
+                &SearchConfig { coverage: true, ..cfg.clone() },
                 Sizing {
                     memory_bytes: Some(4 << 20),
                     table_bytes: Some(64 << 10),
@@ -187,6 +186,16 @@ fn gpu_backend_gives_the_cpus_answers() {
                 },
             )
         });
+        assert_eq!(
+            tiny.0.coverage, cpu_counts,
+            "{what}: --coverage on the device (64-bit table)"
+        );
+        if let Some((o, _)) = &words32 {
+            assert_eq!(
+                o.coverage, cpu_counts,
+                "{what}: --coverage on the device (32-bit table)"
+            );
+        }
         eprintln!(
             "{what}: {} states; roomy {:.1}s, tiny {:.1}s ({} segments, {} spills), 32-bit {:.1}s, 64-bit per thread {:.1}s",
             cpu.distinct,
@@ -232,6 +241,25 @@ fn gpu_backend_gives_the_cpus_answers() {
                 trace_labels(o),
                 trace_labels(&cpu),
                 "{what} ({name}): the CPU's trace, step for step"
+            );
+            // --continue: every violation, in the same order, with the
+            // same trace (levels with a new one go to the CPU).
+            let each = |o: &Outcome| -> Vec<(String, Option<Vec<String>>)> {
+                o.violations
+                    .iter()
+                    .map(|v| {
+                        let labels = v
+                            .trace
+                            .as_ref()
+                            .map(|t| t.states.iter().map(|s| s.label.clone()).collect());
+                        (v.name.clone(), labels)
+                    })
+                    .collect()
+            };
+            assert_eq!(
+                each(o),
+                each(&cpu),
+                "{what} ({name}): --continue's violations"
             );
             assert!(
                 !report.fell_back,
@@ -338,7 +366,7 @@ fn symmetric_searches_resume_on_the_device_from_every_level() {
             let mut dev = Search::new(
                 gpu.clone(),
                 &model,
-                gpu_kernels::Options { fp128: false, symmetry: true },
+                gpu_kernels::Options { fp128: false, symmetry: true, coverage: false },
                 Sizing::default(),
             )
             .expect("the kernels build");

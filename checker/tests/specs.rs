@@ -164,3 +164,39 @@ fn symmetric_runs_resume_from_every_level() {
     });
     assert!(runs >= 10, "the symmetric runs of specs/ ({runs})");
 }
+
+/// `--continue` under checkpoints: every run with it, stopped at every
+/// level boundary and resumed each time, reports the uninterrupted run's
+/// violations, each with the same trace (the checkpoint saves the
+/// findings; their traces are rebuilt from the log).
+#[test]
+fn continue_runs_resume_from_every_level() {
+    let mut runs = 0;
+    each_run(|spec, _, run, model, cfg| {
+        if !cfg.keep_going {
+            return;
+        }
+        let what = format!("{spec} {:?} {:?}", run.consts, run.args);
+        let whole = search(model, cfg, 2);
+        let (resumed, _) = stopped_at_every_level(model, cfg);
+        let views = |o: &checker::engine::Outcome| -> Vec<(String, Option<usize>)> {
+            o.violations
+                .iter()
+                .map(|v| (v.name.clone(), v.trace.as_ref().map(|t| t.states.len())))
+                .collect()
+        };
+        assert_eq!(
+            views(&resumed),
+            views(&whole),
+            "{what}: violations after resuming"
+        );
+        assert_eq!(
+            (resumed.distinct, resumed.generated, resumed.depth),
+            (whole.distinct, whole.generated, whole.depth),
+            "{what}: counts"
+        );
+        verify_trace(model, &resumed);
+        runs += 1;
+    });
+    assert!(runs >= 2, "the --continue runs of specs/ ({runs})");
+}

@@ -54,13 +54,15 @@ fn every_spec_generates_valid_wgsl() {
         let text = std::fs::read_to_string(&path).expect("spec readable");
         let source = model::Source::new(path.display().to_string(), text);
         let model = model::compile(&source, &HashMap::new()).expect("spec compiles");
-        for (fp128, scheme, buffers, subgroups) in [
-            (false, Scheme::Key64, 1, false),
-            (false, Scheme::Key64, 2, true),
-            (false, Scheme::Words32, 3, false),
-            (true, Scheme::Words32, 1, false),
+        // With and without --coverage's counters, on each table format.
+        for (fp128, scheme, buffers, subgroups, coverage) in [
+            (false, Scheme::Key64, 1, false, false),
+            (false, Scheme::Key64, 2, true, true),
+            (false, Scheme::Words32, 3, false, true),
+            (true, Scheme::Words32, 1, false, false),
+            (false, Scheme::Key64, 1, false, true),
         ] {
-            let code = generate(&model, Options { fp128, symmetry: true })
+            let code = generate(&model, Options { fp128, symmetry: true, coverage })
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             for k in kernels::all(&shape(code, scheme, buffers, subgroups)) {
                 if let Err(e) = validate(&k.source, scheme == Scheme::Key64, subgroups) {

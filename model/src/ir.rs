@@ -1019,6 +1019,30 @@ pub struct Property {
     pub span: Span,
 }
 
+impl Property {
+    /// The premise of an invariant `[forall ...:] A => B`: `[exists ...:]
+    /// A`, which `--coverage` counts; an invariant whose premise never holds
+    /// is never exercised (it holds vacuously). `None` for other shapes.
+    pub fn premise(&self) -> Option<Expr> {
+        fn strip(e: &Expr) -> Option<Expr> {
+            match e {
+                Expr::Implies(a, _) => Some((**a).clone()),
+                Expr::Quant { kind: QuantKind::Forall, local, len, domain, body } => {
+                    Some(Expr::Quant {
+                        kind: QuantKind::Exists,
+                        local: *local,
+                        len: *len,
+                        domain: domain.clone(),
+                        body: Box::new(strip(body)?),
+                    })
+                }
+                _ => None,
+            }
+        }
+        strip(&self.expr)
+    }
+}
+
 /// Which temporal form a `property` has (LANGUAGE.md, "Liveness").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TemporalKind {

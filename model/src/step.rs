@@ -163,6 +163,11 @@ impl<'m> Stepper<'m> {
         unbox(self.ev.bool(&self.model.invariants[index].expr, state))
     }
 
+    /// Whether `expr` (a property's, with its frame) holds in `state`.
+    pub fn holds(&mut self, expr: &crate::ir::Expr, state: &[i64]) -> Result<bool, EvalError> {
+        unbox(self.ev.bool(expr, state))
+    }
+
     /// Whether the state satisfies every `constraint`.
     pub fn in_constraint(&mut self, state: &[i64]) -> Result<bool, EvalError> {
         for p in &self.model.constraints {

@@ -17,11 +17,17 @@ use state_store::MemoryTier;
 pub struct CpuBackend<'m> {
     model: &'m Model,
     layout: Layout,
+    /// Each invariant's premise, for `--coverage`.
+    premises: Vec<Option<model::ir::Expr>>,
 }
 
 impl<'m> CpuBackend<'m> {
     pub fn new(model: &'m Model) -> Self {
-        CpuBackend { model, layout: Layout::new(&model.bounds) }
+        CpuBackend {
+            model,
+            layout: Layout::new(&model.bounds),
+            premises: model.invariants.iter().map(|p| p.premise()).collect(),
+        }
     }
 }
 
@@ -189,6 +195,7 @@ impl CpuBackend<'_> {
         }
         if input.coverage {
             out.enabled = vec![0; self.model.rules.len()];
+            out.premises = vec![0; self.model.invariants.len()];
         }
         out.keep_going(input.keep_going);
         for (j, state) in chunk.chunks_exact(words).enumerate() {
@@ -221,6 +228,17 @@ impl CpuBackend<'_> {
                     Err(e) => {
                         out.find((0, index, 0), FoundKind::StateError(e));
                         continue;
+                    }
+                }
+            }
+            if input.coverage {
+                // A premise that fails to evaluate is not counted; the
+                // invariant itself reports the error.
+                for (i, p) in self.premises.iter().enumerate() {
+                    if let Some(p) = p
+                        && let Ok(true) = w.stepper.holds(p, &w.cur)
+                    {
+                        out.premises[i] += 1;
                     }
                 }
             }

@@ -149,10 +149,7 @@ pub struct CheckArgs {
     pub no_symmetry: bool,
     /// Keep going after a violation: report each violated property once,
     /// with its shortest trace (exit code 1 all the same)
-    #[arg(
-        long = "continue",
-        conflicts_with_all = ["store", "checkpoint_every", "resume"]
-    )]
+    #[arg(long = "continue")]
     pub keep_going: bool,
     /// Before the search, check on STATES sampled reachable states (default
     /// 1000) that the spec really is symmetric in its symmetric types
@@ -209,6 +206,10 @@ pub struct ValidateArgs {
     /// Step logs of the nodes (`DIR/log.jsonl`), one per node
     #[arg(required = true)]
     pub logs: Vec<PathBuf>,
+    /// Also write the replayed run as a page: each node a lane, its
+    /// messages drawn, up to the first invalid step (docs/trace-html.md)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Override a `const` of the spec, e.g. `--const N=5` (repeatable)
     #[arg(long = "const", value_name = "NAME=VALUE", value_parser = parse_const)]
     pub consts: Vec<(String, i64)>,

@@ -326,7 +326,7 @@ fn gpu_search(
         fault,
         ..gpu_kernels::Sizing::default()
     };
-    let opts = gpu_kernels::Options { fp128, symmetry };
+    let opts = gpu_kernels::Options { fp128, symmetry, coverage: args.coverage };
     gpu_kernels::Search::new(Arc::new(gpu), model, opts, sizing)
 }
 
@@ -363,23 +363,13 @@ fn explore<F: Fingerprint>(
             "fathom: the GPU backend does not record the state graph that liveness properties need; checking on the CPU"
         );
     }
-    if args.coverage && !liveness && args.backend == BackendArg::Gpu {
-        errln!(
-            "fathom: the GPU backend does not count rules for --coverage yet; checking on the CPU"
-        );
-    }
-    if args.keep_going && !liveness && !args.coverage && args.backend == BackendArg::Gpu {
-        errln!(
-            "fathom: the GPU backend does not go on past violations yet (--continue); checking on the CPU"
-        );
-    }
     let reduced = engine::symmetry_of(&loaded.model, config).is_some();
     if config.symmetry && liveness && !loaded.model.types.syms.is_empty() {
         errln!(
             "fathom: symmetry reduction is off for specs with temporal properties (a quotient can hide fair cycles); exploring every state"
         );
     }
-    let backend = if liveness || args.coverage || args.keep_going {
+    let backend = if liveness {
         BackendArg::Cpu
     } else {
         args.backend
@@ -456,7 +446,7 @@ fn identity(args: &CheckArgs, loaded: &Loaded) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     format!(
-        "spec {:016x} ({} bytes); consts {}; deadlock {}; max-depth {:?}{}{}",
+        "spec {:016x} ({} bytes); consts {}; deadlock {}; max-depth {:?}{}{}{}",
         model::fingerprint::fingerprint(&words),
         bytes.len(),
         consts.join(","),
@@ -474,7 +464,10 @@ fn identity(args: &CheckArgs, loaded: &Loaded) -> String {
             "; dve-errors state"
         } else {
             ""
-        }
+        },
+        // A --continue run's checkpoint holds the violations found so far;
+        // one made without would miss them (and the other way round).
+        if args.keep_going { "; continue" } else { "" }
     )
 }
 
@@ -545,6 +538,19 @@ fn report_check(
                 "fathom: warning: `{}` was never enabled (its guard never held in a reachable state)",
                 c.step
             );
+        }
+        // A property whose premise never held is never exercised: it
+        // holds vacuously, which is usually not what its author meant.
+        if let Some((_, props)) = &coverage
+            && o.status != Status::Bounded
+        {
+            for p in props.iter().filter(|p| p.exercised == Some(0)) {
+                errln!(
+                    "fathom: warning: {} `{}` was never exercised (its premise never held in a reachable state: it holds vacuously)",
+                    p.kind,
+                    p.property
+                );
+            }
         }
     }
     if args.json {

@@ -28,6 +28,32 @@ pub(super) fn run(args: &ValidateArgs) -> Exit {
     };
     let result = validate::parse(&texts).and_then(|logs| validate::validate(&loaded.model, &logs));
     let spec = args.spec.display().to_string();
+    if let Some(out) = &args.html {
+        let (path, title, after) = match &result {
+            Ok(v) => (
+                &v.path,
+                format!("valid: {} steps of {} node(s)", v.steps, v.nodes),
+                None,
+            ),
+            Err(x) => (
+                x.path.as_ref(),
+                "not a behavior of the spec".to_string(),
+                Some(describe(args, x)),
+            ),
+        };
+        let page = crate::view::page(&crate::view::of_path(
+            &loaded.model,
+            &spec,
+            &title,
+            &path.initial,
+            &path.steps,
+            after,
+        ));
+        if let Err(e) = std::fs::write(out, page) {
+            errln!("fathom validate: cannot write `{}`: {e}", out.display());
+            return super::Exit::Environment;
+        }
+    }
     match result {
         Ok(v) => {
             if v.steps == 0 {

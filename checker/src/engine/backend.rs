@@ -142,6 +142,9 @@ pub struct ChunkOut<F: Fp = u64> {
     /// With [`LevelInput::coverage`]: per rule, the instances enabled in
     /// the chunk's states (each generated one successor); else empty.
     pub enabled: Vec<u64>,
+    /// With [`LevelInput::coverage`]: per invariant, the chunk's states
+    /// where its premise held ([`model::ir::Property::premise`]); else empty.
+    pub premises: Vec<u64>,
 }
 
 impl<F: Fp> ChunkOut<F> {
@@ -160,6 +163,7 @@ impl<F: Fp> ChunkOut<F> {
             reachables: 0,
             graph: None,
             enabled: Vec::new(),
+            premises: Vec::new(),
         }
     }
 

@@ -73,6 +73,10 @@ pub struct Meta {
     /// `--coverage`'s counts so far, when it was on.
     #[serde(default)]
     pub coverage: Option<super::Coverage>,
+    /// `--continue`: the violations found so far, as the findings they
+    /// were made from (their traces are rebuilt from the log on resume).
+    #[serde(default)]
+    pub findings: Vec<super::SavedFinding>,
 }
 
 fn sixty_four() -> u32 {
@@ -333,6 +337,7 @@ impl<F: Fingerprint> Engine<'_, F> {
             fingerprint_bits: F::BITS,
             initial: self.initial,
             coverage: self.coverage.clone(),
+            findings: self.saved.clone(),
         };
         let fingerprints = self.visited.memory().fingerprints();
         assert_eq!(
@@ -404,6 +409,16 @@ impl<F: Fingerprint> Engine<'_, F> {
             self.budget.queue_words,
             r.frontier,
         );
+        // --continue: the violations found before the checkpoint, rebuilt
+        // from their findings (the log now holds their states).
+        for saved in &r.meta.findings {
+            let v = self
+                .violation(&saved.found(), saved.id, None)
+                .map_err(|e| format!("rebuilding a saved violation: {e}"))?;
+            self.reported.insert(saved.found().ident());
+            self.violations.push(v);
+        }
+        self.saved = r.meta.findings.clone();
         Ok((frontier, r.meta.level_base, r.meta.depth))
     }
 }

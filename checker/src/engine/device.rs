@@ -87,16 +87,20 @@ pub fn search<F: Fingerprint>(
         },
     };
     let mut engine = Engine::new(model, config, spill);
-    // The device keeps no state graph and no per-rule counts: a spec with
-    // temporal properties, `--coverage` or `--continue` is searched on the
-    // host by the CPU backend. Both sides must agree on symmetry, or the table would
+    // The device keeps no state graph: a spec with temporal properties is
+    // searched on the host by the CPU backend. Both sides must agree on symmetry, or the table would
     // hold states of two kinds.
     assert_eq!(
         dev.symmetric(),
         engine.symmetry.is_some(),
         "the device's kernels reduce by symmetry exactly when the engine does"
     );
-    let mut out = if model.temporals.is_empty() && !config.coverage && !config.keep_going {
+    let mut out = if model.temporals.is_empty() {
+        assert_eq!(
+            dev.counts_coverage(),
+            config.coverage,
+            "the device counts coverage exactly when the search does"
+        );
         engine.run_device(dev, cpu, on_failure, progress, from, &mut report)
     } else {
         report.fell_back = true;
@@ -270,7 +274,17 @@ impl<F: Fingerprint> Engine<'_, F> {
         let mut pending: MemoryTier<F> = MemoryTier::new();
         let (mut first, mut next_base) = (0u32, 0u32);
         let mut seg = dev.segment_capacity().min(n).max(1);
+        // --continue: what was reported is not flagged again (a state that
+        // violates something new sends the level to the CPU, which reports it).
+        let skip = self.reported.iter().fold(0u32, |acc, r| match r {
+            super::backend::Ident::Invariant(i) if *i < 32 => acc | 1 << i,
+            _ => acc,
+        });
+        let deadlock =
+            self.config.deadlock && !self.reported.contains(&super::backend::Ident::Deadlock);
         let (mut generated, mut reached) = (0u64, 0u64);
+        // --coverage: the level's counts, kept only if the level completes here.
+        let mut counted = gpu_kernels::search::CoverageCounts::default();
         while first < n {
             let count = seg.min(n - first);
             let s = SegmentIn {
@@ -278,14 +292,17 @@ impl<F: Fingerprint> Engine<'_, F> {
                 count,
                 next_base,
                 expand,
-                deadlock: self.config.deadlock,
+                deadlock,
                 ddd: !self.visited.is_empty() || !pending.is_empty(),
                 level_base,
+                skip,
             };
             match dev.segment(&s, &mut books.records)? {
                 SegmentEnd::Done(out) => {
                     generated += out.generated;
                     reached |= out.reachables;
+                    add_counts(&mut counted.enabled, &out.coverage.enabled);
+                    add_counts(&mut counted.premises, &out.coverage.premises);
                     let mut new = out.new;
                     if let Some(n) = out.ddd {
                         new = self.keep_new(dev, books, &pending, next_base, new, &n)?;
@@ -312,6 +329,11 @@ impl<F: Fingerprint> Engine<'_, F> {
         }
         self.generated += generated;
         self.reached |= reached;
+        if let Some(cov) = &mut self.coverage {
+            cov.checked += u64::from(n);
+            add_counts(&mut cov.enabled, &counted.enabled);
+            add_counts(&mut cov.premises, &counted.premises);
+        }
         // Found new against every tier when they came to the host.
         self.visited.insert_new(&pending.fingerprints());
         dev.end_level();
@@ -497,6 +519,10 @@ impl<F: Fingerprint> Engine<'_, F> {
         let take = (upto - self.log.len()) as usize;
         for (parent, instance) in books.records.drain(..take) {
             self.log.push(parent, instance);
+            // --coverage: a new state, credited to the rule that found it.
+            if let Some(cov) = &mut self.coverage {
+                cov.found(self.model, instance);
+            }
         }
     }
 
@@ -635,5 +661,15 @@ impl<F: Fingerprint> Engine<'_, F> {
         frontier.push(&cur, &self.spill)?;
         self.keep_within_budget()?;
         Ok(frontier)
+    }
+}
+
+/// `total[i] += add[i]`, `total` grown to `add`'s length.
+fn add_counts(total: &mut Vec<u64>, add: &[u64]) {
+    if total.len() < add.len() {
+        total.resize(add.len(), 0);
+    }
+    for (t, a) in total.iter_mut().zip(add) {
+        *t += a;
     }
 }

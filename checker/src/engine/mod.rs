@@ -155,6 +155,13 @@ pub struct Coverage {
     pub initial: u64,
     /// States whose invariants (and `reachable`s) were evaluated.
     pub checked: u64,
+    /// Per invariant with a premise (`A => B`), the states where it held.
+    #[serde(default)]
+    pub premises: Vec<u64>,
+    /// Per temporal property `P leadsto Q`, the (state, instance) pairs
+    /// where P held; 0 for the other forms.
+    #[serde(default)]
+    pub leadsto: Vec<u64>,
 }
 
 impl Coverage {
@@ -164,6 +171,8 @@ impl Coverage {
             new: vec![0; rules],
             initial: 0,
             checked: 0,
+            premises: Vec::new(),
+            leadsto: Vec::new(),
         }
     }
 
@@ -342,9 +351,92 @@ pub(crate) struct Engine<'m, F: Fingerprint> {
     coverage: Option<Coverage>,
     /// The spec's symmetry, when the search reduces by it.
     symmetry: Option<Symmetry>,
-    /// `--continue`: the violations reported so far, and their properties.
+    /// `--continue`: the violations reported so far, their properties, and
+    /// the findings they came from (what a checkpoint saves).
     violations: Vec<Violation>,
     reported: std::collections::BTreeSet<backend::Ident>,
+    saved: Vec<SavedFinding>,
+}
+
+/// A `--continue` finding as a checkpoint keeps it: the trace-log id of
+/// the state it is about, the rule instance after it, and what it found.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SavedFinding {
+    pub id: u64,
+    /// States in the trace beyond the state: 0 or 1.
+    pub beyond: u32,
+    pub instance: u32,
+    pub what: SavedKind,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum SavedKind {
+    Invariant(usize),
+    Deadlock,
+    StateError {
+        kind: String,
+        message: String,
+        start: u32,
+        end: u32,
+    },
+    StepError {
+        kind: String,
+        message: String,
+        start: u32,
+        end: u32,
+    },
+    SuccessorInvariant(usize),
+}
+
+impl SavedFinding {
+    fn of(found: &backend::Found, id: u64) -> SavedFinding {
+        let err = |e: &EvalError| (e.kind.as_str().to_string(), e.message.clone(), e.span);
+        let what = match &found.what {
+            FoundKind::Invariant(i) => SavedKind::Invariant(*i),
+            FoundKind::Deadlock => SavedKind::Deadlock,
+            FoundKind::SuccessorInvariant(i) => SavedKind::SuccessorInvariant(*i),
+            FoundKind::StateError(e) => {
+                let (kind, message, span) = err(e);
+                SavedKind::StateError { kind, message, start: span.start, end: span.end }
+            }
+            FoundKind::StepError(e) => {
+                let (kind, message, span) = err(e);
+                SavedKind::StepError { kind, message, start: span.start, end: span.end }
+            }
+        };
+        SavedFinding {
+            id,
+            beyond: found.key.0,
+            instance: found.key.2,
+            what,
+        }
+    }
+
+    /// The finding again, keyed to its state's id (frontier index 0 of a
+    /// level based there).
+    fn found(&self) -> backend::Found {
+        let err = |kind: &str, message: &str, start: u32, end: u32| EvalError {
+            kind: match kind {
+                "assert" => ErrorKind::Assert,
+                "range" => ErrorKind::Range,
+                _ => ErrorKind::Eval,
+            },
+            message: message.to_string(),
+            span: model::Span { start, end },
+        };
+        let what = match &self.what {
+            SavedKind::Invariant(i) => FoundKind::Invariant(*i),
+            SavedKind::Deadlock => FoundKind::Deadlock,
+            SavedKind::SuccessorInvariant(i) => FoundKind::SuccessorInvariant(*i),
+            SavedKind::StateError { kind, message, start, end } => {
+                FoundKind::StateError(err(kind, message, *start, *end))
+            }
+            SavedKind::StepError { kind, message, start, end } => {
+                FoundKind::StepError(err(kind, message, *start, *end))
+            }
+        };
+        backend::Found { key: (self.beyond, 0, self.instance), what }
+    }
 }
 
 /// The least finding of a level so far, with the frontier state it is about.
@@ -365,12 +457,6 @@ pub fn symmetry_of(model: &Model, config: &SearchConfig) -> Option<Symmetry> {
 
 impl<'m, F: Fingerprint> Engine<'m, F> {
     fn new(model: &'m Model, config: &'m SearchConfig, spill: SpillDir) -> Self {
-        // Checkpoints do not save the violations found so far (the CLI
-        // refuses the combination).
-        assert!(
-            !(config.keep_going && config.checkpoint.is_some()),
-            "--continue runs without checkpoints"
-        );
         Engine {
             model,
             config,
@@ -390,6 +476,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             symmetry: symmetry_of(model, config),
             violations: Vec::new(),
             reported: Default::default(),
+            saved: Vec::new(),
         }
     }
 
@@ -525,7 +612,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         progress.generated.store(self.generated, Relaxed);
         let next = match level {
             Level::Found(f) => {
-                let v = match self.violation(&f.found, *level_base, &f.state) {
+                let v = match self.violation(&f.found, *level_base, Some(&f.state)) {
                     Ok(v) => v,
                     Err(e) => return Err(Box::new(self.store_failed(depth, e))),
                 };
@@ -656,6 +743,9 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             graph_bytes: graph.bytes() as u64,
             seconds: 0.0,
         };
+        if let Some(cov) = &mut self.coverage {
+            cov.leadsto = crate::liveness::leadsto_premises(self.model, &graph);
+        }
         let mut found =
             crate::liveness::check(self.model, &graph, &ordinal, self.config.keep_going)?;
         // Without --continue, at most the first; with it, every one joins
@@ -737,6 +827,12 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
                     for (total, n) in cov.enabled.iter_mut().zip(&c.enabled) {
                         *total += n;
                     }
+                    if cov.premises.len() < c.premises.len() {
+                        cov.premises.resize(c.premises.len(), 0);
+                    }
+                    for (total, n) in cov.premises.iter_mut().zip(&c.premises) {
+                        *total += n;
+                    }
                 }
             }
             self.reached |= chunks.iter().fold(0, |acc, c| acc | c.reachables);
@@ -811,9 +907,11 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         let mut findings: Vec<(backend::Ident, LevelFinding)> = findings.into_iter().collect();
         findings.sort_by_key(|(_, f)| f.found.key);
         for (ident, f) in findings {
-            let v = self.violation(&f.found, level_base, &f.state)?;
+            let v = self.violation(&f.found, level_base, Some(&f.state))?;
             self.violations.push(v);
             self.reported.insert(ident);
+            let id = level_base + u64::from(f.found.key.1);
+            self.saved.push(SavedFinding::of(&f.found, id));
         }
         if !expand {
             return Ok(Level::Checked);
@@ -1004,11 +1102,13 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         }
     }
 
+    /// The violation a finding makes, its trace rebuilt from the log;
+    /// `state` (the expanded state, packed) is checked against the replay.
     fn violation(
         &self,
         found: &backend::Found,
         level_base: u64,
-        state: &[u32],
+        state: Option<&[u32]>,
     ) -> Result<Violation, StoreError> {
         let (_, index, instance) = found.key;
         let id = level_base + index as u64;
@@ -1019,6 +1119,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
         // symmetry: its representative).
         if let Ok(r) = &replayed
             && let Some(last) = r.trace.states.last()
+            && let Some(state) = state
         {
             let mut packed = vec![0u32; state.len()];
             match sym {

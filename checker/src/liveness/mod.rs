@@ -69,6 +69,21 @@ pub fn check(
     Ok(out)
 }
 
+/// Per temporal property, the (state, instance) pairs where a `leadsto`'s
+/// P holds (`--coverage`: a `P leadsto Q` whose P never holds is never
+/// exercised); 0 for the other forms.
+pub fn leadsto_premises(model: &Model, graph: &graph::Graph) -> Vec<u64> {
+    let mut out = vec![0u64; model.temporals.len()];
+    for goal in check::goals(model) {
+        if goal.kind == TemporalKind::LeadsTo {
+            out[goal.temporal] += (0..graph.n as u32)
+                .filter(|&v| graph.atom(v, goal.p))
+                .count() as u64;
+        }
+    }
+    out
+}
+
 /// The first property (in declaration and binding order) that a lasso
 /// found some other way (a random walk that came back to a state)
 /// violates, fairly.

@@ -26,7 +26,16 @@ pub struct Options {
     /// Keep successors as their orbits' representatives (the spec's
     /// symmetric types; `model::symmetry`): `pack()` canonicalizes first.
     pub symmetry: bool,
+    /// `--coverage`: `rule_of(g)` and `premises()` for the expand kernel's
+    /// per-workgroup counters.
+    pub coverage: bool,
 }
+
+/// Rules the device counts per workgroup at most (`--coverage`): their
+/// counters live in workgroup memory beside the local table.
+pub const COVERAGE_RULES: usize = 512;
+/// Invariants whose premises the device counts at most (one bit each).
+pub const COVERAGE_PREMISES: usize = 32;
 
 /// The model's WGSL (constants `W`, `FPW`, `I`, the prelude, the private
 /// arrays, unpack/pack, the fingerprint, properties, and `guard(g)` /
@@ -45,6 +54,12 @@ pub struct ModelCode {
     pub fingerprint: String,
     /// `pack()` canonicalizes: stored states are representatives.
     pub symmetric: bool,
+    /// `--coverage`: the expand kernel counts per workgroup.
+    pub coverage: bool,
+    /// With `--coverage`: the rules counted.
+    pub coverage_rules: u32,
+    /// With `--coverage`: the invariants whose premises are counted.
+    pub coverage_premises: u32,
 }
 
 type Gen<'m> = ir_codegen::Gen<'m, Wgsl>;
@@ -127,9 +142,14 @@ impl Dialect for Wgsl {
 /// does (`!all`); evaluation errors leave `err` set.
 fn properties(g: &mut Gen<'_>, name: &str, props: &[Property], all: bool) -> R<()> {
     g.open(format!("fn {name}() -> bool {{"));
-    for p in props {
+    for (i, p) in props.iter().enumerate() {
         g.frame(p.frame_len);
-        g.open("{");
+        if name == "invariants_ok" && i < 32 {
+            // `--continue` skips the invariants it has reported (`P.skip`).
+            g.open(format!("if (((P.skip >> {i}u) & 1u) == 0u) {{"));
+        } else {
+            g.open("{");
+        }
         let x = g.int(&p.expr, 0)?;
         if all {
             g.line(format!("if (err != 0u || {x} == 0i) {{ return false; }}"));
@@ -162,6 +182,48 @@ fn reachables(g: &mut Gen<'_>) -> R<()> {
     g.line("return bits;");
     g.close();
     Ok(())
+}
+
+/// Bit i of the result: invariant i's premise holds (`--coverage`;
+/// [`model::ir::Property::premise`]); invariants without one stay 0.
+fn premises(g: &mut Gen<'_>) -> R<()> {
+    g.open("fn premises() -> u32 {");
+    g.line("var bits = 0u;");
+    let list: Vec<(usize, Property)> =
+        g.m.invariants
+            .iter()
+            .enumerate()
+            .take(COVERAGE_PREMISES)
+            .filter_map(|(i, p)| p.premise().map(|e| (i, Property { expr: e, ..p.clone() })))
+            .collect();
+    for (i, p) in &list {
+        g.frame(p.frame_len);
+        g.open("{");
+        let x = g.int(&p.expr, 0)?;
+        // An error here is not the premise's to report: not counted.
+        g.line(format!(
+            "if (err == 0u && {x} != 0i) {{ bits |= {}u; }}",
+            1u32 << i
+        ));
+        g.line("err = 0u;");
+        g.close();
+    }
+    g.line("return bits;");
+    g.close();
+    Ok(())
+}
+
+/// `rule_of(g)`: the rule of global instance `g` (`--coverage`), by the
+/// same binary search as the dispatchers.
+fn rule_of(model: &Model) -> String {
+    let mut out = String::from("fn rule_of(g: u32) -> u32 {\n");
+    if !model.rules.is_empty() {
+        dispatch_range(model, 0, model.rules.len(), 1, &mut out, &mut |r, _| {
+            format!("return {r}u;")
+        });
+    }
+    out.push_str("    return 0u;\n}\n");
+    out
 }
 
 /// `guard_r(l)`: binds local instance `l`'s parameters, then the guard;
@@ -221,6 +283,24 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
     properties(&mut g, "in_constraint", &model.constraints, true)?;
     properties(&mut g, "is_terminal", &model.terminals, false)?;
     reachables(&mut g)?;
+    if opts.coverage {
+        if model.rules.len() > COVERAGE_RULES {
+            return Err(Unsupported::Other(format!(
+                "--coverage on the GPU counts at most {COVERAGE_RULES} rules; this spec has {}",
+                model.rules.len()
+            )));
+        }
+        if model.invariants.len() > COVERAGE_PREMISES
+            && model.invariants[COVERAGE_PREMISES..]
+                .iter()
+                .any(|p| p.premise().is_some())
+        {
+            return Err(Unsupported::Other(format!(
+                "--coverage on the GPU counts the premises of the first {COVERAGE_PREMISES} invariants only"
+            )));
+        }
+        premises(&mut g)?;
+    }
     for (r, rl) in model.rules.iter().enumerate() {
         rule(&mut g, r, rl)?;
     }
@@ -260,6 +340,9 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
     src.push_str(&fingerprint_fn(opts.fp128));
     src.push_str(&functions);
     src.push_str(&dispatchers(model));
+    if opts.coverage {
+        src.push_str(&rule_of(model));
+    }
     Ok(ModelCode {
         source: src,
         words,
@@ -267,6 +350,17 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
         instances,
         fingerprint: fingerprint_fn(opts.fp128),
         symmetric: sym.is_some(),
+        coverage: opts.coverage,
+        coverage_rules: if opts.coverage {
+            model.rules.len() as u32
+        } else {
+            0
+        },
+        coverage_premises: if opts.coverage {
+            model.invariants.len().min(COVERAGE_PREMISES) as u32
+        } else {
+            0
+        },
     })
 }
 
@@ -387,7 +481,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 /// states, as a search thread does many successors in a row: whatever one
 /// call leaves in the private arrays must not change the next one's answer.
 pub fn canonicalize_kernel(model: &Model) -> Result<String, Unsupported> {
-    let code = generate(model, Options { fp128: false, symmetry: true })?;
+    let code = generate(
+        model,
+        Options { fp128: false, symmetry: true, coverage: false },
+    )?;
     if !code.symmetric {
         return Err(Unsupported::Other("the spec has no symmetric type".into()));
     }

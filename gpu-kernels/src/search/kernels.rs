@@ -79,6 +79,18 @@ pub mod ctr {
     /// Successors a workgroup's own table found twice (64-bit, 2 words).
     pub const LOCAL_DUPS: usize = 16;
     pub const COUNT: usize = 32;
+    /// With `--coverage`, after the fixed counters: per rule its enabled
+    /// instances (64-bit, 2 words), then per invariant the states where
+    /// its premise held (2 words).
+    pub const COVERAGE: usize = COUNT;
+}
+
+impl Shape {
+    /// Words of the counters buffer: the fixed ones and the coverage
+    /// counters.
+    pub fn counter_words(&self) -> usize {
+        ctr::COUNT + 2 * (self.model.coverage_rules + self.model.coverage_premises) as usize
+    }
 }
 
 /// Which buffer a binding is.
@@ -231,7 +243,7 @@ pub const PARAMS_WGSL: &str = "struct Params {
     dst: u32,
     aux: u32,
     ddd: u32,
-    pad0: u32,
+    skip: u32,
     pad1: u32,
 }
 ";
@@ -263,7 +275,8 @@ pub struct Params {
     pub aux: u32,
     /// Place: also write the fingerprints (delayed duplicate detection).
     pub ddd: u32,
-    pub pad0: u32,
+    /// Expand: bit i, invariant i is not checked (`--continue` reported it).
+    pub skip: u32,
     pub pad1: u32,
 }
 
@@ -511,6 +524,7 @@ fn t_clear(h: u32) {{ for (var w = 0u; w < SW; w++) {{ tw_st(h, w, 0u); }} }}"
             ("C_BAD", ctr::BAD),
             ("C_COLLECTED", ctr::COLLECTED),
             ("C_LOCAL_DUPS", ctr::LOCAL_DUPS),
+            ("C_COV", ctr::COVERAGE),
         ] {
             let _ = writeln!(source, "const {name}: u32 = {i}u;");
         }
@@ -731,6 +745,7 @@ var<workgroup> wg_reach_lo: atomic<u32>;
 var<workgroup> wg_reach_hi: atomic<u32>;
 var<workgroup> wg_base: u32;
 var<workgroup> wg_local_dups: atomic<u32>;
+{cov_decls}
 {ADD64}
 // Frontier state `i` (of the level) into `cur`.
 fn load_state(i: u32) {{
@@ -788,7 +803,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
                     if (bits.x != 0u) {{ atomicOr(&wg_reach_lo, bits.x); }}
                     if (bits.y != 0u) {{ atomicOr(&wg_reach_hi, bits.y); }}
                 }}
-            }}
+            }}{cov_premises}
         }}
 {instances}
     if (enabled) {{ atomicOr(&wg_enabled[lid >> RS], 1u); }}
@@ -804,7 +819,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         if (hi != 0u) {{ atomicOr(&C[C_REACH_HI], hi); }}
         let d = atomicLoad(&wg_local_dups);
         if (d != 0u) {{ add64(C_LOCAL_DUPS, d); }}
-    }}
+    }}{cov_reduce}
     workgroupBarrier();
     let base = wg_base;
     if (live && r == 0u && !flag && P.expand != 0u && P.deadlock != 0u
@@ -842,6 +857,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 ",
         instances = instance_loop(sh),
         coop = coop_fns(sh),
+        cov_decls = coverage_decls(sh),
+        cov_premises = coverage_premises(sh),
+        cov_reduce = coverage_reduce(sh),
         sg_args = if sh.subgroups {
             ", @builtin(subgroup_invocation_id) sg_lane: u32"
         } else {
@@ -867,6 +885,66 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 /// every invocation, the subgroup inserting its members' fingerprints one
 /// at a time, every lane reading one slot of the probe window.
 fn instance_loop(sh: &Shape) -> String {
+    let count_rule = if sh.model.coverage {
+        "atomicAdd(&wg_cov[rule_of(g)], 1u);"
+    } else {
+        ""
+    };
+    instance_loop_body(sh).replace("COUNT_RULE", count_rule)
+}
+
+/// `--coverage`'s workgroup counters: per rule, per invariant's premise.
+fn coverage_decls(sh: &Shape) -> String {
+    let (rules, premises) = (sh.model.coverage_rules, sh.model.coverage_premises);
+    if !sh.model.coverage {
+        return String::new();
+    }
+    format!(
+        "var<workgroup> wg_cov: array<atomic<u32>, {}>;\nvar<workgroup> wg_prem: array<atomic<u32>, {}>;",
+        rules.max(1),
+        premises.max(1)
+    )
+}
+
+/// Each expanded state's premises (the item that checks its invariants).
+fn coverage_premises(sh: &Shape) -> String {
+    if sh.model.coverage_premises == 0 {
+        return String::new();
+    }
+    "
+        if (r == 0u && !flag) {
+            var pb = premises();
+            while (pb != 0u) {
+                let i = firstTrailingBit(pb);
+                pb &= pb - 1u;
+                atomicAdd(&wg_prem[i], 1u);
+            }
+        }"
+    .into()
+}
+
+/// The workgroup's coverage counts into the counters: one global add per
+/// rule and premise that the workgroup counted, not one per state.
+fn coverage_reduce(sh: &Shape) -> String {
+    let (rules, premises) = (sh.model.coverage_rules, sh.model.coverage_premises);
+    if !sh.model.coverage {
+        return String::new();
+    }
+    format!(
+        "
+    workgroupBarrier();
+    for (var k = lid; k < {rules}u; k += 64u) {{
+        let n = atomicLoad(&wg_cov[k]);
+        if (n != 0u) {{ add64(C_COV + 2u * k, n); }}
+    }}
+    for (var k = lid; k < {premises}u; k += 64u) {{
+        let n = atomicLoad(&wg_prem[k]);
+        if (n != 0u) {{ add64(C_COV + 2u * ({rules}u + k), n); }}
+    }}"
+    )
+}
+
+fn instance_loop_body(sh: &Shape) -> String {
     if sh.scheme == Scheme::Words32 {
         return "        if (!flag && P.expand != 0u) {
             let g0 = r * K;
@@ -878,6 +956,7 @@ fn instance_loop(sh: &Shape) -> String {
                 if (en != 0i) {
                     enabled = true;
                     generated++;
+                    COUNT_RULE
                     body(g);
                     let out = successor(~(q * I + g));
                     s = cur;
@@ -907,6 +986,7 @@ fn instance_loop(sh: &Shape) -> String {
             if (en != 0i) {
                 enabled = true;
                 generated++;
+                COUNT_RULE
                 body(g);
                 let out = candidate();
                 s = cur;

@@ -125,6 +125,9 @@ pub struct SegmentIn {
     pub ddd: bool,
     /// The id of the level's first state (trace records carry global ids).
     pub level_base: u64,
+    /// Bit i: invariant i (of the first 32) is not checked: `--continue`
+    /// has reported it.
+    pub skip: u32,
 }
 
 /// How a segment ended.
@@ -150,6 +153,18 @@ pub struct SegmentOut {
     /// With `ddd`: the new states' trace records and fingerprints, for
     /// the host to decide.
     pub ddd: Option<NewStates>,
+    /// With `--coverage`: the segment's counts (empty without).
+    pub coverage: CoverageCounts,
+}
+
+/// What the expand kernel counted for `--coverage`, reduced per workgroup.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CoverageCounts {
+    /// Per rule, the instances enabled in the expanded states.
+    pub enabled: Vec<u64>,
+    /// Per invariant (the first [`crate::codegen::COVERAGE_PREMISES`]),
+    /// the expanded states where its premise held.
+    pub premises: Vec<u64>,
 }
 
 /// A segment's new states as the host sees them under delayed duplicate
@@ -180,8 +195,11 @@ enum K {
     Retry,
 }
 
-/// Bytes of the counters' copy at the start of the staging buffer.
-const SUMMARY_BYTES: u64 = 256;
+/// Bytes of the counters' copy at the start of the staging buffer: the
+/// counters (with `--coverage`'s after them), rounded up to 256.
+fn summary_bytes(sh: &Shape) -> u64 {
+    ((sh.counter_words() * 4) as u64).next_multiple_of(256)
+}
 /// Parameter blocks per submission (each 256 bytes, the uniform alignment).
 const PARAM_SLOTS: usize = 512;
 /// Indirect argument triples per submission.
@@ -317,6 +335,11 @@ impl Search {
     /// symmetric types).
     pub fn symmetric(&self) -> bool {
         self.shape.model.symmetric
+    }
+
+    /// Whether the kernels count rules and premises (`--coverage`).
+    pub fn counts_coverage(&self) -> bool {
+        self.shape.model.coverage
     }
 
     pub fn device_name(&self) -> &str {
@@ -473,6 +496,7 @@ impl Search {
                 epoch,
                 expand: u32::from(s.expand),
                 deadlock: u32::from(s.deadlock),
+                skip: s.skip,
                 pool_limit,
                 ..Params::default()
             };
@@ -508,8 +532,9 @@ impl Search {
         self.copy_counters(&mut rec);
         let pending_bytes = pending.map_or(0, |(n, _)| u64::from(n) * 8);
         self.finish(rec);
-        let words = self.read(SUMMARY_BYTES + pending_bytes)?;
-        let (c, rest) = words.split_at((SUMMARY_BYTES / 4) as usize);
+        let summary = summary_bytes(&self.shape);
+        let words = self.read(summary + pending_bytes)?;
+        let (c, rest) = words.split_at((summary / 4) as usize);
         if let Some((n, base)) = pending {
             push_records(records, &rest[..n as usize * 2], base);
         }
@@ -561,6 +586,7 @@ impl Search {
             generated: u64::from(c[ctr::GEN_LO]) | u64::from(c[ctr::GEN_HI]) << 32,
             reachables: u64::from(c[ctr::REACH_LO]) | u64::from(c[ctr::REACH_HI]) << 32,
             ddd: None,
+            coverage: self.coverage_counts(c),
         };
         if !s.ddd || new == 0 {
             self.pending = (new > 0).then_some((new, s.level_base));
@@ -652,7 +678,7 @@ impl Search {
             self.dispatch(&mut rec, K::Collect, 0, p, u64::from(n));
             self.copy_counters(&mut rec);
             self.finish(rec);
-            let c = self.read(SUMMARY_BYTES)?;
+            let c = self.read(summary_bytes(&self.shape))?;
             if c[ctr::BAD] != 0 {
                 return Err(GpuError::Device("collecting the table overflowed".into()));
             }
@@ -727,7 +753,7 @@ impl Search {
         let mut rec = self.begin();
         self.copy_counters(&mut rec);
         self.finish(rec);
-        let c = self.read(SUMMARY_BYTES)?;
+        let c = self.read(summary_bytes(&self.shape))?;
         if u64::from(c[ctr::CLAIMS]) != n || c[ctr::FULL] != 0 {
             return Err(GpuError::Device(format!(
                 "loading {n} fingerprints into the table inserted {} ({} found no slot)",
@@ -747,8 +773,24 @@ impl Search {
             0,
             &self.bufs.staging,
             0,
-            (ctr::COUNT * 4) as u64,
+            (self.shape.counter_words() * 4) as u64,
         );
+    }
+
+    /// `--coverage`'s counts in a segment's counters (empty without).
+    fn coverage_counts(&self, c: &[u32]) -> CoverageCounts {
+        let m = &self.shape.model;
+        let at = |k: usize| {
+            let i = ctr::COVERAGE + 2 * k;
+            u64::from(c[i]) | u64::from(c[i + 1]) << 32
+        };
+        let rules = m.coverage_rules as usize;
+        CoverageCounts {
+            enabled: (0..rules).map(at).collect(),
+            premises: (0..m.coverage_premises as usize)
+                .map(|k| at(rules + k))
+                .collect(),
+        }
     }
 
     fn next_epoch(&mut self) -> u32 {
@@ -825,7 +867,7 @@ impl Search {
             &self.bufs.trace,
             0,
             &self.bufs.staging,
-            SUMMARY_BYTES,
+            summary_bytes(&self.shape),
             u64::from(n) * 8,
         );
         Some((n, base))
@@ -1114,7 +1156,7 @@ impl Buffers {
                 .collect()
         };
         let out = u64::from(sh.out_cap);
-        let staging = SUMMARY_BYTES + out * (8 + 4 * u64::from(sh.ddd_words()));
+        let staging = summary_bytes(sh) + out * (8 + 4 * u64::from(sh.ddd_words()));
         let retry_bytes = u64::from(sh.retry_cap) * u64::from(sh.retry_words()) * 4;
         Ok(Buffers {
             table: split("visited table", &sh.table)?,
@@ -1141,7 +1183,7 @@ impl Buffers {
                 u64::from(INDIRECT_SLOTS) * 12,
                 U::STORAGE | U::INDIRECT,
             )?,
-            counters: gpu.buffer("counters", (ctr::COUNT * 4) as u64, storage)?,
+            counters: gpu.buffer("counters", (sh.counter_words() * 4) as u64, storage)?,
             params: gpu.buffer(
                 "parameters",
                 (PARAM_SLOTS * 256) as u64,
