@@ -86,7 +86,7 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     (
         "call-no-lvalue.m",
-        "`return` inside a loop, `switch` or `alias` not supported yet",
+        "`return` inside a loop or `alias` not supported yet",
     ),
     (
         "cover-stmt-miss.m",
@@ -106,7 +106,7 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     (
         "function-return-ignored.m",
-        "`return` inside a loop, `switch` or `alias` not supported yet",
+        "`return` inside a loop or `alias` not supported yet",
     ),
     (
         "isundefined-decl.m",
@@ -114,7 +114,7 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     (
         "isundefined-function.m",
-        "`return` inside a loop, `switch` or `alias` not supported yet",
+        "`return` inside a loop or `alias` not supported yet",
     ),
     ("liveness-in-ruleset.m", "`liveness` not supported yet"),
     ("liveness-in-ruleset2.m", "`liveness` not supported yet"),
@@ -145,23 +145,7 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     (
         "reference-function-parameter3.m",
-        "`return` inside a loop, `switch` or `alias` not supported yet",
-    ),
-    (
-        "return-expression-from-rule.m",
-        "`return` outside the end of a procedure not supported yet",
-    ),
-    (
-        "return-from-rule.m",
-        "`return` outside the end of a procedure not supported yet",
-    ),
-    (
-        "return-from-ruleset.m",
-        "`return` outside the end of a procedure not supported yet",
-    ),
-    (
-        "return-from-startstate.m",
-        "`return` outside the end of a procedure not supported yet",
+        "`return` inside a loop or `alias` not supported yet",
     ),
     (
         "return-record-in-guard.m",

@@ -1138,7 +1138,7 @@ impl<'a> Lowerer<'a> {
         let body = match strip_returns(&proc_.body) {
             Ok(b) => b,
             Err(at) => {
-                self.unsupported(at, "`return` inside a loop, `switch` or `alias`");
+                self.unsupported(at, "`return` inside a loop or `alias`");
                 return None;
             }
         };
@@ -1402,11 +1402,28 @@ impl<'a> Lowerer<'a> {
             Some(g) => Some(self.boolean(g)?),
             None => None,
         };
+        // `return` ends a rule or startstate early (what it changed stays);
+        // with a value it is an error, as Rumur has it.
+        if let Some(at) = body.iter().find_map(value_return) {
+            self.error(
+                at,
+                "a rule or startstate cannot return a value",
+                "`return` with a value",
+            );
+            return None;
+        }
+        let body = match strip_returns(body) {
+            Ok(b) => b,
+            Err(at) => {
+                self.unsupported(at, "`return` inside a loop or `alias`");
+                return None;
+            }
+        };
         self.scopes.push(HashMap::new());
         let mut stmts = Vec::new();
         let r = self
             .local_decls(decls, &mut stmts)
-            .and_then(|()| self.stmts(body));
+            .and_then(|()| self.stmts(&body));
         self.scopes.pop();
         stmts.extend(r?);
         let instances = params.iter().map(|p| p.card).product();
@@ -1473,9 +1490,23 @@ fn returns(body: &[ast::Stmt]) -> Result<ast::Expr, Span> {
     }
 }
 
-/// A procedure body without `return`s: what follows an `if` whose branch
-/// returns runs in its other branches. `Err`: a `return` where this cannot
-/// be done (inside a loop, `switch` or `alias`), or with a value.
+/// Where a `return` with a value stands in a statement, if anywhere.
+fn value_return(s: &ast::Stmt) -> Option<Span> {
+    match s {
+        ast::Stmt::Return(Some(_), span) => Some(*span),
+        ast::Stmt::If(clauses, _) => clauses.iter().flat_map(|(_, b)| b).find_map(value_return),
+        ast::Stmt::Switch(_, cases, _) => cases.iter().flat_map(|(_, b)| b).find_map(value_return),
+        ast::Stmt::For(_, b, _) | ast::Stmt::While(_, b, _) | ast::Stmt::Alias(_, b, _) => {
+            b.iter().find_map(value_return)
+        }
+        _ => None,
+    }
+}
+
+/// A procedure (rule, startstate) body without `return`s: what follows an
+/// `if` or `switch` whose branch returns runs in its other branches.
+/// `Err`: a `return` where this cannot be done (inside a loop or `alias`),
+/// or with a value.
 fn strip_returns(body: &[ast::Stmt]) -> Result<Vec<ast::Stmt>, Span> {
     let mut out = Vec::new();
     for (i, s) in body.iter().enumerate() {
@@ -1496,6 +1527,22 @@ fn strip_returns(body: &[ast::Stmt]) -> Result<Vec<ast::Stmt>, Span> {
                     new.push((None, strip_returns(rest)?));
                 }
                 out.push(ast::Stmt::If(new, *span));
+                return Ok(out);
+            }
+            ast::Stmt::Switch(e, cases, span)
+                if cases.iter().any(|(_, b)| b.iter().any(has_return)) =>
+            {
+                let rest = &body[i + 1..];
+                let mut new = Vec::new();
+                for (values, b) in cases {
+                    let mut branch = b.clone();
+                    branch.extend_from_slice(rest);
+                    new.push((values.clone(), strip_returns(&branch)?));
+                }
+                if cases.iter().all(|(values, _)| !values.is_empty()) {
+                    new.push((Vec::new(), strip_returns(rest)?));
+                }
+                out.push(ast::Stmt::Switch(e.clone(), new, *span));
                 return Ok(out);
             }
             s if has_return(s) => return Err(stmt_span(s)),
