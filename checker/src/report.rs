@@ -137,12 +137,29 @@ pub fn coverage(
     o: &crate::engine::Outcome,
 ) -> Option<(Vec<StepCoverage>, Vec<PropertyCoverage>)> {
     let c = o.coverage.as_ref()?;
+    // Two steps of one name (a process's handlers of one message, with
+    // different guards) are told apart by their order: `Name #1`, `Name #2`.
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let names: Vec<String> = model
+        .rules
+        .iter()
+        .map(|rule| {
+            let total = model.rules.iter().filter(|r| r.name == rule.name).count();
+            let k = seen.entry(&rule.name).or_insert(0);
+            *k += 1;
+            if total > 1 {
+                format!("{} #{k}", rule.name)
+            } else {
+                rule.name.clone()
+            }
+        })
+        .collect();
     let steps = model
         .rules
         .iter()
         .enumerate()
-        .map(|(r, rule)| StepCoverage {
-            step: rule.name.clone(),
+        .map(|(r, _)| StepCoverage {
+            step: names[r].clone(),
             enabled: c.enabled[r],
             generated: c.enabled[r],
             new: c.new[r],
