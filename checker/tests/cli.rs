@@ -723,6 +723,32 @@ fn murphi_models_by_extension() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("read of an undefined value"));
 }
 
+/// specs/die_hard_all.fathom's invariants in the order `--continue` finds
+/// them, with their shortest traces' lengths (TLC -continue's first report
+/// of each: specs/die_hard_all.expect.toml).
+const DIE_HARD_ALL: [(&str, u64); 5] = [
+    ("NotFull", 3),
+    ("SmallNotTwo", 5),
+    ("NeverEmptyAfterFull", 6),
+    ("NotOne", 7),
+    ("NotSolved", 7),
+];
+
+/// `violations` of a JSON summary as (name, trace length).
+fn named_lengths(j: &Value) -> Vec<(String, u64)> {
+    j["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap_or("").to_string(),
+                v["trace_length"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
 /// `--continue`: every violated invariant once, each with its shortest
 /// trace (TLC -continue's first report of each: specs/die_hard_all.expect.toml),
 /// exit 1; `violations` in the JSON; numbered trace files.
@@ -746,28 +772,13 @@ fn continue_reports_each_violated_property_once() {
     let j = json_out(&out);
     assert_eq!(j["distinct"], 16);
     assert_eq!(j["generated"], 97);
-    let got: Vec<(String, u64)> = j["violations"]
-        .as_array()
-        .expect("violations")
-        .iter()
-        .map(|v| {
-            (
-                v["name"].as_str().unwrap_or("").to_string(),
-                v["trace_length"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    let want = [
-        ("NotFull", 3),
-        ("SmallNotTwo", 5),
-        ("NeverEmptyAfterFull", 6),
-        ("NotOne", 7),
-        ("NotSolved", 7),
-    ];
-    assert_eq!(got, want.map(|(n, l)| (n.to_string(), l)).to_vec());
+    assert_eq!(
+        named_lengths(&j),
+        DIE_HARD_ALL.map(|(n, l)| (n.to_string(), l)).to_vec()
+    );
     assert_eq!(j["violation"]["name"], "NotFull");
     // One trace file per violation: trace.json, trace-2.json, ...
-    for (k, (name, len)) in want.iter().enumerate() {
+    for (k, (name, len)) in DIE_HARD_ALL.iter().enumerate() {
         let path = if k == 0 {
             trace.clone()
         } else {
@@ -822,25 +833,10 @@ fn continue_resumes_from_a_checkpoint() {
         String::from_utf8_lossy(&out.stderr)
     );
     let j = json_out(&out);
-    let got: Vec<(String, u64)> = j["violations"]
-        .as_array()
-        .expect("violations")
-        .iter()
-        .map(|v| {
-            (
-                v["name"].as_str().unwrap_or("").to_string(),
-                v["trace_length"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect();
-    let want = [
-        ("NotFull", 3),
-        ("SmallNotTwo", 5),
-        ("NeverEmptyAfterFull", 6),
-        ("NotOne", 7),
-        ("NotSolved", 7),
-    ];
-    assert_eq!(got, want.map(|(n, l)| (n.to_string(), l)).to_vec());
+    assert_eq!(
+        named_lengths(&j),
+        DIE_HARD_ALL.map(|(n, l)| (n.to_string(), l)).to_vec()
+    );
     let out = fathom()
         .args(["check", &spec("die_hard_all.fathom"), "-q", "--resume"])
         .arg(&store)

@@ -189,13 +189,21 @@ fn the_gpu_backend_counts_coverage_itself() {
             eprintln!("no GPU adapter: {}", String::from_utf8_lossy(&gpu.stderr));
             return;
         }
-        assert_eq!(gpu.status.code(), Some(0), "{}", String::from_utf8_lossy(&gpu.stderr));
+        assert_eq!(
+            gpu.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&gpu.stderr)
+        );
         let cpu = run("cpu");
         let g: Value = serde_json::from_slice(&gpu.stdout).expect("summary");
         let c: Value = serde_json::from_slice(&cpu.stdout).expect("summary");
         assert_eq!(g["backend"], "gpu", "{name}");
         assert_eq!(g["coverage"], c["coverage"], "{name}: per rule");
-        assert_eq!(g["property_coverage"], c["property_coverage"], "{name}: per property");
+        assert_eq!(
+            g["property_coverage"], c["property_coverage"],
+            "{name}: per property"
+        );
     }
 }
 
