@@ -125,7 +125,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "liveness-statement.m",
         "`assume`, `cover` or `liveness` as a statement not supported yet",
     ),
-    ("lsh-basic.m", "shifts by 64 or more (Rumur gives 0)"),
     ("no-cex-bug2.m", "`liveness` not supported yet"),
     (
         "non-const-parameters.m",
@@ -151,7 +150,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "return-record-in-guard.m",
         "a function with local variables not supported yet",
     ),
-    ("rsh-basic.m", "shifts by 64 or more (Rumur gives 0)"),
     (
         "section-order10.m",
         "a function body other than `if`s and `return`s not supported yet",

@@ -729,7 +729,8 @@ impl<'a> Lowerer<'a> {
             BinOp::Le => (cmp(IntOp::Le, x, y, span), MTy::Bool),
             BinOp::Gt => (cmp(IntOp::Gt, x, y, span), MTy::Bool),
             BinOp::Ge => (cmp(IntOp::Ge, x, y, span), MTy::Bool),
-            // A negative count shifts the other way (Rumur).
+            // A negative count shifts the other way, and a count of 64 or
+            // more either way gives 0 (Rumur's `lsh`/`rsh` on 64-bit values).
             BinOp::Shl | BinOp::Shr => {
                 let (fwd, back) = if op == BinOp::Shl {
                     (IntOp::Shl, IntOp::Shr)
@@ -738,10 +739,20 @@ impl<'a> Lowerer<'a> {
                 };
                 let nonneg = cmp(IntOp::Ge, y.clone(), Expr::Int(0), span);
                 let neg = Expr::Neg(Box::new(y.clone()), span);
-                let x2 = Expr::If {
+                let shifted = Expr::If {
                     cond: Box::new(nonneg),
                     then: Box::new(cmp(fwd, x.clone(), y.clone(), span)),
                     otherwise: Box::new(cmp(back, x.clone(), neg, span)),
+                    len: 1,
+                };
+                let past = Expr::Or(
+                    Box::new(cmp(IntOp::Ge, y.clone(), Expr::Int(64), span)),
+                    Box::new(cmp(IntOp::Le, y.clone(), Expr::Int(-64), span)),
+                );
+                let x2 = Expr::If {
+                    cond: Box::new(past),
+                    then: Box::new(Expr::Int(0)),
+                    otherwise: Box::new(shifted),
                     len: 1,
                 };
                 (x2, int)
