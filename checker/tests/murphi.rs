@@ -97,14 +97,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "`assume`, `cover` or `liveness` as a statement not supported yet",
     ),
     (
-        "for-step-0-dynamic.m",
-        "a loop bound that is not a constant not supported yet",
-    ),
-    (
-        "for-variants.m",
-        "a loop bound that is not a constant not supported yet",
-    ),
-    (
         "function-return-ignored.m",
         "`return` inside a loop or `alias` not supported yet",
     ),

@@ -939,6 +939,83 @@ impl<'a> Lowerer<'a> {
         r
     }
 
+    /// Whether a `for`'s bounds and step fold to constants (else the loop
+    /// is a `while` over a counter: [`Self::for_dynamic`]).
+    fn constant_bounds(
+        &mut self,
+        from: &ast::Expr,
+        to: &ast::Expr,
+        by: Option<&ast::Expr>,
+    ) -> bool {
+        let mut probe = |e: &ast::Expr| {
+            let before = self.diagnostics.len();
+            let folded = self.expr(e).is_some_and(|(x, _)| const_value(&x).is_some());
+            // Lowered again where it is used: its diagnostics once.
+            self.diagnostics.truncate(before);
+            folded
+        };
+        probe(from) && probe(to) && by.is_none_or(&mut probe)
+    }
+
+    /// `for i := a to b by c` whose bounds or step are computed: `a`, `b`
+    /// and `c` evaluated once on entry (a step of 0 is an error when it is
+    /// run, as Rumur has it), then a `while` over the counter, which
+    /// Murphi's iteration limit bounds like any `while`.
+    #[allow(clippy::too_many_arguments)]
+    fn for_dynamic(
+        &mut self,
+        n: &ast::Ident,
+        from: &ast::Expr,
+        to: &ast::Expr,
+        by: Option<&ast::Expr>,
+        body: &[ast::Stmt],
+        span: Span,
+        out: &mut Vec<Stmt>,
+    ) -> L<()> {
+        let int = MTy::Range(i64::MIN, i64::MAX);
+        let (from, _) = self.expr(from)?;
+        let (to, _) = self.expr(to)?;
+        let by = match by {
+            Some(b) => self.expr(b)?.0,
+            None => Expr::Int(1),
+        };
+        let (at, end, step) = (self.alloc(1), self.alloc(1), self.alloc(1));
+        out.push(Stmt::Let { local: at, len: 1, value: from });
+        out.push(Stmt::Let { local: end, len: 1, value: to });
+        out.push(Stmt::Let { local: step, len: 1, value: by });
+        out.push(Stmt::Assert {
+            cond: Expr::Eq {
+                len: 1,
+                negate: true,
+                a: Box::new(Expr::Local(step)),
+                b: Box::new(Expr::Int(0)),
+            },
+            kind: ErrorKind::Eval,
+            message: "a `for` loop's step is 0".into(),
+            span,
+        });
+        let up = cmp(IntOp::Gt, Expr::Local(step), Expr::Int(0), span);
+        let cond = Expr::If {
+            cond: Box::new(up),
+            then: Box::new(cmp(IntOp::Le, Expr::Local(at), Expr::Local(end), span)),
+            otherwise: Box::new(cmp(IntOp::Ge, Expr::Local(at), Expr::Local(end), span)),
+            len: 1,
+        };
+        self.scopes.push(HashMap::new());
+        self.bind(n, Binding::Value(at, int));
+        let inner = self.stmts(body);
+        self.scopes.pop();
+        let mut inner = inner?;
+        inner.push(Stmt::Assign {
+            place: read(Root::Local, at, 1),
+            value: cmp(IntOp::Add, Expr::Local(at), Expr::Local(step), span),
+            bounds: vec![(i64::MIN, i64::MAX)],
+            span,
+        });
+        out.push(Stmt::While { cond, body: inner, limit: WHILE_LIMIT, span });
+        Some(())
+    }
+
     // ---- statements ----
 
     fn stmts(&mut self, ss: &[ast::Stmt]) -> L<Vec<Stmt>> {
@@ -1042,6 +1119,11 @@ impl<'a> Lowerer<'a> {
                 }
                 let _ = span;
                 out.extend(chain);
+            }
+            ast::Stmt::For(Quantifier::Range(n, from, to, by), body, span)
+                if !self.constant_bounds(from, to, by.as_ref()) =>
+            {
+                self.for_dynamic(n, from, to, by.as_ref(), body, *span, out)?;
             }
             ast::Stmt::For(q, body, _) => {
                 let (local, domain, pre, body) = self.quantified(q, |lw| lw.stmts(body))?;
