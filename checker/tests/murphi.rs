@@ -85,10 +85,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "`assume`, `cover` or `liveness` as a statement not supported yet",
     ),
     (
-        "call-no-lvalue.m",
-        "`return` inside a loop or `alias` not supported yet",
-    ),
-    (
         "cover-stmt-miss.m",
         "`assume`, `cover` or `liveness` as a statement not supported yet",
     ),

@@ -792,6 +792,40 @@ impl<'a> Lowerer<'a> {
         Some(func)
     }
 
+    /// Each `var` parameter's argument must be a variable (a designator),
+    /// as Murphi has it: `f(42)` for `function f(var y: T)` is an error.
+    fn var_arguments(&mut self, func: &ast::Function, args: &[ast::Expr]) -> L<()> {
+        fn designator(e: &ast::Expr) -> bool {
+            match e {
+                ast::Expr::Id(_) => true,
+                ast::Expr::Field(a, ..) | ast::Expr::Index(a, _, _) => designator(a),
+                _ => false,
+            }
+        }
+        let mut ok = true;
+        for (p, a) in func.params.iter().zip(args) {
+            // A designator of a constant (`true`) is no variable either.
+            let variable = designator(a) && {
+                let before = self.diagnostics.len();
+                let place = self.place(a).is_some();
+                self.diagnostics.truncate(before);
+                place
+            };
+            if p.by_ref && !variable {
+                self.error(
+                    a.span(),
+                    format!(
+                        "`{}` is a `var` parameter: its argument must be a variable",
+                        p.name.name
+                    ),
+                    "not a variable",
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(())
+    }
+
     /// A function call, inlined: its body as one expression (`returns`),
     /// value parameters bound by `let`, `var` parameters to their places.
     fn call_function(&mut self, f: &ast::Ident, args: &[ast::Expr], span: Span) -> L<(Expr, MTy)> {
@@ -812,6 +846,7 @@ impl<'a> Lowerer<'a> {
             );
             return None;
         }
+        self.var_arguments(func, args)?;
         if func.decls.iter().any(|d| matches!(d, Decl::Var(..))) {
             self.unsupported(span, "a function with local variables");
             return None;
@@ -1224,6 +1259,7 @@ impl<'a> Lowerer<'a> {
             );
             return None;
         }
+        self.var_arguments(proc_, args)?;
         if self.inlining.contains(&f.name) {
             self.unsupported(span, "a recursive procedure");
             return None;
