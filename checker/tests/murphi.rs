@@ -93,16 +93,8 @@ const NOT_YET: &[(&str, &str)] = &[
         "`assume`, `cover` or `liveness` as a statement not supported yet",
     ),
     (
-        "function-return-ignored.m",
-        "`return` inside a loop or `alias` not supported yet",
-    ),
-    (
         "isundefined-decl.m",
         "a function with local variables not supported yet",
-    ),
-    (
-        "isundefined-function.m",
-        "`return` inside a loop or `alias` not supported yet",
     ),
     ("liveness-in-ruleset.m", "`liveness` not supported yet"),
     ("liveness-in-ruleset2.m", "`liveness` not supported yet"),
@@ -129,10 +121,6 @@ const NOT_YET: &[(&str, &str)] = &[
     (
         "recursion5.m",
         "a function body other than `if`s and `return`s not supported yet",
-    ),
-    (
-        "reference-function-parameter3.m",
-        "`return` inside a loop or `alias` not supported yet",
     ),
     (
         "return-record-in-guard.m",

@@ -792,9 +792,9 @@ impl<'a> Lowerer<'a> {
         Some(func)
     }
 
-    /// Each `var` parameter's argument must be a variable (a designator),
-    /// as Murphi has it: `f(42)` for `function f(var y: T)` is an error.
-    fn var_arguments(&mut self, func: &ast::Function, args: &[ast::Expr]) -> L<()> {
+    /// The place of `e` when it is a variable (a designator of one), else
+    /// `None`, with no diagnostic either way.
+    fn variable(&mut self, e: &ast::Expr) -> Option<Place> {
         fn designator(e: &ast::Expr) -> bool {
             match e {
                 ast::Expr::Id(_) => true,
@@ -802,16 +802,22 @@ impl<'a> Lowerer<'a> {
                 _ => false,
             }
         }
+        if !designator(e) {
+            return None;
+        }
+        let before = self.diagnostics.len();
+        let place = self.place(e).map(|(p, _)| p);
+        self.diagnostics.truncate(before);
+        place
+    }
+
+    /// Each `var` parameter's argument must be a variable (a designator),
+    /// as Murphi has it: `f(42)` for `function f(var y: T)` is an error.
+    fn var_arguments(&mut self, func: &ast::Function, args: &[ast::Expr]) -> L<()> {
         let mut ok = true;
         for (p, a) in func.params.iter().zip(args) {
             // A designator of a constant (`true`) is no variable either.
-            let variable = designator(a) && {
-                let before = self.diagnostics.len();
-                let place = self.place(a).is_some();
-                self.diagnostics.truncate(before);
-                place
-            };
-            if p.by_ref && !variable {
+            if p.by_ref && self.variable(a).is_none() {
                 self.error(
                     a.span(),
                     format!(
@@ -873,7 +879,10 @@ impl<'a> Lowerer<'a> {
                     let (pl, _) = self.place(a)?;
                     self.bind(&p.name, Binding::Place(pl, t));
                 } else {
-                    let (v, _) = self.expr(a)?;
+                    let v = match self.variable(a) {
+                        Some(src) => Expr::Read(src),
+                        None => self.expr(a)?.0,
+                    };
                     let len = self.flat_len(&t);
                     let at = self.alloc(len);
                     lets.push((at, len, v));
@@ -1264,7 +1273,14 @@ impl<'a> Lowerer<'a> {
             self.unsupported(span, "a recursive procedure");
             return None;
         }
-        let body = match strip_returns(&proc_.body) {
+        // A function called as a procedure (Rumur's extension): its value is
+        // not used, so `return e` returns without computing `e`.
+        let body = if proc_.ret.is_some() {
+            proc_.body.iter().map(drop_return_values).collect()
+        } else {
+            proc_.body.clone()
+        };
+        let body = match strip_returns(&body) {
             Ok(b) => b,
             Err(at) => {
                 self.unsupported(at, "`return` inside a loop or `alias`");
@@ -1280,11 +1296,27 @@ impl<'a> Lowerer<'a> {
                     let (pl, _) = self.place(a)?;
                     self.bind(&p.name, Binding::Place(pl, t));
                 } else {
-                    let (v, _) = self.expr(a)?;
                     let len = self.flat_len(&t);
                     let at = self.alloc(len);
                     let pl = read(Root::Local, at, len);
-                    let st = self.assign_to(pl.clone(), &t, v, a.span());
+                    let st = match self.variable(a) {
+                        // A variable's value is copied as it is, undefined
+                        // parts included (Rumur's value parameters).
+                        Some(src) => {
+                            let mut bounds = Vec::new();
+                            self.types.slot_bounds(&self.ir_ty(&t), &mut bounds);
+                            Stmt::Assign {
+                                place: pl.clone(),
+                                value: Expr::Read(src),
+                                bounds,
+                                span: a.span(),
+                            }
+                        }
+                        None => {
+                            let (v, _) = self.expr(a)?;
+                            self.assign_to(pl.clone(), &t, v, a.span())
+                        }
+                    };
                     out.push(st);
                     self.bind(&p.name, Binding::Place(pl, t));
                 }
@@ -1616,6 +1648,27 @@ fn returns(body: &[ast::Stmt]) -> Result<ast::Expr, Span> {
         }
         [s, ..] => Err(stmt_span(s)),
         [] => Err(Span::default()),
+    }
+}
+
+/// The statement with `return e` as a plain `return`, at any depth.
+fn drop_return_values(s: &ast::Stmt) -> ast::Stmt {
+    let all = |b: &[ast::Stmt]| b.iter().map(drop_return_values).collect::<Vec<_>>();
+    match s {
+        ast::Stmt::Return(Some(_), span) => ast::Stmt::Return(None, *span),
+        ast::Stmt::If(clauses, span) => ast::Stmt::If(
+            clauses.iter().map(|(c, b)| (c.clone(), all(b))).collect(),
+            *span,
+        ),
+        ast::Stmt::Switch(e, cases, span) => ast::Stmt::Switch(
+            e.clone(),
+            cases.iter().map(|(v, b)| (v.clone(), all(b))).collect(),
+            *span,
+        ),
+        ast::Stmt::For(q, b, span) => ast::Stmt::For(q.clone(), all(b), *span),
+        ast::Stmt::While(c, b, span) => ast::Stmt::While(c.clone(), all(b), *span),
+        ast::Stmt::Alias(a, b, span) => ast::Stmt::Alias(a.clone(), all(b), *span),
+        other => other.clone(),
     }
 }
 
