@@ -103,6 +103,14 @@ pub(crate) struct Lowerer<'a> {
     /// The frame of the rule being lowered.
     frame: u32,
     max_frame: u32,
+    /// While a statement is lowered: the statements that must run before
+    /// it, computing the value of a function that cannot be an expression
+    /// (locals, statements) into a local ([`Self::hoisted_call`]).
+    hoist: Option<Vec<Stmt>>,
+    /// Above 0 inside a part of an expression or statement that may not be
+    /// evaluated (a short-circuit operand, a branch, a quantifier's body, a
+    /// loop's condition): no call is hoisted from there.
+    conditional: u32,
 }
 
 fn read(root: Root, offset: u32, len: u32) -> Place {
@@ -143,6 +151,8 @@ impl<'a> Lowerer<'a> {
             scopes: vec![global],
             functions: HashMap::new(),
             inlining: Vec::new(),
+            hoist: None,
+            conditional: 0,
             vars: Vec::new(),
             bounds: Vec::new(),
             markers: Vec::new(),
@@ -590,8 +600,8 @@ impl<'a> Lowerer<'a> {
             ast::Expr::Binary(op, a, b, span) => self.binary(*op, a, b, *span)?,
             ast::Expr::Ternary(c, a, b, _) => {
                 let c = self.boolean(c)?;
-                let (x, t) = self.expr(a)?;
-                let (y, _) = self.expr(b)?;
+                let (x, t) = self.unhoisted(|lw| lw.expr(a))?;
+                let (y, _) = self.unhoisted(|lw| lw.expr(b))?;
                 let len = self.flat_len(&t).max(1);
                 (
                     Expr::If {
@@ -609,7 +619,7 @@ impl<'a> Lowerer<'a> {
                 } else {
                     QuantKind::Exists
                 };
-                let x = self.quantified(q, |lw| lw.boolean(body))?;
+                let x = self.unhoisted(|lw| lw.quantified(q, |lw| lw.boolean(body)))?;
                 let (local, domain, pre, body) = x;
                 if !pre.is_empty() {
                     self.unsupported(e.span(), "a stepped range in a quantified expression");
@@ -665,7 +675,15 @@ impl<'a> Lowerer<'a> {
     fn binary(&mut self, op: BinOp, a: &ast::Expr, b: &ast::Expr, span: Span) -> L<(Expr, MTy)> {
         let int = MTy::Range(i64::MIN, i64::MAX);
         let (x, tx) = self.expr(a)?;
-        let (y, ty) = self.expr(b)?;
+        // The right operand of a logical operator may not be evaluated.
+        let (y, ty) = if matches!(
+            op,
+            BinOp::And | BinOp::Or | BinOp::Implies | BinOp::Amp | BinOp::Pipe
+        ) {
+            self.unhoisted(|lw| lw.expr(b))?
+        } else {
+            self.expr(b)?
+        };
         let both_bool = matches!(tx, MTy::Bool) && matches!(ty, MTy::Bool);
         let numeric = |t: &MTy| matches!(t, MTy::Range(..));
         let needs_numbers = matches!(
@@ -853,42 +871,56 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         self.var_arguments(func, args)?;
-        if func.decls.iter().any(|d| matches!(d, Decl::Var(..))) {
-            self.unsupported(span, "a function with local variables");
-            return None;
-        }
-        let result = match returns(&func.body) {
-            Ok(e) => e,
-            Err(at) => {
-                self.unsupported(at, "a function body other than `if`s and `return`s");
-                return None;
+        let locals = func.decls.iter().any(|d| matches!(d, Decl::Var(..)));
+        let expression = if locals {
+            None
+        } else {
+            returns(&func.body).ok()
+        };
+        let Some(result) = expression else {
+            // Its statements run before the statement that calls it, where
+            // that is sure to evaluate the call.
+            if self.hoist.is_some() && self.conditional == 0 {
+                return self.hoisted_call(func, f, args, ret, span);
             }
+            if locals {
+                self.unsupported(span, "a function with local variables, called where it may not be evaluated (a guard, a property, a branch)");
+            } else {
+                let at = returns(&func.body).err().unwrap_or(span);
+                self.unsupported(at, "a function body other than `if`s and `return`s, called where it may not be evaluated (a guard, a property, a branch)");
+            }
+            return None;
         };
         if self.inlining.contains(&f.name) {
             self.unsupported(span, "a recursive function");
             return None;
         }
         let ret = self.ty(ret)?;
+        // The arguments, in the caller's scope and as the caller.
         let mut lets = Vec::new();
+        let mut params = Vec::new();
+        for (p, a) in func.params.iter().zip(args) {
+            let t = self.ty(&p.ty)?;
+            if p.by_ref {
+                let (pl, _) = self.place(a)?;
+                params.push((p, pl, t));
+            } else {
+                let v = match self.variable(a) {
+                    Some(src) => Expr::Read(src),
+                    None => self.expr(a)?.0,
+                };
+                let len = self.flat_len(&t);
+                let at = self.alloc(len);
+                lets.push((at, len, v));
+                params.push((p, read(Root::Local, at, len), t));
+            }
+        }
         self.scopes.push(HashMap::new());
         self.inlining.push(f.name.clone());
+        for (p, pl, t) in params {
+            self.bind(&p.name, Binding::Place(pl, t));
+        }
         let r = (|| {
-            for (p, a) in func.params.iter().zip(args) {
-                let t = self.ty(&p.ty)?;
-                if p.by_ref {
-                    let (pl, _) = self.place(a)?;
-                    self.bind(&p.name, Binding::Place(pl, t));
-                } else {
-                    let v = match self.variable(a) {
-                        Some(src) => Expr::Read(src),
-                        None => self.expr(a)?.0,
-                    };
-                    let len = self.flat_len(&t);
-                    let at = self.alloc(len);
-                    lets.push((at, len, v));
-                    self.bind(&p.name, Binding::Place(read(Root::Local, at, len), t));
-                }
-            }
             for d in &func.decls {
                 self.declare(d)?;
             }
@@ -1108,7 +1140,28 @@ impl<'a> Lowerer<'a> {
         Stmt::Assign { place: p, value, bounds: b, span }
     }
 
+    /// One statement, after the statements its hoisted function calls need.
     fn stmt(&mut self, s: &ast::Stmt, out: &mut Vec<Stmt>) -> L<()> {
+        let saved = self.hoist.replace(Vec::new());
+        let saved_conditional = std::mem::replace(&mut self.conditional, 0);
+        let mut here = Vec::new();
+        let r = self.stmt_itself(s, &mut here);
+        let hoisted = std::mem::replace(&mut self.hoist, saved).unwrap_or_default();
+        self.conditional = saved_conditional;
+        out.extend(hoisted);
+        out.extend(here);
+        r
+    }
+
+    /// Lowers `f` with no call hoisted out of it.
+    fn unhoisted<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.conditional += 1;
+        let r = f(self);
+        self.conditional -= 1;
+        r
+    }
+
+    fn stmt_itself(&mut self, s: &ast::Stmt, out: &mut Vec<Stmt>) -> L<()> {
         match s {
             ast::Stmt::Assign(d, e, span) => {
                 let (p, t) = self.place(d)?;
@@ -1126,12 +1179,17 @@ impl<'a> Lowerer<'a> {
             }
             ast::Stmt::If(clauses, _) => {
                 let mut chain = Vec::new();
-                for (c, body) in clauses.iter().rev() {
+                for (k, (c, body)) in clauses.iter().enumerate().rev() {
                     let body = self.stmts(body)?;
                     chain = match c {
                         None => body,
+                        // Only the first condition is always evaluated.
                         Some(c) => vec![Stmt::If {
-                            cond: self.boolean(c)?,
+                            cond: if k == 0 {
+                                self.boolean(c)?
+                            } else {
+                                self.unhoisted(|lw| lw.boolean(c))?
+                            },
                             then: body,
                             otherwise: chain,
                         }],
@@ -1212,7 +1270,7 @@ impl<'a> Lowerer<'a> {
             }
             ast::Stmt::Put(..) => {}
             ast::Stmt::While(c, body, span) => {
-                let cond = self.boolean(c)?;
+                let cond = self.unhoisted(|lw| lw.boolean(c))?;
                 let body = self.stmts(body)?;
                 out.push(Stmt::While { cond, body, limit: WHILE_LIMIT, span: *span });
             }
@@ -1280,47 +1338,87 @@ impl<'a> Lowerer<'a> {
         } else {
             proc_.body.clone()
         };
-        let body = match strip_returns(&body) {
+        self.inline_body(proc_, f, args, &body, None, out)
+    }
+
+    /// A function whose value needs statements, called from a statement:
+    /// its body runs before that statement with `return e` storing `e` in
+    /// a local, which the call reads.
+    fn hoisted_call(
+        &mut self,
+        func: &'a ast::Function,
+        f: &ast::Ident,
+        args: &[ast::Expr],
+        ret: &ast::TypeExpr,
+        span: Span,
+    ) -> L<(Expr, MTy)> {
+        if self.inlining.contains(&f.name) {
+            self.unsupported(span, "a recursive function");
+            return None;
+        }
+        let t = self.ty(ret)?;
+        let len = self.flat_len(&t);
+        let at = self.alloc(len);
+        let place = read(Root::Local, at, len);
+        // A name no Murphi identifier can be.
+        let name = format!("`{}", f.name);
+        let body = result_returns(&func.body, &name);
+        let mut stmts = Vec::new();
+        self.inline_body(
+            func,
+            f,
+            args,
+            &body,
+            Some((name, place.clone(), t.clone())),
+            &mut stmts,
+        )?;
+        self.hoist.get_or_insert_with(Vec::new).extend(stmts);
+        if t.is_scalar() {
+            let marker = t.marker();
+            return Some((
+                Expr::Checked {
+                    value: Box::new(Expr::Read(place)),
+                    forbidden: marker,
+                    span,
+                },
+                t,
+            ));
+        }
+        Some((Expr::Read(place), t))
+    }
+
+    /// A procedure's (or function's) body inlined at a call: parameters
+    /// bound, locals declared, `return`s resolved into branches; `result`
+    /// binds a function's result variable.
+    fn inline_body(
+        &mut self,
+        proc_: &'a ast::Function,
+        f: &ast::Ident,
+        args: &[ast::Expr],
+        body: &[ast::Stmt],
+        result: Option<(String, Place, MTy)>,
+        out: &mut Vec<Stmt>,
+    ) -> L<()> {
+        let body = match strip_returns(body) {
             Ok(b) => b,
             Err(at) => {
                 self.unsupported(at, "`return` inside a loop or `alias`");
                 return None;
             }
         };
+        // The arguments, in the caller's scope and as the caller (names and
+        // the order of declarations are the caller's).
+        let params = self.arguments(proc_, args, out)?;
         self.scopes.push(HashMap::new());
         self.inlining.push(f.name.clone());
+        if let Some((name, place, t)) = result {
+            let id = ast::Ident { name, span: f.span };
+            self.bind(&id, Binding::Place(place, t));
+        }
+        for (p, pl, t) in params {
+            self.bind(&p.name, Binding::Place(pl, t));
+        }
         let r = (|| {
-            for (p, a) in proc_.params.iter().zip(args) {
-                let t = self.ty(&p.ty)?;
-                if p.by_ref {
-                    let (pl, _) = self.place(a)?;
-                    self.bind(&p.name, Binding::Place(pl, t));
-                } else {
-                    let len = self.flat_len(&t);
-                    let at = self.alloc(len);
-                    let pl = read(Root::Local, at, len);
-                    let st = match self.variable(a) {
-                        // A variable's value is copied as it is, undefined
-                        // parts included (Rumur's value parameters).
-                        Some(src) => {
-                            let mut bounds = Vec::new();
-                            self.types.slot_bounds(&self.ir_ty(&t), &mut bounds);
-                            Stmt::Assign {
-                                place: pl.clone(),
-                                value: Expr::Read(src),
-                                bounds,
-                                span: a.span(),
-                            }
-                        }
-                        None => {
-                            let (v, _) = self.expr(a)?;
-                            self.assign_to(pl.clone(), &t, v, a.span())
-                        }
-                    };
-                    out.push(st);
-                    self.bind(&p.name, Binding::Place(pl, t));
-                }
-            }
             self.local_decls(&proc_.decls, out)?;
             self.stmts(&body)
         })();
@@ -1328,6 +1426,49 @@ impl<'a> Lowerer<'a> {
         self.scopes.pop();
         out.extend(r?);
         Some(())
+    }
+
+    /// Each parameter's place for a call: a `var` parameter's argument
+    /// itself; a value parameter's copy in a new local (a variable copied as
+    /// it is, undefined parts included, as Rumur passes it), its statement
+    /// appended to `out`.
+    fn arguments(
+        &mut self,
+        proc_: &'a ast::Function,
+        args: &[ast::Expr],
+        out: &mut Vec<Stmt>,
+    ) -> L<Vec<(&'a ast::Param, Place, MTy)>> {
+        let mut params = Vec::new();
+        for (p, a) in proc_.params.iter().zip(args) {
+            let t = self.ty(&p.ty)?;
+            if p.by_ref {
+                let (pl, _) = self.place(a)?;
+                params.push((p, pl, t));
+                continue;
+            }
+            let len = self.flat_len(&t);
+            let at = self.alloc(len);
+            let pl = read(Root::Local, at, len);
+            let st = match self.variable(a) {
+                Some(src) => {
+                    let mut bounds = Vec::new();
+                    self.types.slot_bounds(&self.ir_ty(&t), &mut bounds);
+                    Stmt::Assign {
+                        place: pl.clone(),
+                        value: Expr::Read(src),
+                        bounds,
+                        span: a.span(),
+                    }
+                }
+                None => {
+                    let (v, _) = self.expr(a)?;
+                    self.assign_to(pl.clone(), &t, v, a.span())
+                }
+            };
+            out.push(st);
+            params.push((p, pl, t));
+        }
+        Some(params)
     }
 
     /// A rule's or procedure's own declarations; its variables start
@@ -1649,6 +1790,47 @@ fn returns(body: &[ast::Stmt]) -> Result<ast::Expr, Span> {
         [s, ..] => Err(stmt_span(s)),
         [] => Err(Span::default()),
     }
+}
+
+/// A function body with each `return e` as `name := e; return`, at any
+/// depth (`name` binds the function's result).
+fn result_returns(body: &[ast::Stmt], name: &str) -> Vec<ast::Stmt> {
+    let mut out = Vec::new();
+    for s in body {
+        match s {
+            ast::Stmt::Return(Some(e), span) => {
+                let target = ast::Expr::Id(ast::Ident { name: name.to_string(), span: *span });
+                out.push(ast::Stmt::Assign(target, e.clone(), *span));
+                out.push(ast::Stmt::Return(None, *span));
+            }
+            ast::Stmt::If(clauses, span) => out.push(ast::Stmt::If(
+                clauses
+                    .iter()
+                    .map(|(c, b)| (c.clone(), result_returns(b, name)))
+                    .collect(),
+                *span,
+            )),
+            ast::Stmt::Switch(e, cases, span) => out.push(ast::Stmt::Switch(
+                e.clone(),
+                cases
+                    .iter()
+                    .map(|(v, b)| (v.clone(), result_returns(b, name)))
+                    .collect(),
+                *span,
+            )),
+            ast::Stmt::For(q, b, span) => {
+                out.push(ast::Stmt::For(q.clone(), result_returns(b, name), *span))
+            }
+            ast::Stmt::While(c, b, span) => {
+                out.push(ast::Stmt::While(c.clone(), result_returns(b, name), *span))
+            }
+            ast::Stmt::Alias(a, b, span) => {
+                out.push(ast::Stmt::Alias(a.clone(), result_returns(b, name), *span))
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    out
 }
 
 /// The statement with `return e` as a plain `return`, at any depth.
