@@ -19,8 +19,10 @@ use serde_json::Value;
 /// level settles, memory-mapped windows of run files, and the binary's own
 /// pages (with wgpu linked, a debug build's start-up relocations alone touch
 /// several MiB). Measured: about 17 MiB over the budget in a release build,
-/// 25 in a debug one.
-const SLACK: u64 = 28 << 20;
+/// 26 to 28 in a debug one (peaks of 34 to 36 MiB, about 1 MiB apart from
+/// run to run on a shared machine): the slack leaves 4 MiB of that margin.
+/// Without the budget the same run peaks at about 77 MiB.
+const SLACK: u64 = 32 << 20;
 
 #[test]
 fn memory_budget_keeps_counts_and_bounds_peak_memory() {
