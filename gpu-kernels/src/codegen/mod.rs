@@ -145,8 +145,9 @@ fn properties(g: &mut Gen<'_>, name: &str, props: &[Property], all: bool) -> R<(
     for (i, p) in props.iter().enumerate() {
         g.frame(p.frame_len);
         if name == "invariants_ok" && i < 32 {
-            // `--continue` skips the invariants it has reported (`P.skip`).
-            g.open(format!("if (((P.skip >> {i}u) & 1u) == 0u) {{"));
+            // `--continue` skips the invariants it has reported (the
+            // expand kernel copies `P.skip` here; other kernels leave 0).
+            g.open(format!("if (((inv_skip >> {i}u) & 1u) == 0u) {{"));
         } else {
             g.open("{");
         }
@@ -324,6 +325,7 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
     let _ = writeln!(w, "var<private> uw: array<u32, {words}>;");
     let _ = writeln!(w, "var<private> pw: array<u32, {words}>;");
     let _ = writeln!(w, "var<private> fpw: array<u32, {fp_words}>;");
+    let _ = writeln!(w, "var<private> inv_skip: u32;");
     src.push_str(&unpack_pack(&layout));
     let sym = if opts.symmetry {
         model::symmetry::Symmetry::new(model)

@@ -780,6 +780,7 @@ fn successor(rank_c: u32) -> u32 {{
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{sg_args}) {{
     {LINEAR}
+    inv_skip = P.skip;
     let q = e >> RS;
     let r = e & (R - 1u);
     let live = q < P.count;
