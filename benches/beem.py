@@ -170,8 +170,8 @@ def main():
     ap.add_argument("--summary-only", action="store_true",
                     help="run nothing; write the summary of the rows recorded")
     args = ap.parse_args()
-    if not FATHOM.exists():
-        subprocess.run(["cargo", "build", "--release", "-p", "checker"], cwd=ROOT, check=True)
+    # Always: a stale binary would measure old code (a no-op when current).
+    subprocess.run(["cargo", "build", "--release", "-p", "checker"], cwd=ROOT, check=True)
     out = Path(args.out)
     rows = {}
     if out.exists() and not args.redo:

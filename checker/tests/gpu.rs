@@ -470,8 +470,8 @@ type Consts = Vec<(&'static str, i64)>;
 /// Murphi models on the device: two-phase commit and German's protocol
 /// (benches/murphi, Rumur's counts in tests/murphi.rs), and a small model
 /// with a `while`, a procedure with a `var` parameter, and undefined
-/// values (`isundefined`, `undefine`) — each on the device and on the CPU,
-/// with the same answers.
+/// values (`isundefined`, `undefine`), and one with `assume` and `cover`
+/// statements — each on the device and on the CPU, with the same answers.
 #[test]
 fn murphi_models_run_on_the_device() {
     let Some(gpu) = open_gpu() else { return };
@@ -498,6 +498,15 @@ fn murphi_models_run_on_the_device() {
         rule !isundefined(z) & z < N & y < N ==> begin y := y + 1; bump(z); undefine z; end;\n\
         rule y = 2 & !isundefined(z) ==> begin x := z; end;\n";
     runs.push(("small.m".into(), small.into(), Vec::new()));
+    // Assume and cover statements: a successor that fails an assumption is
+    // discarded; "x was 2" is met by its statement, "never" is not.
+    let covers = "var x: 0..4; y: boolean;\n\
+        procedure check(); begin assume x != 3; end;\n\
+        startstate begin x := 0; y := false; end;\n\
+        rule x < 4 ==> begin x := x + 1; check(); cover \"x was 2\" x = 2; end;\n\
+        rule x > 0 ==> begin x := x - 1; cover \"never\" x = 4 & y; end;\n\
+        rule begin y := !y; end;\n";
+    runs.push(("covers.m".into(), covers.into(), Vec::new()));
     for (name, text, consts) in runs {
         let source = model::Source::new(name.clone(), text);
         let consts = consts.iter().map(|(k, v)| (k.to_string(), *v)).collect();

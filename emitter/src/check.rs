@@ -214,7 +214,7 @@ impl Ctx<'_> {
                     }
                 }
                 Stmt::Clear { place, .. } => self.place(place, out),
-                Stmt::Assert { cond, .. } => self.expr(cond, out),
+                Stmt::Assert { cond, .. } | Stmt::Cover { cond, .. } => self.expr(cond, out),
                 // The lowered form writes the network: the runtime sends instead.
                 Stmt::Send { dst, msg, .. } => {
                     self.expr(dst, out);

@@ -800,6 +800,13 @@ impl<D: Dialect> Gen<'_, D> {
                 let off = self.bind_tmp(&off);
                 self.write_consts(arr, &off, filler)?;
             }
+            Stmt::Cover { reachable, cond } => {
+                let record = self.d.cover(*reachable);
+                if !record.is_empty() {
+                    let c = self.int(cond, sp)?;
+                    self.line(format!("if ({c} != {zero}) {{ {record} }}"));
+                }
+            }
             Stmt::Assert { cond, .. } => {
                 let c = self.int(cond, sp)?;
                 self.line(format!("if ({c} == {zero}) {{ {} }}", self.d.fail()));

@@ -55,6 +55,9 @@ pub trait Dialect {
     fn incr(&self, v: &str) -> String;
     /// The statement that reports a failed check.
     fn fail(&self) -> &'static str;
+    /// The statement that records reachable property `reachable` as met
+    /// (`Stmt::Cover`); a target that keeps no such record writes none.
+    fn cover(&self, reachable: u32) -> String;
     /// Appended to a call of a checked helper (`add_ck`, `elem`, ...).
     fn checked(&self) -> &'static str;
     /// Put first in a loop body: stops the loop after a failure (a target

@@ -158,6 +158,26 @@ pub enum Stmt {
     Return(Option<Expr>, Span),
 }
 
+impl Stmt {
+    pub fn span(&self) -> Span {
+        match self {
+            Stmt::Assign(_, _, sp)
+            | Stmt::If(_, sp)
+            | Stmt::Switch(_, _, sp)
+            | Stmt::For(_, _, sp)
+            | Stmt::While(_, _, sp)
+            | Stmt::Alias(_, _, sp)
+            | Stmt::Call(_, _, sp)
+            | Stmt::Clear(_, sp)
+            | Stmt::Undefine(_, sp)
+            | Stmt::Error(_, sp)
+            | Stmt::Property(_, _, _, sp)
+            | Stmt::Put(_, sp)
+            | Stmt::Return(_, sp) => *sp,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Param {
     /// `var`: the argument is a variable the procedure may write.

@@ -6,8 +6,10 @@
 //! Murphi's iteration limit. So Rumur's states are `distinct`, and its rules
 //! fired are `generated` less the initial states.
 //!
-//! Data flow: [`lexer`] → [`parser`] ([`ast`]) → `lower` → `model::finish`.
+//! Data flow: [`lexer`] → [`parser`] ([`ast`]) → `assume` (a rewrite of
+//! the tree) → `lower` → `model::finish`.
 
+mod assume;
 pub mod ast;
 pub mod lexer;
 mod lower;
@@ -30,7 +32,17 @@ pub fn parse(source: &Source) -> Result<ast::Program, Vec<Diagnostic>> {
 
 /// Parses and lowers a Murphi model. `overrides` replace global `const`s.
 pub fn compile(source: &Source, overrides: &HashMap<String, i64>) -> Result<Model, CompileError> {
-    let program = parse(source).map_err(CompileError::Spec)?;
+    let mut program = parse(source).map_err(CompileError::Spec)?;
+    let assumes = assume::desugar(&mut program).map_err(|spans| {
+        let what = "`assume` in a loop, an `alias` or a function with a value \
+                    (or in a procedure called there)";
+        CompileError::Spec(
+            spans
+                .into_iter()
+                .map(|s| lower::unsupported(s, what))
+                .collect(),
+        )
+    })?;
     let consts: Vec<&str> = program
         .nodes
         .iter()
@@ -44,7 +56,7 @@ pub fn compile(source: &Source, overrides: &HashMap<String, i64>) -> Result<Mode
         .file_stem()
         .map_or("model".to_string(), |s| s.to_string_lossy().into_owned());
     let mut lw = lower::Lowerer::new(overrides);
-    match lw.lower(&program, &stem) {
+    match lw.lower(&program, &stem, assumes) {
         Some(m) if lw.diagnostics.is_empty() => Ok(model::finish(m, CompileOptions::default())),
         _ => Err(CompileError::Spec(lw.diagnostics)),
     }

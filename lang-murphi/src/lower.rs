@@ -13,6 +13,7 @@ use model::ir::{
 };
 use model::{Diagnostic, Span};
 
+use crate::assume;
 use crate::ast::{self, BinOp, Category, Decl, Node, Program, Quantifier, TypeExpr, UnOp};
 
 type L<T> = Option<T>;
@@ -100,6 +101,13 @@ pub(crate) struct Lowerer<'a> {
     consts: Vec<(String, i64)>,
     /// Names declared at the top level so far.
     global_names: std::collections::HashSet<String>,
+    /// Global names (functions too) in declaration order: a function's
+    /// body sees those declared before it.
+    global_order: HashMap<String, usize>,
+    /// The model's reachable properties: `cover`s at the top level and
+    /// cover statements (one per statement, however often inlined).
+    reachables: Vec<ir::Property>,
+    cover_statements: HashMap<(u32, u32), u32>,
     /// The frame of the rule being lowered.
     frame: u32,
     max_frame: u32,
@@ -159,6 +167,9 @@ impl<'a> Lowerer<'a> {
             state_len: 0,
             consts: Vec::new(),
             global_names: std::collections::HashSet::new(),
+            global_order: HashMap::new(),
+            reachables: Vec::new(),
+            cover_statements: HashMap::new(),
             frame: 0,
             max_frame: 0,
         }
@@ -170,18 +181,21 @@ impl<'a> Lowerer<'a> {
     }
 
     fn unsupported(&mut self, span: Span, what: &str) {
-        self.diagnostics.push(
-            Diagnostic::error(span, format!("{what} is not supported yet"))
-                .label("the Murphi front end does not lower this yet")
-                .note("docs/murphi.md lists what is supported"),
-        );
+        self.diagnostics.push(unsupported(span, what));
     }
 
     fn lookup(&self, name: &str) -> Option<Binding> {
+        // Inside a function, only the globals declared before it.
+        let limit = self.inlining.last().and_then(|f| self.global_order.get(f));
         self.scopes
             .iter()
+            .enumerate()
             .rev()
-            .find_map(|s| s.get(name))
+            .find_map(|(depth, s)| {
+                let hidden = depth == 0
+                    && limit.is_some_and(|l| self.global_order.get(name).is_some_and(|o| o > l));
+                s.get(name).filter(|_| !hidden)
+            })
             .cloned()
             .or_else(|| {
                 // `true`, `false` and `boolean` are Murphi keywords: any case.
@@ -194,6 +208,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn bind(&mut self, name: &ast::Ident, b: Binding) {
+        if self.scopes.len() == 1 {
+            let next = self.global_order.len();
+            self.global_order.entry(name.name.clone()).or_insert(next);
+        }
         let scope = self.scopes.last_mut().expect("a scope");
         if scope.insert(name.name.clone(), b).is_some() && self.scopes.len() > 1
             || self.declared_twice(name)
@@ -915,6 +933,7 @@ impl<'a> Lowerer<'a> {
                 params.push((p, read(Root::Local, at, len), t));
             }
         }
+        let callers = self.scopes.split_off(1);
         self.scopes.push(HashMap::new());
         self.inlining.push(f.name.clone());
         for (p, pl, t) in params {
@@ -927,7 +946,8 @@ impl<'a> Lowerer<'a> {
             self.expr(&result)
         })();
         self.inlining.pop();
-        self.scopes.pop();
+        self.scopes.truncate(1);
+        self.scopes.extend(callers);
         let (mut x, _) = r?;
         for (at, len, v) in lets.into_iter().rev() {
             x = Expr::Let {
@@ -1264,10 +1284,38 @@ impl<'a> Lowerer<'a> {
                     span: *span,
                 });
             }
-            ast::Stmt::Property(_, _, _, span) => {
-                self.unsupported(*span, "`assume`, `cover` or `liveness` as a statement");
+            ast::Stmt::Property(Category::Liveness, _, _, span) => {
+                self.error(
+                    *span,
+                    "`liveness` is not a statement",
+                    "a liveness property belongs at the top level or in a ruleset",
+                );
                 return None;
             }
+            ast::Stmt::Property(Category::Assume, _, _, span) => {
+                unreachable!("assume statements are rewritten first ({span:?})")
+            }
+            ast::Stmt::Property(Category::Cover, name, e, span) => {
+                let cond = self.unhoisted(|lw| lw.boolean(e))?;
+                let key = (span.start, span.end);
+                let reachable = match self.cover_statements.get(&key) {
+                    Some(&r) => r,
+                    None => {
+                        // Met by the statement alone: as a state predicate
+                        // it never holds.
+                        let r = self.reachable(ir::Property {
+                            name: label_or(name, "cover"),
+                            expr: Expr::Int(0),
+                            frame_len: 0,
+                            span: *span,
+                        })?;
+                        self.cover_statements.insert(key, r);
+                        r
+                    }
+                };
+                out.push(Stmt::Cover { reachable, cond });
+            }
+
             ast::Stmt::Put(..) => {}
             ast::Stmt::While(c, body, span) => {
                 let cond = self.unhoisted(|lw| lw.boolean(c))?;
@@ -1409,6 +1457,9 @@ impl<'a> Lowerer<'a> {
         // The arguments, in the caller's scope and as the caller (names and
         // the order of declarations are the caller's).
         let params = self.arguments(proc_, args, out)?;
+        // Lexical scope: the globals and the function's own names, none of
+        // the caller's.
+        let callers = self.scopes.split_off(1);
         self.scopes.push(HashMap::new());
         self.inlining.push(f.name.clone());
         if let Some((name, place, t)) = result {
@@ -1423,7 +1474,8 @@ impl<'a> Lowerer<'a> {
             self.stmts(&body)
         })();
         self.inlining.pop();
-        self.scopes.pop();
+        self.scopes.truncate(1);
+        self.scopes.extend(callers);
         out.extend(r?);
         Some(())
     }
@@ -1488,9 +1540,14 @@ impl<'a> Lowerer<'a> {
 
     // ---- rules ----
 
-    pub fn lower(&mut self, prog: &'a Program, name: &str) -> L<Model> {
+    /// With `assumes`, the model's `assume` statements set the hidden
+    /// variable [`assume::FLAG`] (see there).
+    pub fn lower(&mut self, prog: &'a Program, name: &str, assumes: bool) -> L<Model> {
         // In order: a name is used after its declaration, as in Murphi.
         let mut out = Rules::default();
+        if assumes {
+            self.assumption_flag(&mut out)?;
+        }
         for n in &prog.nodes {
             match n {
                 Node::Decl(d) => {
@@ -1498,6 +1555,8 @@ impl<'a> Lowerer<'a> {
                 }
                 Node::Function(f) => {
                     let index = self.functions.len();
+                    let next = self.global_order.len();
+                    self.global_order.entry(f.name.name.clone()).or_insert(next);
                     if self
                         .functions
                         .insert(f.name.name.clone(), (index, f))
@@ -1510,11 +1569,17 @@ impl<'a> Lowerer<'a> {
                             "a second declaration",
                         );
                     }
+                    self.check_function(f);
                 }
                 Node::Rule(r) => self.rule(r, &mut Vec::new(), &mut out),
             }
         }
         if !self.diagnostics.is_empty() {
+            // A function's error is found where it is declared and at
+            // each call: once is enough.
+            let mut seen = std::collections::HashSet::new();
+            self.diagnostics
+                .retain(|d| seen.insert((d.message.clone(), format!("{:?}", d.labels.first()))));
             return None;
         }
         // Rumur checks invariants only in states that satisfy the
@@ -1531,16 +1596,26 @@ impl<'a> Lowerer<'a> {
                 inv.expr = Expr::Implies(Box::new(a.clone()), Box::new(inv.expr.clone()));
                 inv.frame_len = inv.frame_len.max(frame);
             }
+            // A cover is hit only in a state the assumptions allow.
+            for c in &mut self.reachables {
+                c.expr = and(a.clone(), c.expr.clone());
+                c.frame_len = c.frame_len.max(frame);
+            }
         }
-        if out.starts.is_empty() {
-            self.error(
-                Span::default(),
-                "the model has no startstate",
-                "add `startstate ... end`",
-            );
-            return None;
-        }
-        let init = combine_starts(out.starts);
+        // No startstate: no initial state, nothing to explore (as Rumur).
+        let init = if out.starts.is_empty() {
+            Rule {
+                name: "startstate".into(),
+                params: Vec::new(),
+                guard: Some(Expr::Int(0)),
+                body: Vec::new(),
+                frame_len: 0,
+                instances: 1,
+                span: Span::default(),
+            }
+        } else {
+            combine_starts(out.starts)
+        };
         let mut instance_base = vec![0u64];
         for r in &out.rules {
             let next = instance_base[instance_base.len() - 1].saturating_add(r.instances);
@@ -1575,13 +1650,96 @@ impl<'a> Lowerer<'a> {
             inits: vec![init],
             rules: out.rules,
             invariants: out.invariants,
-            reachables: out.reachables,
+            reachables: std::mem::take(&mut self.reachables),
             constraints: out.constraints,
             terminals: Vec::new(),
-            temporals: Vec::new(),
+            temporals: out.temporals,
             fairness: Vec::new(),
             instance_base,
         })
+    }
+
+    /// A reachable property (a `cover`): its index, unless the model has
+    /// too many.
+    fn reachable(&mut self, p: ir::Property) -> L<u32> {
+        if self.reachables.len() >= ir::MAX_REACHABLES {
+            self.error(
+                p.span,
+                format!("more than {} covers", ir::MAX_REACHABLES),
+                "Fathom keeps at most this many reachability claims",
+            );
+            return None;
+        }
+        self.reachables.push(p);
+        Some(self.reachables.len() as u32 - 1)
+    }
+
+    /// Lowers a function's body once where it is declared, for its
+    /// diagnostics alone (Rumur rejects an error in a function that is
+    /// never called, a use of a name declared after it among them); each
+    /// call lowers it again. What only a call can lower (`return` in a
+    /// loop, say) is left to the calls.
+    fn check_function(&mut self, func: &'a ast::Function) {
+        let saved = (
+            self.frame,
+            self.max_frame,
+            self.hoist.take(),
+            self.conditional,
+        );
+        self.frame = 0;
+        self.scopes.push(HashMap::new());
+        self.inlining.push(func.name.name.clone());
+        let _ = (|| {
+            // The return type names no parameter (Rumur's type-shadowing2).
+            let ret = match &func.ret {
+                Some(ret) => Some(self.ty(ret)?),
+                None => None,
+            };
+            for p in &func.params {
+                let t = self.ty(&p.ty)?;
+                let len = self.flat_len(&t);
+                let at = self.alloc(len);
+                self.bind(&p.name, Binding::Place(read(Root::Local, at, len), t));
+            }
+            let body = match ret {
+                Some(t) => {
+                    let len = self.flat_len(&t);
+                    let at = self.alloc(len);
+                    let name = format!("`{}", func.name.name);
+                    let id = ast::Ident { name: name.clone(), span: func.name.span };
+                    self.bind(&id, Binding::Place(read(Root::Local, at, len), t));
+                    result_returns(&func.body, &name)
+                }
+                None => func.body.clone(),
+            };
+            let body = strip_returns(&body).ok()?;
+            let mut out = Vec::new();
+            self.local_decls(&func.decls, &mut out)?;
+            self.stmts(&body)
+        })();
+        self.inlining.pop();
+        self.scopes.pop();
+        (self.frame, self.max_frame, self.hoist, self.conditional) = saved;
+    }
+
+    /// The hidden variable that a failed `assume` statement sets, false
+    /// initially (not undefined), and the constraint that it is clear.
+    fn assumption_flag(&mut self, out: &mut Rules) -> L<()> {
+        let at = Span::default();
+        let id = |name: &str| ast::Ident { name: name.into(), span: at };
+        let offset = self.state_len as usize;
+        self.declare(&Decl::Var(id(assume::FLAG), TypeExpr::Named(id("boolean"))))?;
+        assert_eq!(self.state_len as usize, offset + 1, "one slot");
+        self.markers[offset] = 0;
+        let clear = ast::Expr::Unary(UnOp::Not, Box::new(ast::Expr::Id(id(assume::FLAG))), at);
+        let expr = self.boolean(&clear)?;
+        out.constraints.push(ir::Property {
+            name: "assume statements".into(),
+            expr,
+            frame_len: 0,
+            span: at,
+        });
+        Some(())
     }
 
     /// A rule, with the parameters of the rulesets around it.
@@ -1655,6 +1813,21 @@ impl<'a> Lowerer<'a> {
                 let Some(mut x) = self.boolean(expr) else {
                     return;
                 };
+                // Rumur's liveness: from every reachable state a state
+                // where it holds is reachable; one per ruleset binding.
+                if *category == Category::Liveness {
+                    out.temporals.push(ir::Temporal {
+                        name: label_or(name, "liveness"),
+                        kind: ir::TemporalKind::AlwaysPossibly,
+                        params: params.to_vec(),
+                        instances: params.iter().map(|p| p.card).product(),
+                        p: x,
+                        q: None,
+                        frame_len: self.max_frame,
+                        span: *span,
+                    });
+                    return;
+                }
                 // Inside rulesets: for every value of their parameters.
                 for p in params.iter().rev() {
                     x = Expr::Quant {
@@ -1678,12 +1851,12 @@ impl<'a> Lowerer<'a> {
                     // when a cover property is never hit).
                     Category::Cover => {
                         if params.is_empty() {
-                            out.reachables.push(prop);
+                            self.reachable(prop);
                         } else {
                             self.unsupported(*span, "`cover` inside a ruleset");
                         }
                     }
-                    Category::Liveness => self.unsupported(*span, "`liveness`"),
+                    Category::Liveness => unreachable!("lowered above"),
                 }
             }
         }
@@ -1787,7 +1960,7 @@ fn returns(body: &[ast::Stmt]) -> Result<ast::Expr, Span> {
             }
             Ok(acc)
         }
-        [s, ..] => Err(stmt_span(s)),
+        [s, ..] => Err(s.span()),
         [] => Err(Span::default()),
     }
 }
@@ -1909,7 +2082,7 @@ fn strip_returns(body: &[ast::Stmt]) -> Result<Vec<ast::Stmt>, Span> {
                 out.push(ast::Stmt::Switch(e.clone(), new, *span));
                 return Ok(out);
             }
-            s if has_return(s) => return Err(stmt_span(s)),
+            s if has_return(s) => return Err(s.span()),
             s => out.push(s.clone()),
         }
     }
@@ -1925,24 +2098,6 @@ fn has_return(s: &ast::Stmt) -> bool {
             b.iter().any(has_return)
         }
         _ => false,
-    }
-}
-
-fn stmt_span(s: &ast::Stmt) -> Span {
-    match s {
-        ast::Stmt::Assign(_, _, sp)
-        | ast::Stmt::If(_, sp)
-        | ast::Stmt::Switch(_, _, sp)
-        | ast::Stmt::For(_, _, sp)
-        | ast::Stmt::While(_, _, sp)
-        | ast::Stmt::Alias(_, _, sp)
-        | ast::Stmt::Call(_, _, sp)
-        | ast::Stmt::Clear(_, sp)
-        | ast::Stmt::Undefine(_, sp)
-        | ast::Stmt::Error(_, sp)
-        | ast::Stmt::Property(_, _, _, sp)
-        | ast::Stmt::Put(_, sp)
-        | ast::Stmt::Return(_, sp) => *sp,
     }
 }
 
@@ -2026,7 +2181,18 @@ struct Rules {
     starts: Vec<Rule>,
     invariants: Vec<ir::Property>,
     constraints: Vec<ir::Property>,
-    reachables: Vec<ir::Property>,
+    temporals: Vec<ir::Temporal>,
+}
+
+/// "`what` is not supported yet", at `span`.
+pub(crate) fn unsupported(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(span, format!("{what} is not supported yet"))
+        .label("the Murphi front end does not lower this yet")
+        .note("docs/murphi.md lists what is supported")
+}
+
+fn label_or(name: &Option<String>, default: &str) -> String {
+    name.clone().unwrap_or_else(|| default.into())
 }
 
 /// The value of a constant expression, folded with the evaluator's

@@ -65,6 +65,9 @@ pub struct Evaluator<'m> {
     /// message) here: what a node of an emitted program would send
     /// (`fathom validate` compares them with its logs).
     pub sends: Option<Vec<(i64, Vec<i64>)>>,
+    /// Reachable properties met by `Stmt::Cover` since the caller last
+    /// took them (bit i: `Model::reachables[i]`).
+    pub covered: u64,
 }
 
 /// Folds a constant expression (no state).
@@ -75,6 +78,7 @@ pub fn eval_const(types: &Types, e: &Expr, frame_len: u32) -> EvalResult<i64> {
         stack: Vec::new(),
         dirty: Vec::new(),
         sends: None,
+        covered: 0,
     };
     ev.int(e, &[])
 }
@@ -105,6 +109,7 @@ impl<'m> Evaluator<'m> {
             stack: Vec::with_capacity(256),
             dirty: Vec::with_capacity(16),
             sends: None,
+            covered: 0,
         }
     }
 
@@ -808,6 +813,11 @@ impl<'m> Evaluator<'m> {
                 let (_, off) = self.resolve(place, state)?;
                 state[off..off + filler.len()].copy_from_slice(filler);
                 self.wrote(off, filler.len());
+            }
+            Stmt::Cover { reachable, cond } => {
+                if self.bool(cond, state)? {
+                    self.covered |= 1 << reachable;
+                }
             }
             Stmt::Assert { cond, kind, message, span } => {
                 if !self.bool(cond, state)? {

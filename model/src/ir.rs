@@ -904,6 +904,14 @@ pub enum Stmt {
         message: String,
         span: Span,
     },
+    /// Meets reachable property `reachable` (an index into
+    /// `Model::reachables`, below 64) when it runs with `cond` true: a
+    /// reachability claim about a point of a rule (Murphi's `cover`
+    /// statement) rather than about a state. It changes no state.
+    Cover {
+        reachable: u32,
+        cond: Expr,
+    },
 }
 
 /// One state variable: its flat slots are `offset..offset+len` of a state.
@@ -1043,6 +1051,10 @@ impl Property {
     }
 }
 
+/// Reachable properties a model may have: the search keeps which are met
+/// as one 64-bit mask.
+pub const MAX_REACHABLES: usize = 64;
+
 /// Which temporal form a `property` has (LANGUAGE.md, "Liveness").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TemporalKind {
@@ -1054,6 +1066,11 @@ pub enum TemporalKind {
     EventuallyAlways,
     /// `P leadsto Q`: every P state is followed (or met) by a Q state.
     LeadsTo,
+    /// CTL's `AG EF P` (Murphi's `liveness`, as Rumur checks it): from
+    /// every reachable state some path reaches a P state. A property of
+    /// the graph, not of behaviors: fairness plays no part, and a step to
+    /// a state outside the constraints leads nowhere.
+    AlwaysPossibly,
 }
 
 /// A `property`: one temporal property per binding of its `forall`
@@ -1179,6 +1196,10 @@ impl Model {
             at += v.len;
         }
         assert_eq!(at, self.state_len, "the variables fill the state");
+        assert!(
+            self.reachables.len() <= MAX_REACHABLES,
+            "the front end limits reachable properties"
+        );
         assert_eq!(
             self.bounds.len(),
             self.state_len as usize,

@@ -304,6 +304,8 @@ impl CpuBackend<'_> {
                     break;
                 }
             }
+            // Reachable properties met by the rules' cover statements.
+            out.reachables |= std::mem::take(&mut w.stepper.ev.covered);
             if let Some(g) = &mut out.graph {
                 g.ends.push(g.targets.len() as u32);
             }

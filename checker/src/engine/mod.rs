@@ -1058,6 +1058,8 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             })
         };
         let states = stepper.initial_states().map_err(error)?;
+        // Cover statements of the `init`s.
+        self.reached |= std::mem::take(&mut stepper.ev.covered);
         self.generated = states.len() as u64;
         let words = self.layout.words as usize;
         let mut frontier = Vec::new();

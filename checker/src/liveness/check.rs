@@ -10,6 +10,12 @@
 //! | `eventually always P` | visits ¬P infinitely often              | any state    |
 //! | `P leadsto Q`     | stays in ¬Q, from a P ∧ ¬Q state on         | P ∧ ¬Q state |
 //!
+//! `AlwaysPossibly` (CTL's AG EF P, Murphi's `liveness`) is not about
+//! behaviors: it is violated by a reachable state from which no path
+//! reaches P, found by one backward search from the P states
+//! (`cannot_reach`); the witness is the shortest path to the first such
+//! state, with no cycle.
+//!
 //! A suffix is fair either by stuttering forever in a state where no fair
 //! action is enabled, or by cycling through a set C of states that is
 //! strongly connected inside the suffix's region. The best cycle through C
@@ -66,7 +72,9 @@ impl Goal {
     /// May the suffix stay in `v`?
     pub fn inside(&self, g: &Graph, v: u32) -> bool {
         match self.kind {
-            TemporalKind::Eventually | TemporalKind::AlwaysEventually => !g.atom(v, self.p),
+            TemporalKind::Eventually
+            | TemporalKind::AlwaysEventually
+            | TemporalKind::AlwaysPossibly => !g.atom(v, self.p),
             TemporalKind::EventuallyAlways => true,
             TemporalKind::LeadsTo => !g.atom(v, self.q.expect("leadsto has Q")),
         }
@@ -76,7 +84,9 @@ impl Goal {
     pub fn entry(&self, g: &Graph, v: u32) -> bool {
         match self.kind {
             TemporalKind::Eventually => false,
-            TemporalKind::AlwaysEventually | TemporalKind::EventuallyAlways => self.inside(g, v),
+            TemporalKind::AlwaysEventually
+            | TemporalKind::EventuallyAlways
+            | TemporalKind::AlwaysPossibly => self.inside(g, v),
             TemporalKind::LeadsTo => g.atom(v, self.p) && self.inside(g, v),
         }
     }
@@ -156,6 +166,11 @@ impl Scratch {
 
 /// Decides one property instance: a violating behavior, or `None`.
 pub fn find(g: &Graph, actions: &Actions, goal: &Goal) -> Option<Witness> {
+    if goal.kind == TemporalKind::AlwaysPossibly {
+        let start = cannot_reach(g, goal)?;
+        let (initial, prefix) = prefix(g, goal, start);
+        return Some(Witness { initial, prefix, start, cycle: Vec::new() });
+    }
     let region = region(g, goal);
     // Stuttering forever where no fair action is enabled.
     let stutter = region.par_iter().copied().find_first(|&v| {
@@ -235,6 +250,48 @@ fn region(g: &Graph, goal: &Goal) -> Vec<u32> {
     }
     queue.sort_unstable();
     queue
+}
+
+/// The first state (by id) from which no path reaches a P state: every
+/// state not found by a backward search from the P states. Steps to
+/// states outside the constraints lead nowhere.
+fn cannot_reach(g: &Graph, goal: &Goal) -> Option<u32> {
+    // Predecessor lists, as offsets into one array (counting sort).
+    let mut start = vec![0u32; g.n + 1];
+    for v in 0..g.n as u32 {
+        for (w, _) in g.steps(v) {
+            if w != OUTSIDE {
+                start[w as usize + 1] += 1;
+            }
+        }
+    }
+    for i in 0..g.n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut preds = vec![0u32; start[g.n] as usize];
+    for v in 0..g.n as u32 {
+        for (w, _) in g.steps(v) {
+            if w != OUTSIDE {
+                preds[fill[w as usize] as usize] = v;
+                fill[w as usize] += 1;
+            }
+        }
+    }
+    let mut can = vec![false; g.n];
+    let mut queue: Vec<u32> = (0..g.n as u32).filter(|&v| g.atom(v, goal.p)).collect();
+    for &v in &queue {
+        can[v as usize] = true;
+    }
+    while let Some(w) = queue.pop() {
+        for &v in &preds[start[w as usize] as usize..start[w as usize + 1] as usize] {
+            if !can[v as usize] {
+                can[v as usize] = true;
+                queue.push(v);
+            }
+        }
+    }
+    can.iter().position(|&c| !c).map(|v| v as u32)
 }
 
 /// The strongly connected components of the current set (`s.has`) that

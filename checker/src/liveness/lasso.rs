@@ -20,6 +20,11 @@ pub fn trace(
     w: &Witness,
 ) -> Result<Trace, String> {
     let mut instances: Vec<u64> = w.prefix.iter().map(|s| s.1 as u64).collect();
+    if goal.kind == TemporalKind::AlwaysPossibly {
+        let t = trace::replay(model, ordinal, &instances)?;
+        recheck_unreachable(model, goal, &t)?;
+        return Ok(t);
+    }
     let loop_start = instances.len();
     let back = w.cycle.last().map(|s| s.1 as u64);
     if let Some((_, body)) = w.cycle.split_last() {
@@ -55,6 +60,9 @@ pub fn recheck(model: &Model, actions: &Actions, goal: &Goal, t: &Trace) -> Resu
     let Some(lasso) = &t.lasso else {
         return Err("not a lasso".into());
     };
+    if goal.kind == TemporalKind::AlwaysPossibly {
+        return Err("a lasso does not show that P is unreachable".into());
+    }
     let start = lasso.loop_start;
     let mut p = Vec::new();
     let mut q = Vec::new();
@@ -75,6 +83,7 @@ pub fn recheck(model: &Model, actions: &Actions, goal: &Goal, t: &Trace) -> Resu
         TemporalKind::EventuallyAlways => cycle.clone().any(|i| !p[i]),
         // A P state, after which Q never holds: every later state, and the
         // whole cycle (it recurs, also where it comes before the P state).
+        TemporalKind::AlwaysPossibly => unreachable!("rejected above"),
         TemporalKind::LeadsTo => {
             (0..t.states.len()).any(|i| p[i] && (i.min(start)..t.states.len()).all(|j| !q[j]))
         }
@@ -128,6 +137,48 @@ pub fn recheck(model: &Model, actions: &Actions, goal: &Goal, t: &Trace) -> Resu
             };
         if !fair {
             return Err(format!("the cycle is not fair to {}", actions.names[a]));
+        }
+    }
+    Ok(())
+}
+
+/// States a recheck of `AlwaysPossibly` explores at most: past them the
+/// graph's answer stands on the last state's P alone.
+const RECHECK_STATES: usize = 1 << 20;
+
+/// `t` ends in a state from which no P state is reachable: a search of
+/// the evaluator's own from that state, up to [`RECHECK_STATES`] states.
+fn recheck_unreachable(model: &Model, goal: &Goal, t: &Trace) -> Result<(), String> {
+    let mut stepper = Stepper::new(model);
+    let last = &t.states[t.states.len() - 1].slots;
+    let mut atoms = Vec::new();
+    let mut p = |s: &[i64], stepper: &mut Stepper| -> Result<bool, String> {
+        atoms.clear();
+        stepper
+            .temporal_atoms(s, &mut atoms)
+            .map_err(|e| e.message)?;
+        Ok(atoms[goal.p / 64] >> (goal.p % 64) & 1 == 1)
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut queue = std::collections::VecDeque::new();
+    seen.insert(last.clone());
+    queue.push_back(last.clone());
+    let mut next = Vec::new();
+    while let Some(s) = queue.pop_front() {
+        if p(&s, &mut stepper)? {
+            return Err("a state where P holds is reachable from the last state".into());
+        }
+        if seen.len() >= RECHECK_STATES {
+            continue;
+        }
+        for instance in 0..model.instance_count() {
+            if let Ok(Fired::Enabled) = stepper.fire(instance, &s, &mut next)
+                && !seen.contains(&next)
+                && stepper.in_constraint(&next).map_err(|e| e.message)?
+            {
+                seen.insert(next.clone());
+                queue.push_back(next.clone());
+            }
         }
     }
     Ok(())

@@ -110,6 +110,9 @@ fn violation(model: &Model, goal: &check::Goal, trace: crate::engine::trace::Tra
         TemporalKind::LeadsTo => {
             "a state where P holds is followed by a fair behavior that never reaches Q"
         }
+        TemporalKind::AlwaysPossibly => {
+            "from a reachable state no path reaches a state where P holds"
+        }
     };
     Violation {
         kind: ViolationKind::Liveness,

@@ -59,6 +59,10 @@ impl Dialect for RustDialect {
     fn fail(&self) -> &'static str {
         "return Err(Fault);"
     }
+    fn cover(&self, _reachable: u32) -> String {
+        // Reachability is the checker's business: a program records none.
+        String::new()
+    }
     fn checked(&self) -> &'static str {
         "?"
     }

@@ -107,6 +107,14 @@ impl Dialect for Wgsl {
     fn fail(&self) -> &'static str {
         "err = 1u;"
     }
+    fn cover(&self, reachable: u32) -> String {
+        let (lane, bit) = if reachable < 32 {
+            ("x", reachable)
+        } else {
+            ("y", reachable - 32)
+        };
+        format!("covered.{lane} |= {}u;", 1u32 << bit)
+    }
     fn checked(&self) -> &'static str {
         ""
     }
@@ -326,6 +334,8 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
     let _ = writeln!(w, "var<private> pw: array<u32, {words}>;");
     let _ = writeln!(w, "var<private> fpw: array<u32, {fp_words}>;");
     let _ = writeln!(w, "var<private> inv_skip: u32;");
+    // Reachable properties met by cover statements (`Stmt::Cover`).
+    let _ = writeln!(w, "var<private> covered: vec2<u32>;");
     src.push_str(&unpack_pack(&layout));
     let sym = if opts.symmetry {
         model::symmetry::Symmetry::new(model)

@@ -781,6 +781,7 @@ fn successor(rank_c: u32) -> u32 {{
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32{sg_args}) {{
     {LINEAR}
     inv_skip = P.skip;
+    covered = vec2<u32>(0u, 0u);
     let q = e >> RS;
     let r = e & (R - 1u);
     let live = q < P.count;
@@ -807,6 +808,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             }}{cov_premises}
         }}
 {instances}
+    if (covered.x != 0u) {{ atomicOr(&wg_reach_lo, covered.x); }}
+    if (covered.y != 0u) {{ atomicOr(&wg_reach_hi, covered.y); }}
     if (enabled) {{ atomicOr(&wg_enabled[lid >> RS], 1u); }}
     let off = atomicAdd(&wg_new, countOneBits(mask));
     atomicAdd(&wg_gen, generated);

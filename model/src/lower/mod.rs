@@ -230,6 +230,14 @@ impl<'a> Lowerer<'a> {
             processes.push(self.lower_process_steps(i, p, &mut items.rules));
         }
         self.environment_rules(&mut items.rules);
+        if let Some(extra) = items.reachables.get(ir::MAX_REACHABLES) {
+            let d = Diagnostic::error(
+                extra.span,
+                format!("more than {} `reachable` properties", ir::MAX_REACHABLES),
+            )
+            .label("Fathom keeps at most this many");
+            self.error(d);
+        }
         let instance_base = self.instance_bases(&items.rules)?;
         if !self.diagnostics.is_empty() {
             return None;

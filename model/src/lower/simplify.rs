@@ -71,7 +71,7 @@ fn stmts(list: &mut [Stmt], types: &Types) {
                 }
             }
             Stmt::Clear { place, .. } => place_steps(place, types),
-            Stmt::Assert { cond, .. } => expr(cond, types),
+            Stmt::Assert { cond, .. } | Stmt::Cover { cond, .. } => expr(cond, types),
             Stmt::Send { dst, msg, lowered, .. } => {
                 expr(dst, types);
                 expr(msg, types);
