@@ -6,6 +6,8 @@ Per test (skipping only those that need an SMT solver or that Rumur itself
 skips), once:
   fathom check <test>.m --backend cpu --threads 1 --json [flags]
 with Rumur's flags mapped: `--deadlock-detection off` is `--no-deadlock`,
+`--deadlock-detection stuck|stuttering` is `--deadlock stuck|stuttering`
+(Fathom's default for Murphi is Rumur's, `stuttering`),
 `--bound N` is `--max-depth N+1`; other Rumur flags change nothing that
 Fathom checks. The expected outcome is the test's:
   - rumur_exit_code 1: Rumur rejects the model; Fathom must reject it too
@@ -58,12 +60,10 @@ def flags(rumur_flags):
     out = []
     it = iter(rumur_flags)
     for f in it:
-        if f == "--deadlock-detection":
-            if next(it, None) == "off":
-                out.append("--no-deadlock")
-        elif f.startswith("--deadlock-detection="):
-            if f.endswith("=off"):
-                out.append("--no-deadlock")
+        if f == "--deadlock-detection" or f.startswith("--deadlock-detection="):
+            mode = f.split("=", 1)[1] if "=" in f else next(it, "")
+            # Rumur's modes are Fathom's `--deadlock` kinds, or off.
+            out += ["--no-deadlock"] if mode == "off" else ["--deadlock", mode]
         elif f == "--bound":
             b = next(it, "")
             if b.isdigit():

@@ -96,20 +96,24 @@ impl Walker<'_> {
                 seen.insert(state.clone(), path.len());
             }
             self.enabled(&state, &at)?;
+            let stuck = match self.stepper.model.deadlock {
+                model::ir::Deadlock::Stuck => self.successors.is_empty(),
+                model::ir::Deadlock::Stuttering => self.successors.iter().all(|(_, s)| *s == state),
+            };
+            if stuck && config.deadlock && !self.stepper.is_terminal(&state).unwrap_or(false) {
+                return Err(Box::new(Violation {
+                    kind: ViolationKind::Deadlock,
+                    name: "deadlock".into(),
+                    message: self.stepper.model.deadlock.message().into(),
+                    span: None,
+                    trace: self.replay(&at),
+                }));
+            }
             if self.successors.is_empty() {
                 let terminal = self.stepper.is_terminal(&state).unwrap_or(false);
                 if live && (terminal || !config.deadlock) {
                     // The walk's last state stutters forever.
                     self.lasso(&at, path.len(), None)?;
-                }
-                if config.deadlock && !terminal {
-                    return Err(Box::new(Violation {
-                        kind: ViolationKind::Deadlock,
-                        name: "deadlock".into(),
-                        message: "no rule is enabled in this state".into(),
-                        span: None,
-                        trace: self.replay(&at),
-                    }));
                 }
                 break;
             }

@@ -537,4 +537,31 @@ fn murphi_models_run_on_the_device() {
             o.distinct, o.status
         );
     }
+    // Murphi's stuttering deadlock: x = 3 has only a rule that leaves it as
+    // it is. The device compares each successor with its parent; with
+    // `Deadlock::Stuck` there is none.
+    let text = "var x: 0..3;\nstartstate begin x := 0; end;\n\
+        rule x < 3 ==> begin x := x + 1; end;\nrule begin x := x; end;\n";
+    let source = model::Source::new("stutter.m".to_string(), text.to_string());
+    let path = std::path::Path::new("stutter.m");
+    let mut model =
+        checker::frontend::compile(path, &source, &Default::default(), &Default::default())
+            .expect("stutter.m");
+    let cfg = config(&[]);
+    for (kind, want) in [
+        (model::ir::Deadlock::Stuttering, Status::Violation),
+        (model::ir::Deadlock::Stuck, Status::Pass),
+    ] {
+        model.deadlock = kind;
+        let cpu = search(&model, &cfg, 1);
+        let (o, report) = gpu_search::<u64>(&gpu, &model, &cfg, Sizing::default());
+        assert_eq!(cpu.status, want, "{kind:?}");
+        assert_eq!(
+            (o.status, o.distinct, o.generated, o.depth),
+            (cpu.status, cpu.distinct, cpu.generated, cpu.depth),
+            "{kind:?}"
+        );
+        assert_eq!(violation_key(&o), violation_key(&cpu), "{kind:?}");
+        assert!(!report.fell_back, "{kind:?}: the device searched");
+    }
 }

@@ -121,10 +121,6 @@ const NOT_YET: &[(&str, &str)] = &[
         "return-record-in-guard.m",
         "a function with statements called in a guard: not supported yet (statements hoist such calls; guards cannot)",
     ),
-    (
-        "smart-quotes.m",
-        "Rumur's default deadlock (every enabled rule leads back to the state) is not Fathom's (no enabled rule)",
-    ),
     ("uint64-model.m", "ranges past 64-bit signed integers"),
 ];
 
@@ -167,8 +163,11 @@ fn rumurs_test_suite() {
             .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
             .unwrap_or_default();
         for (i, f) in flags.iter().enumerate() {
-            if *f == "--deadlock-detection" && flags.get(i + 1) == Some(&"off") {
-                args.push("--no-deadlock".to_string());
+            if *f == "--deadlock-detection" {
+                match flags.get(i + 1).copied().unwrap_or_default() {
+                    "off" => args.push("--no-deadlock".to_string()),
+                    mode => args.extend(["--deadlock".to_string(), mode.to_string()]),
+                }
             }
             if *f == "--bound" {
                 let b = flags.get(i + 1).copied().unwrap_or_default();
@@ -184,8 +183,21 @@ fn rumurs_test_suite() {
             cli.chain(args.iter().cloned()),
         )
         .is_ok();
+        // `--deadlock KIND` sets the model's kind, as the CLI does.
+        let kind = args.iter().position(|a| a == "--deadlock");
+        let stuck = kind.is_some_and(|i| args[i + 1] == "stuck");
+        if let Some(i) = kind {
+            args.drain(i..i + 2);
+        }
         let got = match compile(&corpus().join(file), &[]) {
             _ if !flags_ok => "reject",
+            Ok(mut model) if stuck => {
+                model.deadlock = model::ir::Deadlock::Stuck;
+                match search(&model, &config(&args), 1).status {
+                    Status::Violation => "error",
+                    _ => "pass",
+                }
+            }
             Err(model::CompileError::Spec(ds))
                 if ds.iter().any(|d| d.message.contains("not supported yet")) =>
             {

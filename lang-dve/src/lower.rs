@@ -306,6 +306,7 @@ impl<'a> Lowerer<'a> {
             temporals: Vec::new(),
             fairness: Vec::new(),
             instance_base,
+            deadlock: ir::Deadlock::Stuck,
         })
     }
 

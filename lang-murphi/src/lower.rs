@@ -1656,6 +1656,8 @@ impl<'a> Lowerer<'a> {
             temporals: out.temporals,
             fairness: Vec::new(),
             instance_base,
+            // CMurphi's and Rumur's default deadlock.
+            deadlock: ir::Deadlock::Stuttering,
         })
     }
 

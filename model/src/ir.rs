@@ -1143,6 +1143,28 @@ pub struct Model {
     pub fairness: Vec<Fairness>,
     /// First global instance number of each rule; the last entry is the total.
     pub instance_base: Vec<u64>,
+    /// What a deadlock is (when deadlocks are checked).
+    pub deadlock: Deadlock,
+}
+
+/// Which states are deadlocks (outside `terminal`s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deadlock {
+    /// No rule is enabled (TLC's, Fathom's, DiVinE's).
+    Stuck,
+    /// No enabled rule changes the state: every one leads back to it
+    /// (CMurphi's and Rumur's default).
+    Stuttering,
+}
+
+impl Deadlock {
+    /// Why a deadlocked state is one, for reports.
+    pub fn message(self) -> &'static str {
+        match self {
+            Deadlock::Stuck => "no rule is enabled in this state",
+            Deadlock::Stuttering => "no enabled rule changes this state",
+        }
+    }
 }
 
 impl Model {

@@ -267,6 +267,7 @@ impl CpuBackend<'_> {
                 continue;
             }
             let mut enabled = false;
+            let stuttering = self.model.deadlock == model::ir::Deadlock::Stuttering;
             let mut failed = false;
             // Rules in order, each over its local instances: the global
             // instance number is the rule's base plus the local one.
@@ -282,7 +283,9 @@ impl CpuBackend<'_> {
                 let flow = match w.stepper.fire_in_place(rule, local, &w.cur, &mut w.next) {
                     Ok(Fired::Disabled) => continue,
                     Ok(Fired::Enabled) => {
-                        enabled = true;
+                        // A stuttering deadlock: only a step that changes
+                        // the state counts as one out of it.
+                        enabled |= !stuttering || w.next != w.cur;
                         out.generated += 1;
                         if let Some(n) = out.enabled.get_mut(r) {
                             *n += 1;

@@ -100,6 +100,17 @@ pub struct SpecArgs {
     /// (`state`, BEEM's counts); docs/dve.md
     #[arg(long, value_enum, default_value_t = DveErrors::Stop)]
     pub dve_errors: DveErrors,
+    /// What a deadlock is: no rule enabled (`stuck`), or no enabled rule
+    /// that changes the state (`stuttering`). Default: the language's —
+    /// `stuttering` for Murphi (CMurphi's and Rumur's), else `stuck`
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub deadlock: Option<DeadlockArg>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeadlockArg {
+    Stuck,
+    Stuttering,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -94,7 +94,14 @@ fn load(args: &SpecArgs) -> Result<Loaded, RunError> {
             error_state: args.dve_errors == defs::DveErrors::State,
         },
     };
-    load_spec_with(&args.spec, &args.consts, &options)
+    let mut loaded = load_spec_with(&args.spec, &args.consts, &options)?;
+    if let Some(kind) = args.deadlock {
+        loaded.model.deadlock = match kind {
+            defs::DeadlockArg::Stuck => model::ir::Deadlock::Stuck,
+            defs::DeadlockArg::Stuttering => model::ir::Deadlock::Stuttering,
+        };
+    }
+    Ok(loaded)
 }
 
 fn load_spec(path: &Path, consts: &[(String, i64)]) -> Result<Loaded, RunError> {
@@ -446,11 +453,16 @@ fn identity(args: &CheckArgs, loaded: &Loaded) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     format!(
-        "spec {:016x} ({} bytes); consts {}; deadlock {}; max-depth {:?}{}{}{}",
+        "spec {:016x} ({} bytes); consts {}; deadlock {}{}; max-depth {:?}{}{}{}",
         model::fingerprint::fingerprint(&words),
         bytes.len(),
         consts.join(","),
         !args.spec.no_deadlock,
+        // Identities made before Murphi's stuttering deadlock stay valid.
+        match loaded.model.deadlock {
+            model::ir::Deadlock::Stuck => "",
+            model::ir::Deadlock::Stuttering => " (stuttering)",
+        },
         args.max_depth,
         // Only specs with symmetric types have the choice.
         if loaded.model.types.syms.is_empty() {

@@ -1155,7 +1155,7 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             FoundKind::Deadlock => Violation {
                 kind: ViolationKind::Deadlock,
                 name: "deadlock".to_string(),
-                message: "no rule is enabled in this state".to_string(),
+                message: self.model.deadlock.message().to_string(),
                 span: None,
                 trace: trace(base),
             },

@@ -56,6 +56,9 @@ pub struct ModelCode {
     pub symmetric: bool,
     /// `--coverage`: the expand kernel counts per workgroup.
     pub coverage: bool,
+    /// A deadlock is a state no enabled rule changes (`Deadlock::Stuttering`):
+    /// the expand kernel compares each successor with its parent (`changed()`).
+    pub stuttering: bool,
     /// With `--coverage`: the rules counted.
     pub coverage_rules: u32,
     /// With `--coverage`: the invariants whose premises are counted.
@@ -350,6 +353,11 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
         None => src.push_str("fn pack() {\n    pack_slots();\n}\n"),
     }
     src.push_str(&fingerprint_fn(opts.fp128));
+    // The successor in `s` differs from its parent in `cur`.
+    let _ = writeln!(
+        src,
+        "fn changed() -> bool {{\n    for (var i = 0u; i < {slots}u; i++) {{ if (s[i] != cur[i]) {{ return true; }} }}\n    return false;\n}}"
+    );
     src.push_str(&functions);
     src.push_str(&dispatchers(model));
     if opts.coverage {
@@ -363,6 +371,7 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
         fingerprint: fingerprint_fn(opts.fp128),
         symmetric: sym.is_some(),
         coverage: opts.coverage,
+        stuttering: model.deadlock == model::ir::Deadlock::Stuttering,
         coverage_rules: if opts.coverage {
             model.rules.len() as u32
         } else {

@@ -894,7 +894,15 @@ fn instance_loop(sh: &Shape) -> String {
     } else {
         ""
     };
-    instance_loop_body(sh).replace("COUNT_RULE", count_rule)
+    // A stuttering deadlock: only a step that changes the state counts.
+    let mark_enabled = if sh.model.stuttering {
+        "if (changed()) { enabled = true; }"
+    } else {
+        "enabled = true;"
+    };
+    instance_loop_body(sh)
+        .replace("COUNT_RULE", count_rule)
+        .replace("MARK_ENABLED", mark_enabled)
 }
 
 /// `--coverage`'s workgroup counters: per rule, per invariant's premise.
@@ -958,10 +966,10 @@ fn instance_loop_body(sh: &Shape) -> String {
                 let en = guard(g);
                 if (err != 0u) { flag = true; break; }
                 if (en != 0i) {
-                    enabled = true;
                     generated++;
                     COUNT_RULE
                     body(g);
+                    MARK_ENABLED
                     let out = successor(~(q * I + g));
                     s = cur;
                     if (out == 2u) { flag = true; break; }
@@ -988,10 +996,10 @@ fn instance_loop_body(sh: &Shape) -> String {
             let en = guard(g);
             if (err != 0u) { flag = true; break; }
             if (en != 0i) {
-                enabled = true;
                 generated++;
                 COUNT_RULE
                 body(g);
+                MARK_ENABLED
                 let out = candidate();
                 s = cur;
                 if (out == 2u) { flag = true; break; }

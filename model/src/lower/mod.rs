@@ -266,6 +266,7 @@ impl<'a> Lowerer<'a> {
             temporals: items.temporals,
             fairness,
             instance_base,
+            deadlock: ir::Deadlock::Stuck,
         };
         model.assert_shape();
         Some(model)
