@@ -46,12 +46,6 @@ WHY = {
     "recursion2.m": "recursion: calls are inlined, the IR has no call stack",
     "recursion4.m": "recursion: calls are inlined, the IR has no call stack",
     "recursion5.m": "recursion: calls are inlined, the IR has no call stack",
-    "isundefined-decl.m": "a function with local variables called in a guard: such "
-    "calls are hoisted before statements, a guard has none",
-    "return-record-in-guard.m": "a function with statements called in a guard: such "
-    "calls are hoisted before statements, a guard has none",
-    "smart-quotes.m": "Rumur's default deadlock (every enabled rule leads back to the "
-    "state) is not Fathom's (no rule enabled); the quotes themselves parse",
     "uint64-model.m": "a range past 2^63: Fathom's values are 64-bit signed",
 }
 

@@ -507,6 +507,13 @@ fn murphi_models_run_on_the_device() {
         rule x > 0 ==> begin x := x - 1; cover \"never\" x = 4 & y; end;\n\
         rule begin y := !y; end;\n";
     runs.push(("covers.m".into(), covers.into(), Vec::new()));
+    // Functions with statements inside guards and invariants (Expr::Block),
+    // `return` inside loops.
+    runs.push((
+        "guards.m".into(),
+        std::fs::read_to_string(bench.join("guards.m")).expect("model"),
+        vec![("N", 5)],
+    ));
     for (name, text, consts) in runs {
         let source = model::Source::new(name.clone(), text);
         let consts = consts.iter().map(|(k, v)| (k.to_string(), *v)).collect();

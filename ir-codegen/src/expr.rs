@@ -22,6 +22,7 @@ impl<D: Dialect> Gen<'_, D> {
             Expr::SetLit { card, .. } | Expr::SetOp { card, .. } => *card,
             Expr::Sub { len, .. } => *len,
             Expr::Let { body, .. } => self.len_of(body),
+            Expr::Block { value, .. } => self.len_of(value),
             _ => 1,
         }
     }
@@ -260,6 +261,10 @@ impl<D: Dialect> Gen<'_, D> {
                 self.bind(*local, *len, value, sp)?;
                 self.int(body, sp)?
             }
+            Expr::Block { stmts, value } => {
+                self.stmts(stmts, sp)?;
+                self.int(value, sp)?
+            }
             // The rest are built on the stack (as the evaluator does): a
             // part of a value, or a compound value one slot long.
             _ => {
@@ -413,6 +418,12 @@ impl<D: Dialect> Gen<'_, D> {
             Expr::Let { local, len, value, body } => {
                 self.bind(*local, *len, value, at)?;
                 self.push(body, at)?;
+            }
+            // Statements on locals, in place: the expression's code runs
+            // in order, and a branch's only where the branch is taken.
+            Expr::Block { stmts, value } => {
+                self.stmts(stmts, at)?;
+                self.push(value, at)?;
             }
             _ => {
                 let v = self.int(e, at)?;

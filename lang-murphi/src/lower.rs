@@ -119,6 +119,10 @@ pub(crate) struct Lowerer<'a> {
     /// evaluated (a short-circuit operand, a branch, a quantifier's body, a
     /// loop's condition): no call is hoisted from there.
     conditional: u32,
+    /// In a body whose `return`s could not be resolved into branches (one
+    /// is in a loop or an `alias`): the local flag that a `return` sets and
+    /// the rest of the body tests.
+    returned: Option<u32>,
 }
 
 fn read(root: Root, offset: u32, len: u32) -> Place {
@@ -161,6 +165,7 @@ impl<'a> Lowerer<'a> {
             inlining: Vec::new(),
             hoist: None,
             conditional: 0,
+            returned: None,
             vars: Vec::new(),
             bounds: Vec::new(),
             markers: Vec::new(),
@@ -897,17 +902,10 @@ impl<'a> Lowerer<'a> {
         };
         let Some(result) = expression else {
             // Its statements run before the statement that calls it, where
-            // that is sure to evaluate the call.
-            if self.hoist.is_some() && self.conditional == 0 {
-                return self.hoisted_call(func, f, args, ret, span);
-            }
-            if locals {
-                self.unsupported(span, "a function with local variables, called where it may not be evaluated (a guard, a property, a branch)");
-            } else {
-                let at = returns(&func.body).err().unwrap_or(span);
-                self.unsupported(at, "a function body other than `if`s and `return`s, called where it may not be evaluated (a guard, a property, a branch)");
-            }
-            return None;
+            // that is sure to evaluate the call; elsewhere (a guard, a
+            // property, a branch) inside the expression, on locals only.
+            let hoist = self.hoist.is_some() && self.conditional == 0;
+            return self.statement_call(func, f, args, ret, span, hoist);
         };
         if self.inlining.contains(&f.name) {
             self.unsupported(span, "a recursive function");
@@ -1117,13 +1115,47 @@ impl<'a> Lowerer<'a> {
     fn stmts(&mut self, ss: &[ast::Stmt]) -> L<Vec<Stmt>> {
         let mut out = Vec::new();
         let mut ok = true;
-        for s in ss {
+        for (i, s) in ss.iter().enumerate() {
             match self.stmt(s, &mut out) {
                 Some(()) => {}
                 None => ok = false,
             }
+            // After a statement that may return, the rest runs unless it did.
+            if let Some(flag) = self.returned
+                && has_return(s)
+            {
+                let rest = self.stmts(&ss[i + 1..]);
+                if let Some(rest) = rest.filter(|r| !r.is_empty()) {
+                    out.push(not_returned(flag, rest));
+                }
+                break;
+            }
         }
         ok.then_some(out)
+    }
+
+    /// A body's statements, its `return`s resolved into branches where
+    /// they can be (`strip_returns`); else (a `return` in a loop or an
+    /// `alias`) through a local flag that a `return` sets and the rest of
+    /// the body tests.
+    fn body(&mut self, body: &[ast::Stmt]) -> L<Vec<Stmt>> {
+        match strip_returns(body) {
+            Ok(b) => {
+                let saved = self.returned.take();
+                let r = self.stmts(&b);
+                self.returned = saved;
+                r
+            }
+            Err(_) => {
+                let flag = self.alloc(1);
+                let saved = self.returned.replace(flag);
+                let r = self.stmts(body);
+                self.returned = saved;
+                let mut out = vec![Stmt::Let { local: flag, len: 1, value: Expr::Int(0) }];
+                out.extend(r?);
+                Some(out)
+            }
+        }
     }
 
     fn assign_to(&mut self, p: Place, t: &MTy, value: Expr, span: Span) -> Stmt {
@@ -1247,8 +1279,14 @@ impl<'a> Lowerer<'a> {
             {
                 self.for_dynamic(n, from, to, by.as_ref(), body, *span, out)?;
             }
-            ast::Stmt::For(q, body, _) => {
-                let (local, domain, pre, body) = self.quantified(q, |lw| lw.stmts(body))?;
+            ast::Stmt::For(q, ast_body, _) => {
+                let (local, domain, pre, mut body) = self.quantified(q, |lw| lw.stmts(ast_body))?;
+                // After a `return`, the remaining iterations do nothing.
+                if let Some(flag) = self.returned
+                    && ast_body.iter().any(has_return)
+                {
+                    body = vec![not_returned(flag, body)];
+                }
                 let mut inner = pre;
                 inner.extend(body);
                 out.push(Stmt::For { local, len: 1, domain, body: inner });
@@ -1317,10 +1355,20 @@ impl<'a> Lowerer<'a> {
             }
 
             ast::Stmt::Put(..) => {}
-            ast::Stmt::While(c, body, span) => {
-                let cond = self.unhoisted(|lw| lw.boolean(c))?;
-                let body = self.stmts(body)?;
+            ast::Stmt::While(c, ast_body, span) => {
+                let mut cond = self.unhoisted(|lw| lw.boolean(c))?;
+                let body = self.stmts(ast_body)?;
+                // A `return` ends the loop.
+                if let Some(flag) = self.returned
+                    && ast_body.iter().any(has_return)
+                {
+                    cond = and(Expr::Not(Box::new(Expr::Local(flag))), cond);
+                }
                 out.push(Stmt::While { cond, body, limit: WHILE_LIMIT, span: *span });
+            }
+            ast::Stmt::Return(None, _) if self.returned.is_some() => {
+                let flag = self.returned.expect("checked");
+                out.push(Stmt::Let { local: flag, len: 1, value: Expr::Int(1) });
             }
             ast::Stmt::Return(_, span) => {
                 self.unsupported(*span, "`return` outside the end of a procedure");
@@ -1389,16 +1437,18 @@ impl<'a> Lowerer<'a> {
         self.inline_body(proc_, f, args, &body, None, out)
     }
 
-    /// A function whose value needs statements, called from a statement:
-    /// its body runs before that statement with `return e` storing `e` in
-    /// a local, which the call reads.
-    fn hoisted_call(
+    /// A function whose value needs statements: its body, with `return e`
+    /// storing `e` in a local that the call reads, runs before the
+    /// statement that calls it (`hoist`), or else inside the expression as
+    /// an `Expr::Block` (which may write locals only).
+    fn statement_call(
         &mut self,
         func: &'a ast::Function,
         f: &ast::Ident,
         args: &[ast::Expr],
         ret: &ast::TypeExpr,
         span: Span,
+        hoist: bool,
     ) -> L<(Expr, MTy)> {
         if self.inlining.contains(&f.name) {
             self.unsupported(span, "a recursive function");
@@ -1420,19 +1470,27 @@ impl<'a> Lowerer<'a> {
             Some((name, place.clone(), t.clone())),
             &mut stmts,
         )?;
-        self.hoist.get_or_insert_with(Vec::new).extend(stmts);
-        if t.is_scalar() {
-            let marker = t.marker();
-            return Some((
-                Expr::Checked {
-                    value: Box::new(Expr::Read(place)),
-                    forbidden: marker,
-                    span,
-                },
-                t,
-            ));
+        let value = if t.is_scalar() {
+            Expr::Checked {
+                value: Box::new(Expr::Read(place)),
+                forbidden: t.marker(),
+                span,
+            }
+        } else {
+            Expr::Read(place)
+        };
+        if hoist {
+            self.hoist.get_or_insert_with(Vec::new).extend(stmts);
+            return Some((value, t));
         }
-        Some((Expr::Read(place), t))
+        if ir::writes_state(&stmts) {
+            self.unsupported(
+                span,
+                "a function that writes state variables, called where it may not be evaluated (a guard, a property, a branch)",
+            );
+            return None;
+        }
+        Some((Expr::Block { stmts, value: Box::new(value) }, t))
     }
 
     /// A procedure's (or function's) body inlined at a call: parameters
@@ -1447,13 +1505,6 @@ impl<'a> Lowerer<'a> {
         result: Option<(String, Place, MTy)>,
         out: &mut Vec<Stmt>,
     ) -> L<()> {
-        let body = match strip_returns(body) {
-            Ok(b) => b,
-            Err(at) => {
-                self.unsupported(at, "`return` inside a loop or `alias`");
-                return None;
-            }
-        };
         // The arguments, in the caller's scope and as the caller (names and
         // the order of declarations are the caller's).
         let params = self.arguments(proc_, args, out)?;
@@ -1471,7 +1522,7 @@ impl<'a> Lowerer<'a> {
         }
         let r = (|| {
             self.local_decls(&proc_.decls, out)?;
-            self.stmts(&body)
+            self.body(body)
         })();
         self.inlining.pop();
         self.scopes.truncate(1);
@@ -1714,10 +1765,9 @@ impl<'a> Lowerer<'a> {
                 }
                 None => func.body.clone(),
             };
-            let body = strip_returns(&body).ok()?;
             let mut out = Vec::new();
             self.local_decls(&func.decls, &mut out)?;
-            self.stmts(&body)
+            self.body(&body)
         })();
         self.inlining.pop();
         self.scopes.pop();
@@ -1889,18 +1939,11 @@ impl<'a> Lowerer<'a> {
             );
             return None;
         }
-        let body = match strip_returns(body) {
-            Ok(b) => b,
-            Err(at) => {
-                self.unsupported(at, "`return` inside a loop or `alias`");
-                return None;
-            }
-        };
         self.scopes.push(HashMap::new());
         let mut stmts = Vec::new();
         let r = self
             .local_decls(decls, &mut stmts)
-            .and_then(|()| self.stmts(&body));
+            .and_then(|()| self.body(body));
         self.scopes.pop();
         stmts.extend(r?);
         let instances = params.iter().map(|p| p.card).product();
@@ -2089,6 +2132,15 @@ fn strip_returns(body: &[ast::Stmt]) -> Result<Vec<ast::Stmt>, Span> {
         }
     }
     Ok(out)
+}
+
+/// `rest` unless the body has returned (its flag is set).
+fn not_returned(flag: u32, rest: Vec<Stmt>) -> Stmt {
+    Stmt::If {
+        cond: Expr::Not(Box::new(Expr::Local(flag))),
+        then: rest,
+        otherwise: Vec::new(),
+    }
 }
 
 fn has_return(s: &ast::Stmt) -> bool {

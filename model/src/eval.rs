@@ -68,6 +68,8 @@ pub struct Evaluator<'m> {
     /// Reachable properties met by `Stmt::Cover` since the caller last
     /// took them (bit i: `Model::reachables[i]`).
     pub covered: u64,
+    /// Scratch for `Expr::Block`.
+    block_state: Vec<i64>,
 }
 
 /// Folds a constant expression (no state).
@@ -79,6 +81,7 @@ pub fn eval_const(types: &Types, e: &Expr, frame_len: u32) -> EvalResult<i64> {
         dirty: Vec::new(),
         sends: None,
         covered: 0,
+        block_state: Vec::new(),
     };
     ev.int(e, &[])
 }
@@ -110,6 +113,7 @@ impl<'m> Evaluator<'m> {
             dirty: Vec::with_capacity(16),
             sends: None,
             covered: 0,
+            block_state: Vec::new(),
         }
     }
 
@@ -342,6 +346,10 @@ impl<'m> Evaluator<'m> {
                 self.bind(*local, *len, value, state)?;
                 self.int(body, state)
             }
+            Expr::Block { stmts, value } => {
+                self.block(stmts, state)?;
+                self.int(value, state)
+            }
             Expr::Lit(v) => Ok(v[0]),
             // The rest are built on the stack: a part of a value, or a
             // compound one that is one slot long (a record of one field,
@@ -377,6 +385,22 @@ impl<'m> Evaluator<'m> {
                 slot_at(state, *offset, i, *lo, *count, *stride, *span)
             }
         }
+    }
+
+    /// Runs an `Expr::Block`'s statements. They write locals only, so they
+    /// run on a copy of the state (the statements take a writable one).
+    fn block(&mut self, stmts: &[Stmt], state: &[i64]) -> EvalResult<()> {
+        let mut copy = std::mem::take(&mut self.block_state);
+        copy.clear();
+        copy.extend_from_slice(state);
+        let dirty = self.dirty.len();
+        let r = self.exec(stmts, &mut copy);
+        debug_assert!(
+            self.dirty.len() == dirty && (r.is_err() || copy == state),
+            "a block writes locals only"
+        );
+        self.block_state = copy;
+        r
     }
 
     fn bind(&mut self, local: u32, len: u32, value: &Expr, state: &[i64]) -> EvalResult<()> {
@@ -489,6 +513,10 @@ impl<'m> Evaluator<'m> {
             Expr::Let { local, len, value, body } => {
                 self.bind(*local, *len, value, state)?;
                 self.push(body, state)?;
+            }
+            Expr::Block { stmts, value } => {
+                self.block(stmts, state)?;
+                self.push(value, state)?;
             }
             _ => {
                 let v = self.int(e, state)?;

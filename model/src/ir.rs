@@ -736,6 +736,14 @@ pub enum Expr {
         forbidden: i64,
         span: Span,
     },
+    /// Runs `stmts`, which write locals only (never the state; see
+    /// [`writes_state`]), then is `value`: a function whose value needs
+    /// statements, called inside an expression (Murphi's functions with
+    /// local variables in a guard).
+    Block {
+        stmts: Vec<Stmt>,
+        value: Box<Expr>,
+    },
     /// Binds a local (a `fn` argument) around a body.
     Let {
         local: u32,
@@ -799,6 +807,92 @@ macro_rules! each_child {
                 }
                 f(body);
             }
+            Expr::Block { stmts, value } => {
+                for s in stmts {
+                    nested_stmt!(s, &mut f $(, $m)?);
+                }
+                f(value);
+            }
+        }
+    }};
+}
+
+/// Calls `$f` on every expression of statement `$s`, those of nested
+/// statements and places' index steps included (for `Expr::Block`, whose
+/// statements are part of its value). By reference either way, as
+/// `each_child!`.
+macro_rules! each_stmt_expr {
+    ($s:expr, $f:expr $(, $m:tt)?) => {{
+        let f = $f;
+        match $s {
+            Stmt::Assign { place: Place { steps, .. }, value: x, .. }
+            | Stmt::SetAdd { place: Place { steps, .. }, elem: x, .. }
+            | Stmt::Push { place: Place { steps, .. }, elem: x, .. } => {
+                each_step_expr!(steps, f);
+                f(x);
+            }
+            Stmt::Pop { place: Place { steps, .. }, at, .. } => {
+                each_step_expr!(steps, f);
+                if let Some(a) = at {
+                    f(a);
+                }
+            }
+            Stmt::Clear { place: Place { steps, .. }, .. } => each_step_expr!(steps, f),
+            Stmt::Let { value: x, .. }
+            | Stmt::SetBit { index: x, .. }
+            | Stmt::Assert { cond: x, .. }
+            | Stmt::Cover { cond: x, .. } => f(x),
+            Stmt::If { cond, then, otherwise } => {
+                f(cond);
+                for s in then {
+                    nested_stmt!(s, &mut *f $(, $m)?);
+                }
+                for s in otherwise {
+                    nested_stmt!(s, &mut *f $(, $m)?);
+                }
+            }
+            Stmt::For { domain, body, .. } => {
+                if let Domain::Set { set: d, .. } | Domain::Seq { seq: d, .. } = domain {
+                    f(d);
+                }
+                for s in body {
+                    nested_stmt!(s, &mut *f $(, $m)?);
+                }
+            }
+            Stmt::While { cond, body, .. } => {
+                f(cond);
+                for s in body {
+                    nested_stmt!(s, &mut *f $(, $m)?);
+                }
+            }
+            Stmt::Send { dst, msg, lowered, .. } => {
+                f(dst);
+                f(msg);
+                for s in lowered {
+                    nested_stmt!(s, &mut *f $(, $m)?);
+                }
+            }
+        }
+    }};
+}
+
+/// A nested statement's expressions, by a call (macros cannot recurse
+/// at run time).
+macro_rules! nested_stmt {
+    ($s:expr, $f:expr) => {
+        $s.for_each_expr($f)
+    };
+    ($s:expr, $f:expr, mut) => {
+        $s.for_each_expr_mut($f)
+    };
+}
+
+macro_rules! each_step_expr {
+    ($steps:expr, $f:expr) => {{
+        for step in $steps {
+            if let Step::Index { index, .. } | Step::SeqIndex { index, .. } = step {
+                $f(index);
+            }
         }
     }};
 }
@@ -811,6 +905,18 @@ impl Expr {
 
     pub fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
         each_child!(self, |c: &mut Expr| f(c), mut)
+    }
+}
+
+impl Stmt {
+    /// Calls `f` on every expression of the statement and of the
+    /// statements nested in it (see `each_stmt_expr!`).
+    pub fn for_each_expr(&self, f: &mut dyn FnMut(&Expr)) {
+        each_stmt_expr!(self, f)
+    }
+
+    pub fn for_each_expr_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        each_stmt_expr!(self, f, mut)
     }
 }
 
@@ -1165,6 +1271,21 @@ impl Deadlock {
             Deadlock::Stuttering => "no enabled rule changes this state",
         }
     }
+}
+
+/// Whether any of `stmts` writes the state (else they write locals only).
+pub fn writes_state(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|s| match s {
+        Stmt::Assign { place, .. }
+        | Stmt::SetAdd { place, .. }
+        | Stmt::Push { place, .. }
+        | Stmt::Pop { place, .. }
+        | Stmt::Clear { place, .. } => place.root == Root::State,
+        Stmt::SetBit { .. } | Stmt::Send { .. } => true,
+        Stmt::Let { .. } | Stmt::Assert { .. } | Stmt::Cover { .. } => false,
+        Stmt::If { then, otherwise, .. } => writes_state(then) || writes_state(otherwise),
+        Stmt::For { body, .. } | Stmt::While { body, .. } => writes_state(body),
+    })
 }
 
 impl Model {
