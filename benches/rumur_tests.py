@@ -42,10 +42,6 @@ CORPUS = ROOT.parent / "shared/corpora/rumur-tests"
 # Why each test that Fathom does not reproduce is not (the same reasons as
 # NOT_YET in checker/tests/murphi.rs).
 WHY = {
-    "recursion1.m": "recursion: calls are inlined, the IR has no call stack",
-    "recursion2.m": "recursion: calls are inlined, the IR has no call stack",
-    "recursion4.m": "recursion: calls are inlined, the IR has no call stack",
-    "recursion5.m": "recursion: calls are inlined, the IR has no call stack",
     "uint64-model.m": "a range past 2^63: Fathom's values are 64-bit signed",
 }
 
@@ -124,7 +120,7 @@ def main():
         "value, 1 where its checker finds an error, else 0. A rejection because",
         "Fathom does not support a construct yet does not count as reproduced.",
         "",
-        f"Reproduced: {len(ok)} of {len(rows)} ({100 * len(ok) / max(1, len(rows)):.0f}%).",
+        f"Reproduced: {len(ok)} of {len(rows)} ({100 * len(ok) / max(1, len(rows)):.1f}%).",
         "",
     ]
     for want, what in ((0, "pass"), (1, "find an error"), (3, "reject"), (2, "reject a flag")):

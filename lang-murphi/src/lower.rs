@@ -21,6 +21,10 @@ type L<T> = Option<T>;
 /// Iterations of a `while` before it is an error (CMurphi's default
 /// `-loopmax`).
 const WHILE_LIMIT: u32 = 1000;
+/// Nested calls of one function inlined before a call fails when it runs.
+const RECURSION_DEPTH: usize = 12;
+/// Recursive calls inlined under one outermost call, at most.
+const RECURSION_INLINES: usize = 8192;
 
 /// A Murphi type, resolved.
 #[derive(Clone, Debug)]
@@ -123,6 +127,8 @@ pub(crate) struct Lowerer<'a> {
     /// is in a loop or an `alias`): the local flag that a `return` sets and
     /// the rest of the body tests.
     returned: Option<u32>,
+    /// Recursive calls inlined under the current outermost call.
+    recursive_inlines: usize,
 }
 
 fn read(root: Root, offset: u32, len: u32) -> Place {
@@ -166,6 +172,7 @@ impl<'a> Lowerer<'a> {
             hoist: None,
             conditional: 0,
             returned: None,
+            recursive_inlines: 0,
             vars: Vec::new(),
             bounds: Vec::new(),
             markers: Vec::new(),
@@ -907,11 +914,10 @@ impl<'a> Lowerer<'a> {
             let hoist = self.hoist.is_some() && self.conditional == 0;
             return self.statement_call(func, f, args, ret, span, hoist);
         };
-        if self.inlining.contains(&f.name) {
-            self.unsupported(span, "a recursive function");
-            return None;
-        }
         let ret = self.ty(ret)?;
+        if let Some(fail) = self.recursion(f, span)? {
+            return Some((self.failing(fail, &ret), ret));
+        }
         // The arguments, in the caller's scope and as the caller.
         let mut lets = Vec::new();
         let mut params = Vec::new();
@@ -1423,9 +1429,9 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         self.var_arguments(proc_, args)?;
-        if self.inlining.contains(&f.name) {
-            self.unsupported(span, "a recursive procedure");
-            return None;
+        if let Some(fail) = self.recursion(f, span)? {
+            out.push(fail);
+            return Some(());
         }
         // A function called as a procedure (Rumur's extension): its value is
         // not used, so `return e` returns without computing `e`.
@@ -1450,11 +1456,10 @@ impl<'a> Lowerer<'a> {
         span: Span,
         hoist: bool,
     ) -> L<(Expr, MTy)> {
-        if self.inlining.contains(&f.name) {
-            self.unsupported(span, "a recursive function");
-            return None;
-        }
         let t = self.ty(ret)?;
+        if let Some(fail) = self.recursion(f, span)? {
+            return Some((self.failing(fail, &t), t));
+        }
         let len = self.flat_len(&t);
         let at = self.alloc(len);
         let place = read(Root::Local, at, len);
@@ -1710,6 +1715,51 @@ impl<'a> Lowerer<'a> {
             // CMurphi's and Rumur's default deadlock.
             deadlock: ir::Deadlock::Stuttering,
         })
+    }
+
+    /// Recursion, inlined to a depth: `Some` statement that fails when it
+    /// runs, where a call of `f` is [`RECURSION_DEPTH`] calls of it deep
+    /// already (so a deeper recursion is an error, never a wrong answer);
+    /// `None` to inline the call. A recursion that branches so much that
+    /// inlining it would take more than [`RECURSION_INLINES`] bodies is
+    /// refused.
+    fn recursion(&mut self, f: &ast::Ident, span: Span) -> L<Option<Stmt>> {
+        if self.inlining.is_empty() {
+            self.recursive_inlines = 0;
+        }
+        let depth = self.inlining.iter().filter(|n| **n == f.name).count();
+        if depth == 0 {
+            return Some(None);
+        }
+        self.recursive_inlines += 1;
+        if self.recursive_inlines > RECURSION_INLINES {
+            self.unsupported(
+                span,
+                &format!("recursion that inlines more than {RECURSION_INLINES} calls"),
+            );
+            return None;
+        }
+        Some((depth >= RECURSION_DEPTH).then(|| Stmt::Assert {
+            cond: Expr::Int(0),
+            kind: ErrorKind::Eval,
+            message: format!(
+                "recursion deeper than {RECURSION_DEPTH} calls of `{}` (Fathom inlines calls)",
+                f.name
+            ),
+            span,
+        }))
+    }
+
+    /// An expression of type `t` that runs `fail` (and fails).
+    fn failing(&self, fail: Stmt, t: &MTy) -> Expr {
+        let mut markers = Vec::new();
+        self.markers_of(t, &mut markers);
+        let value = if markers.len() == 1 {
+            Expr::Int(markers[0])
+        } else {
+            Expr::Lit(markers)
+        };
+        Expr::Block { stmts: vec![fail], value: Box::new(value) }
     }
 
     /// A reachable property (a `cover`): its index, unless the model has

@@ -67,6 +67,9 @@ pub struct ModelCode {
 
 type Gen<'m> = ir_codegen::Gen<'m, Wgsl>;
 
+/// Generated model code past which the GPU refuses a model.
+const MAX_SOURCE_BYTES: usize = 4 << 20;
+
 /// WGSL as the shared IR walker writes it: i32 values with overflow
 /// checks, an `err` flag for every failed check.
 pub struct Wgsl;
@@ -362,6 +365,16 @@ pub fn generate(model: &Model, opts: Options) -> Result<ModelCode, Unsupported> 
     src.push_str(&dispatchers(model));
     if opts.coverage {
         src.push_str(&rule_of(model));
+    }
+    // Specs are tens of KiB (kv_store: 125 KiB); code this large comes from
+    // deeply inlined calls (Murphi recursion), and a shader compiler takes
+    // minutes over it (lavapipe: 4 minutes for 10 MiB). The CPU runs it.
+    if src.len() > MAX_SOURCE_BYTES {
+        return Err(Unsupported::Other(format!(
+            "the model is {:.1} MiB of WGSL, more than {} MiB (deeply inlined calls, such as recursion): the device's shader compiler would take minutes",
+            src.len() as f64 / (1 << 20) as f64,
+            MAX_SOURCE_BYTES >> 20
+        )));
     }
     Ok(ModelCode {
         source: src,
