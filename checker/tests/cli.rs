@@ -723,6 +723,68 @@ fn murphi_models_by_extension() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("read of an undefined value"));
 }
 
+/// `--deadlock`: Murphi's default is the stuttering deadlock (CMurphi's and
+/// Rumur's: no enabled rule changes the state); `stuck` asks for a state
+/// with no rule enabled; a kind that does not exist is a usage error that
+/// lists the kinds. A Fathom spec takes `stuttering` as well.
+#[test]
+fn deadlock_kinds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("stutter.m");
+    std::fs::write(
+        &model,
+        "var x: 0..3;\nstartstate begin x := 0; end;\n\
+         rule x < 3 ==> begin x := x + 1; end;\nrule begin x := x; end;\n",
+    )
+    .expect("write");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "check".to_string(),
+            model.display().to_string(),
+            "-q".into(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        fathom().args(&args).output().expect("runs")
+    };
+    let out = run(&["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let j = json_out(&out);
+    assert_eq!(j["violation"]["kind"], "deadlock");
+    assert_eq!(
+        j["violation"]["message"],
+        "no enabled rule changes this state"
+    );
+    assert_eq!(run(&["--deadlock", "stuck"]).status.code(), Some(0));
+    assert_eq!(run(&["--no-deadlock"]).status.code(), Some(0));
+    let bad = run(&["--deadlock", "sometimes"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("stuck") && err.contains("stuttering"), "{err}");
+    // A Fathom spec: a rule that changes nothing is a way out unless asked.
+    let spec = dir.path().join("stutter.fathom");
+    std::fs::write(
+        &spec,
+        "var x: 0..3;\ninit { x = 0; }\nrule Up when x < 3 { x = x + 1; }\nrule Stay { x = x; }\n",
+    )
+    .expect("write");
+    let out = fathom()
+        .args(["check", &spec.display().to_string(), "-q"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let out = fathom()
+        .args([
+            "check",
+            &spec.display().to_string(),
+            "-q",
+            "--deadlock",
+            "stuttering",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+}
+
 /// specs/die_hard_all.fathom's invariants in the order `--continue` finds
 /// them, with their shortest traces' lengths (TLC -continue's first report
 /// of each: specs/die_hard_all.expect.toml).

@@ -285,7 +285,7 @@ impl CpuBackend<'_> {
                     Ok(Fired::Enabled) => {
                         // A stuttering deadlock: only a step that changes
                         // the state counts as one out of it.
-                        enabled |= !stuttering || w.next != w.cur;
+                        enabled = enabled || !stuttering || w.next != w.cur;
                         out.generated += 1;
                         if let Some(n) = out.enabled.get_mut(r) {
                             *n += 1;

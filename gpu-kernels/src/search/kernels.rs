@@ -896,7 +896,7 @@ fn instance_loop(sh: &Shape) -> String {
     };
     // A stuttering deadlock: only a step that changes the state counts.
     let mark_enabled = if sh.model.stuttering {
-        "if (changed()) { enabled = true; }"
+        "if (!enabled && changed()) { enabled = true; }"
     } else {
         "enabled = true;"
     };
