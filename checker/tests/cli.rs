@@ -721,6 +721,30 @@ fn murphi_models_by_extension() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("read of an undefined value"));
+    // Latin-1 in a comment (as in CMurphi's examples) reads as Latin-1; a
+    // Fathom spec must be UTF-8 (a spec error, exit 3).
+    let latin = dir.path().join("latin.m");
+    let mut bytes = b"-- r\xe9seau\nvar x: boolean;\nstartstate x := true; end;\n".to_vec();
+    bytes.extend_from_slice(b"rule x ==> x := false; end;\n");
+    std::fs::write(&latin, &bytes).expect("write");
+    let out = fathom()
+        .args(["check", &latin.display().to_string(), "-q", "--no-deadlock"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spec = dir.path().join("latin.fathom");
+    std::fs::write(&spec, b"// r\xe9seau\nvar x: bool;\n").expect("write");
+    let out = fathom()
+        .args(["check", &spec.display().to_string(), "-q"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not UTF-8"));
 }
 
 /// `--deadlock`: Murphi's default is the stuttering deadlock (CMurphi's and

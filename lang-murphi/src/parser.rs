@@ -261,6 +261,16 @@ impl<'t> Parser<'t> {
             self.expect_punct("}")?;
             return Ok(TypeExpr::Union(members, start.to(self.prev_span())));
         }
+        // CMurphi's `multiset [N] of T` (Rumur has no multisets either).
+        if let Tok::Ident(name) = self.peek()
+            && name.eq_ignore_ascii_case("multiset")
+        {
+            return Err(
+                Diagnostic::error(self.span(), "`multiset` is not supported yet")
+                    .label("CMurphi's multisets are not lowered")
+                    .note("docs/murphi.md lists what is supported"),
+            );
+        }
         if self.is_kw("real") {
             return Err(Diagnostic::error(self.span(), "`real` is not supported")
                 .label("Fathom's states hold integers only"));

@@ -111,3 +111,25 @@ fn a_syntax_error_names_its_place() {
         );
     }
 }
+
+/// CMurphi's multisets and reals are named in the diagnostic, at their
+/// place, not reported as a syntax error.
+#[test]
+fn multisets_and_reals_are_named() {
+    for (text, want, at) in [
+        (
+            "type m: multiset [2] of boolean;\nvar x: m;\n",
+            "`multiset` is not supported yet",
+            8,
+        ),
+        ("var x: real(4, 2);\n", "real", 7),
+    ] {
+        let source = model::Source::new("t.m", text.to_string());
+        let Err(ds) = lang_murphi::parse(&source) else {
+            panic!("{text}: rejected")
+        };
+        assert!(ds[0].message.contains(want), "{}", ds[0].message);
+        let span = ds[0].labels[0].span;
+        assert_eq!(span.start, at, "{text}");
+    }
+}

@@ -113,7 +113,7 @@ fn load_spec_with(
     consts: &[(String, i64)],
     options: &crate::frontend::Options,
 ) -> Result<Loaded, RunError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         let msg = format!("fathom: cannot read spec `{}`: {e}", path.display());
         if e.kind() == std::io::ErrorKind::NotFound {
             RunError::Usage(msg)
@@ -121,6 +121,20 @@ fn load_spec_with(
             RunError::Environment(msg)
         }
     })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        // Murphi and DVE files predate UTF-8 (CMurphi's examples have
+        // Latin-1 in comments): they are read as Latin-1, byte for char.
+        Err(e) if crate::frontend::Language::of(path) != crate::frontend::Language::Fathom => {
+            e.into_bytes().iter().map(|&b| b as char).collect()
+        }
+        Err(e) => {
+            return Err(RunError::Spec(format!(
+                "fathom: spec `{}` is not UTF-8 text: {e}\n",
+                path.display()
+            )));
+        }
+    };
     let source = Source::new(path.display().to_string(), text);
     let overrides: HashMap<String, i64> = consts.iter().cloned().collect();
     match crate::frontend::compile(path, &source, &overrides, options) {

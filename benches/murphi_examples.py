@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""CMurphi's example models (its distribution's `ex/` folder), run as they
+are by Rumur and by Fathom: the verdicts and counts compared, and the time
+of each.
+
+The models are not in this repository (CMurphi's examples carry no
+redistribution grant); point the script at a checkout of them, e.g. CMurphi
+5.4.9 as github.com/melver/cmurphi holds it:
+
+  git clone https://github.com/melver/cmurphi /tmp/cmurphi
+  python3 benches/murphi_examples.py --examples /tmp/cmurphi/ex
+
+Per model (`probrules/` left out: probabilistic rules are CMurphi's own):
+  rumur --symmetry-reduction off --deadlock-detection off --threads T model.m
+      built with cc -O3 -march=native, run once (compile time not counted)
+  fathom check model.m --backend cpu --no-deadlock --threads T --json
+      and `--max-depth 1` for the number of initial states
+With `--threads 1` (the default) both searches are breadth-first in one
+thread, so a violation's trace is a shortest one in both, and the lengths
+must agree. A model with a constant too large for the time budget runs
+with the constant given in SIZES, written into a copy for Rumur (it takes
+no constants on its command line).
+
+Outcomes: `same` (both pass with the same states, and Fathom's generated
+less its initial states equal Rumur's rules fired; or both find a
+violation of the same property with traces of the same length), `both
+reject` (neither supports a construct: the message of each), or a
+mismatch, listed.
+
+Writes results/murphi_examples.json and .md.
+"""
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare import machine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FATHOM = ROOT / "target/release/fathom"
+
+# Constants lowered for the time budget on a small machine.
+SIZES = {"n_peterson.m": {"N": 5}}
+
+
+def timed(cmd, timeout, cwd=None):
+    start = time.monotonic()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        return timeout, None
+    return time.monotonic() - start, p
+
+
+def with_consts(text, consts):
+    for name, value in consts.items():
+        text, n = re.subn(rf"(?im)^(\s*{name}\s*:\s*)\d+", rf"\g<1>{value}", text, count=1)
+        assert n == 1, f"constant {name} not found"
+    return text
+
+
+def rumur(model, text, threads, timeout, work):
+    """(outcome, detail, seconds): outcome is pass, error or reject."""
+    src = work / "model.m"
+    src.write_text(text, encoding="latin-1")
+    gen = subprocess.run(["rumur", "--symmetry-reduction", "off", "--deadlock-detection", "off",
+                          "--threads", str(threads), str(src), "--output", str(work / "r.c")],
+                         capture_output=True, text=True)
+    if gen.returncode != 0:
+        first = next((ln for ln in gen.stderr.splitlines() if "error" in ln), gen.stderr[:120])
+        return "reject", {"message": first.replace(str(src), model)}, 0.0
+    subprocess.run(["cc", "-O3", "-march=native", "-mcx16", str(work / "r.c"), "-o", str(work / "r"),
+                    "-lpthread", "-latomic"], check=True, capture_output=True)
+    seconds, p = timed([str(work / "r")], timeout)
+    if p is None:
+        return "timeout", {}, seconds
+    m = re.search(r"(\d+) states, (\d+) rules fired", p.stdout)
+    detail = {"states": int(m.group(1)), "fired": int(m.group(2))} if m else {}
+    if p.returncode == 0:
+        return "pass", detail, seconds
+    failed = re.search(r"^\s*(.*) failed$", p.stdout, re.M)
+    # Trace: one line per startstate or rule that fired.
+    steps = len(re.findall(r"^(Startstate .* fired|Rule .* fired)\.?$", p.stdout, re.M))
+    detail.update({"property": failed.group(1) if failed else "", "trace": steps})
+    return "error", detail, seconds
+
+
+def fathom(path, consts, threads, timeout):
+    const_args = [a for k, v in consts.items() for a in ("--const", f"{k}={v}")]
+    cmd = [str(FATHOM), "check", str(path), "--backend", "cpu", "--no-deadlock", "--threads",
+           str(threads), "--json", "-q"] + const_args
+    seconds, p = timed(cmd, timeout)
+    if p is None:
+        return "timeout", {}, seconds
+    if p.returncode == 3 or p.returncode == 4:
+        first = next((ln for ln in p.stderr.splitlines() if ln.strip()), "")
+        return "reject", {"message": re.sub(r"\x1b\[[0-9;]*m", "", first)}, seconds
+    j = json.loads(p.stdout)
+    detail = {"states": j["distinct"], "generated": j["generated"]}
+    if p.returncode == 0:
+        _, q = timed(cmd + ["--max-depth", "1"], timeout)
+        detail["initial"] = json.loads(q.stdout)["generated"]
+        return "pass", detail, seconds
+    v = j["violation"]
+    detail.update({"property": v.get("name", ""), "trace": v.get("trace_length")})
+    return "error", detail, seconds
+
+
+def verdict(r, f):
+    (ro, rd, _), (fo, fd, _) = r, f
+    if ro == fo == "pass":
+        fired = fd["generated"] - fd["initial"]
+        same = rd.get("states") == fd["states"] and rd.get("fired") == fired
+        return "same" if same else "mismatch"
+    if ro == fo == "error":
+        return "same" if rd.get("trace") == fd["trace"] else "mismatch"
+    if ro == fo == "reject":
+        return "both reject"
+    return "mismatch"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--examples", required=True, help="CMurphi's ex/ folder")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--timeout", type=float, default=300)
+    args = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "-p", "checker"], cwd=ROOT, check=True, capture_output=True)
+    ex = Path(args.examples)
+    models = sorted(p for p in ex.rglob("*.m") if "probrules" not in p.parts)
+    rows = []
+    with tempfile.TemporaryDirectory() as work:
+        work = Path(work)
+        for path in models:
+            name = str(path.relative_to(ex))
+            consts = SIZES.get(path.name, {})
+            text = with_consts(path.read_text(encoding="latin-1"), consts)
+            copy = work / path.name
+            copy.write_text(text, encoding="latin-1")
+            r = rumur(name, text, args.threads, args.timeout, work)
+            f = fathom(copy, {}, args.threads, args.timeout)
+            if "message" in f[1]:
+                f[1]["message"] = f[1]["message"].replace(str(copy), name)
+            row = {"model": name, "consts": consts, "verdict": verdict(r, f),
+                   "rumur": {"outcome": r[0], **r[1], "seconds": round(r[2], 3)},
+                   "fathom": {"outcome": f[0], **f[1], "seconds": round(f[2], 3)}}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    out = {"machine": machine(), "threads": args.threads, "rows": rows}
+    (ROOT / "results/murphi_examples.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_md(out)
+
+
+def write_md(out):
+    rows = out["rows"]
+    count = lambda v: sum(r["verdict"] == v for r in rows)  # noqa: E731
+    lines = [
+        "# CMurphi's examples: Rumur and Fathom on the same files",
+        "",
+        "Command: `python3 benches/murphi_examples.py --examples <CMurphi 5.4.9>/ex"
+        f" --threads {out['threads']}` (models from github.com/melver/cmurphi, commit 5d4a426,",
+        "not redistributed here).",
+        f"Machine: {out['machine']}",
+        "",
+        "Rumur: Debian's rumur 2022.08, `--symmetry-reduction off --deadlock-detection off`.",
+        "Fathom: `fathom check --backend cpu --no-deadlock`. Rumur's rules fired are",
+        "Fathom's generated states less its initial states. Seconds: wall clock of",
+        "the search (Rumur's C compile not counted), one run each.",
+        "",
+        f"Of {len(rows)} models: {count('same')} same outcome and counts (or the same violation",
+        f"with a trace of the same length), {count('both reject')} rejected by both, "
+        f"{count('mismatch')} mismatches.",
+        "",
+        "| model | constants | verdict | Rumur | Fathom | Rumur s | Fathom s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def cell(d):
+        if d["outcome"] == "pass":
+            fired = d.get("fired", d.get("generated", 0) - d.get("initial", 0))
+            return f"pass: {d.get('states', 0):,} states, {fired:,} fired"
+        if d["outcome"] == "error":
+            return f"error: `{d.get('property', '')}`, trace {d.get('trace')}"
+        if d["outcome"] == "reject":
+            return "rejects: " + d.get("message", "").replace("|", "\\|")[:90]
+        return d["outcome"]
+
+    for r in rows:
+        consts = ", ".join(f"{k}={v}" for k, v in r["consts"].items())
+        lines.append(f"| {r['model']} | {consts} | {r['verdict']} | {cell(r['rumur'])} | "
+                     f"{cell(r['fathom'])} | {r['rumur']['seconds']} | {r['fathom']['seconds']} |")
+    (ROOT / "results/murphi_examples.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
