@@ -36,10 +36,10 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import compare  # noqa: E402
 from compare import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,13 +49,12 @@ FATHOM = ROOT / "target/release/fathom"
 SIZES = {"n_peterson.m": {"N": 5}}
 
 
-def timed(cmd, timeout, cwd=None):
-    start = time.monotonic()
+def timed(cmd, timeout):
+    """compare.timed, with (timeout, None) for a run that timed out."""
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+        return compare.timed(cmd, timeout=timeout)
     except subprocess.TimeoutExpired:
         return timeout, None
-    return time.monotonic() - start, p
 
 
 def with_consts(text, consts):
