@@ -10,6 +10,12 @@ redistribution grant); point the script at a checkout of them, e.g. CMurphi
   git clone https://github.com/melver/cmurphi /tmp/cmurphi
   python3 benches/murphi_examples.py --examples /tmp/cmurphi/ex
 
+With `--cmurphi DIR` (that checkout, built: `make` in src/ with
+CFLAGS="-O0 -g -fno-strict-aliasing -fpermissive -w", as the -O2 build's
+compiler crashes here) CMurphi runs each model too, as a third opinion:
+  mu model.m; g++ -O2 -w -I DIR/include model.cpp;
+  ./model -nosym -nomultiset -ndl -m4000 -pn -tv
+
 Per model (`probrules/` left out: probabilistic rules are CMurphi's own):
   rumur --symmetry-reduction off --deadlock-detection off --threads T model.m
       built with cc -O3 -march=native, run once (compile time not counted)
@@ -90,6 +96,40 @@ def rumur(model, text, threads, timeout, work):
     return "error", detail, seconds
 
 
+def cmurphi(home, model, text, timeout, work):
+    """As `rumur`, by CMurphi without symmetry or multiset reduction."""
+    d = work / "cm"
+    d.mkdir(exist_ok=True)
+    src = d / "model.m"
+    src.write_text(text, encoding="latin-1")
+    gen = subprocess.run([str(home / "src/mu"), "model.m"], cwd=d, capture_output=True,
+                         text=True, errors="replace")
+    if gen.returncode != 0 or not (d / "model.cpp").exists():
+        first = next((ln for ln in gen.stdout.splitlines() + gen.stderr.splitlines()
+                      if "rror" in ln), "mu failed")
+        return "reject", {"message": first.strip()}, 0.0
+    subprocess.run(["g++", "-O2", "-w", "-I", str(home / "include"), "model.cpp", "-o", "model"],
+                   cwd=d, check=True, capture_output=True)
+    (d / "model.cpp").unlink()
+    seconds, p = timed([str(d / "model"), "-nosym", "-nomultiset", "-ndl", "-m4000", "-pn", "-tv"],
+                       timeout)
+    if p is None:
+        return "timeout", {}, seconds
+    m = re.search(r"(\d+) states, (\d+) rules fired", p.stdout)
+    detail = {"states": int(m.group(1)), "fired": int(m.group(2))} if m else {}
+    if p.returncode == 0 and m:
+        return "pass", detail, seconds
+    # An invariant, an assertion, an error statement: the line after this.
+    failed = re.search(r"error trace for the error:\s*\n\s*(.+)$", p.stdout, re.M)
+    if not failed:
+        # Its own limits (a full table or queue), on either stream.
+        trouble = re.findall(r"Error: *(.+)$", p.stdout + p.stderr, re.M)
+        return "gave up", {"message": trouble[-1].strip() if trouble else ""}, seconds
+    steps = len(re.findall(r"^(Startstate .* fired|Rule .* fired)\.?$", p.stdout, re.M))
+    detail.update({"property": failed.group(1), "trace": steps})
+    return "error", detail, seconds
+
+
 def fathom(path, consts, threads, timeout):
     const_args = [a for k, v in consts.items() for a in ("--const", f"{k}={v}")]
     cmd = [str(FATHOM), "check", str(path), "--backend", "cpu", "--no-deadlock", "--threads",
@@ -111,7 +151,22 @@ def fathom(path, consts, threads, timeout):
     return "error", detail, seconds
 
 
-def verdict(r, f):
+def verdict(r, f, c=None):
+    """Fathom against Rumur, and against CMurphi when it ran."""
+    v = verdict2(r, f)
+    if c is None:
+        return v
+    vc = verdict2(c, f)
+    if v == vc:
+        return v
+    if v == "both reject" and c[0] in ("pass", "error"):
+        return "CMurphi only"
+    if c[0] in ("gave up", "timeout"):
+        return v
+    return f"{v} (Rumur), {vc} (CMurphi)"
+
+
+def verdict2(r, f):
     (ro, rd, _), (fo, fd, _) = r, f
     if ro == fo == "pass":
         fired = fd["generated"] - fd["initial"]
@@ -129,6 +184,7 @@ def main():
     ap.add_argument("--examples", required=True, help="CMurphi's ex/ folder")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--cmurphi", help="a built CMurphi checkout (src/mu, include/)")
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-p", "checker"], cwd=ROOT, check=True, capture_output=True)
     ex = Path(args.examples)
@@ -146,12 +202,16 @@ def main():
             f = fathom(copy, {}, args.threads, args.timeout)
             if "message" in f[1]:
                 f[1]["message"] = f[1]["message"].replace(str(copy), name)
-            row = {"model": name, "consts": consts, "verdict": verdict(r, f),
+            c = cmurphi(Path(args.cmurphi), name, text, args.timeout, work) if args.cmurphi else None
+            row = {"model": name, "consts": consts, "verdict": verdict(r, f, c),
                    "rumur": {"outcome": r[0], **r[1], "seconds": round(r[2], 3)},
                    "fathom": {"outcome": f[0], **f[1], "seconds": round(f[2], 3)}}
+            if c is not None:
+                row["cmurphi"] = {"outcome": c[0], **c[1], "seconds": round(c[2], 3)}
             rows.append(row)
             print(json.dumps(row), flush=True)
-    out = {"machine": machine(), "threads": args.threads, "rows": rows}
+    out = {"machine": machine(), "threads": args.threads, "cmurphi": bool(args.cmurphi),
+           "rows": rows}
     (ROOT / "results/murphi_examples.json").write_text(json.dumps(out, indent=1) + "\n")
     write_md(out)
 
@@ -163,7 +223,8 @@ def write_md(out):
         "# CMurphi's examples: Rumur and Fathom on the same files",
         "",
         "Command: `python3 benches/murphi_examples.py --examples <CMurphi 5.4.9>/ex"
-        f" --threads {out['threads']}` (models from github.com/melver/cmurphi, commit 5d4a426,",
+        f" --threads {out['threads']}{' --cmurphi <CMurphi 5.4.9>' if out.get('cmurphi') else ''}`"
+        " (models from github.com/melver/cmurphi, commit 5d4a426,",
         "not redistributed here).",
         f"Machine: {out['machine']}",
         "",
@@ -174,11 +235,22 @@ def write_md(out):
         "",
         f"Of {len(rows)} models: {count('same')} same outcome and counts (or the same violation",
         f"with a trace of the same length), {count('both reject')} rejected by both, "
-        f"{count('mismatch')} mismatches.",
+        f"{count('CMurphi only')} that only CMurphi runs (unions, multisets), "
+        f"{sum('mismatch' in r['verdict'] for r in rows)} mismatches.",
         "",
-        "| model | constants | verdict | Rumur | Fathom | Rumur s | Fathom s |",
-        "|---|---|---|---|---|---|---|",
     ]
+    cm = out.get("cmurphi")
+    if cm:
+        lines += [
+            "CMurphi: 5.4.9 as github.com/melver/cmurphi holds it, built as the script says,",
+            "`-nosym -nomultiset -ndl -m4000`; the verdict is `same` only when Fathom agrees",
+            "with both. CMurphi's seconds include setting up its 4,000 MB table: not a speed",
+            "comparison.",
+            "",
+        ]
+    head = "| model | constants | verdict | Rumur | Fathom |" + (" CMurphi |" if cm else "")
+    lines += [head + " Rumur s | Fathom s |" + (" CMurphi s |" if cm else ""),
+              "|---" * (7 + 2 * bool(cm)) + "|"]
 
     def cell(d):
         if d["outcome"] == "pass":
@@ -186,14 +258,20 @@ def write_md(out):
             return f"pass: {d.get('states', 0):,} states, {fired:,} fired"
         if d["outcome"] == "error":
             return f"error: `{d.get('property', '')}`, trace {d.get('trace')}"
-        if d["outcome"] == "reject":
-            return "rejects: " + d.get("message", "").replace("|", "\\|")[:90]
+        if d["outcome"] in ("reject", "gave up"):
+            return d["outcome"] + ": " + d.get("message", "").replace("|", "\\|")[:90]
         return d["outcome"]
 
     for r in rows:
         consts = ", ".join(f"{k}={v}" for k, v in r["consts"].items())
-        lines.append(f"| {r['model']} | {consts} | {r['verdict']} | {cell(r['rumur'])} | "
-                     f"{cell(r['fathom'])} | {r['rumur']['seconds']} | {r['fathom']['seconds']} |")
+        c = r.get("cmurphi")
+        line = f"| {r['model']} | {consts} | {r['verdict']} | {cell(r['rumur'])} | {cell(r['fathom'])} |"
+        if cm:
+            line += f" {cell(c)} |" if c else " |"
+        line += f" {r['rumur']['seconds']} | {r['fathom']['seconds']} |"
+        if cm:
+            line += f" {c['seconds']} |" if c else " |"
+        lines.append(line)
     (ROOT / "results/murphi_examples.md").write_text("\n".join(lines) + "\n")
 
 

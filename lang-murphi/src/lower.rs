@@ -1790,6 +1790,7 @@ impl<'a> Lowerer<'a> {
             self.conditional,
         );
         self.frame = 0;
+        self.recursive_inlines = 0;
         self.scopes.push(HashMap::new());
         self.inlining.push(func.name.name.clone());
         let _ = (|| {
