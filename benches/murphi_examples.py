@@ -27,13 +27,22 @@ must agree. A model with a constant too large for the time budget runs
 with the constant given in SIZES, written into a copy for Rumur (it takes
 no constants on its command line).
 
+With `--symmetry`, both reduce by the models' scalarsets: Rumur with
+`--symmetry-reduction exhaustive` (every permutation tried: exact orbits)
+and Fathom as it checks by default (its exact representative), so the
+states are the orbits, counted alike; CMurphi is not run. Without it,
+Fathom gets `--no-symmetry` and Rumur `--symmetry-reduction off`.
+Results: results/murphi_examples_symmetry.{json,md}.
+
 Outcomes: `same` (both pass with the same states, and Fathom's generated
 less its initial states equal Rumur's rules fired; or both find a
 violation of the same property with traces of the same length), `both
 reject` (neither supports a construct: the message of each), or a
 mismatch, listed.
 
-Writes results/murphi_examples.json and .md.
+Writes results/murphi_examples.json and .md; with `--only M ...`, runs
+those models and replaces their rows, keeping the others (each rerun row
+notes its machine).
 """
 
 import argparse
@@ -70,11 +79,12 @@ def with_consts(text, consts):
     return text
 
 
-def rumur(model, text, threads, timeout, work):
+def rumur(model, text, threads, timeout, work, symmetry=False):
     """(outcome, detail, seconds): outcome is pass, error or reject."""
     src = work / "model.m"
     src.write_text(text, encoding="latin-1")
-    gen = subprocess.run(["rumur", "--symmetry-reduction", "off", "--deadlock-detection", "off",
+    reduction = "exhaustive" if symmetry else "off"
+    gen = subprocess.run(["rumur", "--symmetry-reduction", reduction, "--deadlock-detection", "off",
                           "--threads", str(threads), str(src), "--output", str(work / "r.c")],
                          capture_output=True, text=True)
     if gen.returncode != 0:
@@ -130,10 +140,10 @@ def cmurphi(home, model, text, timeout, work):
     return "error", detail, seconds
 
 
-def fathom(path, consts, threads, timeout):
+def fathom(path, consts, threads, timeout, symmetry=False):
     const_args = [a for k, v in consts.items() for a in ("--const", f"{k}={v}")]
     cmd = [str(FATHOM), "check", str(path), "--backend", "cpu", "--no-deadlock", "--threads",
-           str(threads), "--json", "-q"] + const_args
+           str(threads), "--json", "-q"] + const_args + ([] if symmetry else ["--no-symmetry"])
     seconds, p = timed(cmd, timeout)
     if p is None:
         return "timeout", {}, seconds
@@ -147,7 +157,11 @@ def fathom(path, consts, threads, timeout):
         detail["initial"] = json.loads(q.stdout)["generated"]
         return "pass", detail, seconds
     v = j["violation"]
-    detail.update({"property": v.get("name", ""), "trace": v.get("trace_length")})
+    # Rumur and CMurphi list the rule that fails (an assert, an error) as a
+    # step of the trace; Fathom's trace length counts states, and the
+    # failing step comes after the last.
+    steps = v.get("trace_length") + (0 if v.get("kind") in ("invariant", "deadlock") else 1)
+    detail.update({"property": v.get("name", ""), "trace": steps})
     return "error", detail, seconds
 
 
@@ -157,6 +171,11 @@ def verdict(r, f, c=None):
     if c is None:
         return v
     vc = verdict2(c, f)
+    if r[0] == "reject" and f[0] != "reject":
+        # A construct Rumur lacks (a union): CMurphi is the only oracle.
+        if c[0] in ("gave up", "timeout"):
+            return "Fathom only"
+        return "same as CMurphi" if vc == "same" else f"{vc} (CMurphi)"
     if v == vc:
         return v
     if v == "both reject" and c[0] in ("pass", "error"):
@@ -185,10 +204,20 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--cmurphi", help="a built CMurphi checkout (src/mu, include/)")
+    ap.add_argument("--only", nargs="*", metavar="MODEL",
+                    help="run these models (paths under --examples) and keep the other rows of the "
+                         "results file as they are")
+    ap.add_argument("--symmetry", action="store_true",
+                    help="reduce by scalarsets: Rumur exhaustive, Fathom's default")
     args = ap.parse_args()
+    if args.symmetry:
+        args.cmurphi = None
     subprocess.run(["cargo", "build", "--release", "-p", "checker"], cwd=ROOT, check=True, capture_output=True)
     ex = Path(args.examples)
     models = sorted(p for p in ex.rglob("*.m") if "probrules" not in p.parts)
+    if args.only:
+        models = [p for p in models if str(p.relative_to(ex)) in args.only]
+        assert len(models) == len(args.only), "every --only model is under --examples"
     rows = []
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
@@ -198,8 +227,8 @@ def main():
             text = with_consts(path.read_text(encoding="latin-1"), consts)
             copy = work / path.name
             copy.write_text(text, encoding="latin-1")
-            r = rumur(name, text, args.threads, args.timeout, work)
-            f = fathom(copy, {}, args.threads, args.timeout)
+            r = rumur(name, text, args.threads, args.timeout, work, args.symmetry)
+            f = fathom(copy, {}, args.threads, args.timeout, args.symmetry)
             if "message" in f[1]:
                 f[1]["message"] = f[1]["message"].replace(str(copy), name)
             c = cmurphi(Path(args.cmurphi), name, text, args.timeout, work) if args.cmurphi else None
@@ -211,32 +240,53 @@ def main():
             rows.append(row)
             print(json.dumps(row), flush=True)
     out = {"machine": machine(), "threads": args.threads, "cmurphi": bool(args.cmurphi),
-           "rows": rows}
-    (ROOT / "results/murphi_examples.json").write_text(json.dumps(out, indent=1) + "\n")
+           "symmetry": args.symmetry, "rows": rows}
+    if args.only:
+        old = json.loads((ROOT / f"results/{stem(out)}.json").read_text())
+        new = {r["model"]: r for r in rows}
+        out["rows"] = [new.pop(r["model"], r) for r in old["rows"]] + list(new.values())
+        out["rows"].sort(key=lambda r: r["model"])
+        # Rows keep the machine they were measured on.
+        for r in rows:
+            r["machine"] = out["machine"]
+        out["machine"] = old["machine"]
+    (ROOT / f"results/{stem(out)}.json").write_text(json.dumps(out, indent=1) + "\n")
     write_md(out)
+
+
+def stem(out):
+    return "murphi_examples_symmetry" if out.get("symmetry") else "murphi_examples"
 
 
 def write_md(out):
     rows = out["rows"]
+    sym = out.get("symmetry")
     count = lambda v: sum(r["verdict"] == v for r in rows)  # noqa: E731
     lines = [
         "# CMurphi's examples: Rumur and Fathom on the same files",
         "",
         "Command: `python3 benches/murphi_examples.py --examples <CMurphi 5.4.9>/ex"
-        f" --threads {out['threads']}{' --cmurphi <CMurphi 5.4.9>' if out.get('cmurphi') else ''}`"
+        f" --threads {out['threads']}{' --cmurphi <CMurphi 5.4.9>' if out.get('cmurphi') else ''}"
+        f"{' --symmetry' if sym else ''}`"
         " (models from github.com/melver/cmurphi, commit 5d4a426,",
         "not redistributed here).",
         f"Machine: {out['machine']}",
         "",
-        "Rumur: Debian's rumur 2022.08, `--symmetry-reduction off --deadlock-detection off`.",
-        "Fathom: `fathom check --backend cpu --no-deadlock`. Rumur's rules fired are",
+        "Rumur: Debian's rumur 2022.08, `--symmetry-reduction "
+        + ("exhaustive" if sym else "off") + " --deadlock-detection off`.",
+        "Fathom: `fathom check --backend cpu --no-deadlock"
+        + ("` (scalarsets as symmetric types: one state per orbit)." if sym else " --no-symmetry`.")
+        + " Rumur's rules fired are",
         "Fathom's generated states less its initial states. Seconds: wall clock of",
         "the search (Rumur's C compile not counted), one run each.",
         "",
         f"Of {len(rows)} models: {count('same')} same outcome and counts (or the same violation",
         f"with a trace of the same length), {count('both reject')} rejected by both, "
-        f"{count('CMurphi only')} that only CMurphi runs (unions, multisets), "
-        f"{sum('mismatch' in r['verdict'] for r in rows)} mismatches.",
+        + (f"{count('same as CMurphi')} that Rumur rejects (unions) with CMurphi's outcome and "
+           f"counts, {count('Fathom only')} that Rumur rejects and CMurphi gives up on, "
+           f"{count('CMurphi only')} that only CMurphi runs (multisets, reals), "
+           if out.get("cmurphi") else "")
+        + f"{sum('mismatch' in r['verdict'] for r in rows)} mismatches.",
         "",
     ]
     cm = out.get("cmurphi")
@@ -272,7 +322,7 @@ def write_md(out):
         if cm:
             line += f" {c['seconds']} |" if c else " |"
         lines.append(line)
-    (ROOT / "results/murphi_examples.md").write_text("\n".join(lines) + "\n")
+    (ROOT / f"results/{stem(out)}.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 on one machine.
 
 For each model and size, each tool `--repeat` times (the median kept):
-  fathom check <model>.m --const <C>=<n> --backend cpu --no-deadlock --threads <T>
+  fathom check <model>.m --const <C>=<n> --backend cpu --no-deadlock --no-symmetry --threads <T>
   rumur --symmetry-reduction off --deadlock-detection off --threads <T> <model>.m
       (the constant rewritten in a copy: Rumur takes none on its command
       line), built with cc -O3 -march=native
@@ -71,7 +71,7 @@ def main():
                 subprocess.run(["cc", "-O3", "-march=native", "-mcx16", "-o", str(exe), str(c),
                                 "-lpthread", "-latomic"], check=True, capture_output=True)
                 fathom_cmd = [str(FATHOM), "check", str(m), "--backend", "cpu", "--no-deadlock",
-                              "--threads", str(args.threads), "--json", "-q"]
+                              "--no-symmetry", "--threads", str(args.threads), "--json", "-q"]
                 f_times, r_times = [], []
                 for _ in range(args.repeat):
                     t, p = timed(fathom_cmd, args.timeout)
@@ -101,7 +101,7 @@ def main():
         "",
         "Rumur: `rumur --symmetry-reduction off --deadlock-detection off --threads T`, built with",
         "`cc -O3 -march=native` (compile time not counted). Fathom: `fathom check --backend cpu",
-        "--no-deadlock --threads T`. Wall-clock seconds, process start to exit, median of the",
+        "--no-deadlock --no-symmetry --threads T` (scalarsets unreduced, as Rumur's here). Wall-clock seconds, process start to exit, median of the",
         "runs; ratio = Rumur's seconds / Fathom's (above 1: Fathom is faster). States agree in",
         "every row (the script stops otherwise).",
         "",

@@ -41,9 +41,38 @@ pub fn compile(
     overrides: &HashMap<String, i64>,
     options: &Options,
 ) -> Result<Model, CompileError> {
+    compile_noting(path, source, overrides, options).map(|(m, _)| m)
+}
+
+/// [`compile`], and notes on how the model was read that change no
+/// meaning but a user should know (a Murphi scalarset explored without
+/// symmetry, and why), one line each.
+pub fn compile_noting(
+    path: &Path,
+    source: &Source,
+    overrides: &HashMap<String, i64>,
+    options: &Options,
+) -> Result<(Model, Vec<String>), CompileError> {
     match Language::of(path) {
-        Language::Dve => lang_dve::compile(source, overrides, &options.dve),
-        Language::Murphi => lang_murphi::compile(source, overrides),
-        Language::Fathom => model::compile(source, overrides),
+        Language::Dve => Ok((
+            lang_dve::compile(source, overrides, &options.dve)?,
+            Vec::new(),
+        )),
+        Language::Murphi => {
+            let (m, plain) = lang_murphi::compile_noting(source, overrides)?;
+            let notes = plain
+                .iter()
+                .map(|p| {
+                    format!(
+                        "scalarset `{}` is explored without symmetry reduction: {} tells its values apart ({})",
+                        p.name,
+                        p.why,
+                        source.location(p.span)
+                    )
+                })
+                .collect();
+            Ok((m, notes))
+        }
+        Language::Fathom => Ok((model::compile(source, overrides)?, Vec::new())),
     }
 }

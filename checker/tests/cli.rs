@@ -932,3 +932,70 @@ fn continue_resumes_from_a_checkpoint() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("continue"), "{err}");
 }
+
+/// A Murphi model's scalarsets are symmetric types: the JSON summary names
+/// them, the audit finds German's protocol symmetric, and a scalarset the
+/// model tells apart gets a note on stderr (file, line, column) and no
+/// reduction.
+#[test]
+fn murphi_scalarsets_reduce_and_say_when_they_cannot() {
+    let german: std::path::PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "..",
+        "benches",
+        "murphi",
+        "german.m",
+    ]
+    .iter()
+    .collect();
+    let out = fathom()
+        .args([
+            "check",
+            &german.display().to_string(),
+            "--no-deadlock",
+            "--symmetry-audit=200",
+        ])
+        .args(["--backend", "cpu", "--json", "-q"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("symmetry audit") && err.contains(": symmetric"),
+        "{err}"
+    );
+    let j = json_out(&out);
+    assert_eq!(j["symmetry"]["types"][0]["name"], "Node");
+    assert_eq!(j["symmetry"]["reduced"], true);
+    // Rumur 2022.08, --symmetry-reduction exhaustive: 10,470 states.
+    assert_eq!(j["distinct"], 10470);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("told.m");
+    std::fs::write(
+        &model,
+        "type pid: scalarset(2);\nvar owner: pid;\n\
+         ruleset p: pid do rule begin owner := p; end; end;\n\
+         rule begin clear owner; end;\nstartstate begin end;\n",
+    )
+    .expect("write");
+    let out = fathom()
+        .args([
+            "check",
+            &model.display().to_string(),
+            "--json",
+            "-q",
+            "--backend",
+            "cpu",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("fathom: note: scalarset `pid` is explored without symmetry reduction")
+            && err.contains("told.m:4:"),
+        "{err}"
+    );
+    assert!(json_out(&out)["symmetry"].is_null(), "no symmetric type");
+}

@@ -470,8 +470,9 @@ type Consts = Vec<(&'static str, i64)>;
 /// Murphi models on the device: two-phase commit and German's protocol
 /// (benches/murphi, Rumur's counts in tests/murphi.rs), and a small model
 /// with a `while`, a procedure with a `var` parameter, and undefined
-/// values (`isundefined`, `undefine`), and one with `assume` and `cover`
-/// statements — each on the device and on the CPU, with the same answers.
+/// values (`isundefined`, `undefine`), one with `assume` and `cover`
+/// statements, and scalarsets reduced as symmetric types — each on the
+/// device and on the CPU, with the same answers.
 #[test]
 fn murphi_models_run_on_the_device() {
     let Some(gpu) = open_gpu() else { return };
@@ -513,6 +514,25 @@ fn murphi_models_run_on_the_device() {
         "guards.m".into(),
         std::fs::read_to_string(bench.join("guards.m")).expect("model"),
         vec![("N", 5)],
+    ));
+    // Scalarsets as symmetric types (german.m's too): arrays indexed by
+    // one, and a record field holding one that starts undefined.
+    runs.push((
+        "two_phase_sym.m".into(),
+        std::fs::read_to_string(bench.join("two_phase_sym.m")).expect("model"),
+        vec![("N", 3)],
+    ));
+    // CMurphi's unions.
+    runs.push((
+        "unions.m".into(),
+        std::fs::read_to_string(bench.join("unions.m")).expect("model"),
+        Vec::new(),
+    ));
+    runs.push((
+        "193.m".into(),
+        std::fs::read_to_string(bench.join("../../../shared/corpora/rumur-tests/193.m"))
+            .expect("model"),
+        Vec::new(),
     ));
     for (name, text, consts) in runs {
         let source = model::Source::new(name.clone(), text);

@@ -42,7 +42,7 @@ fn bench_model(name: &str) -> PathBuf {
 
 #[test]
 fn rumurs_counts() {
-    let cfg = config(&["--no-deadlock".to_string()]);
+    let cfg = config(&["--no-deadlock".to_string(), "--no-symmetry".to_string()]);
     for (name, consts, states, fired, initial) in [
         ("two_phase.m", &[("N", 3)][..], 288, 1145, 1),
         (
@@ -65,6 +65,172 @@ fn rumurs_counts() {
         assert_eq!(o.distinct, states, "{name}: Rumur's states");
         assert_eq!(o.generated - initial, fired, "{name}: Rumur's rules fired");
     }
+}
+
+/// Scalarsets are symmetric types: with the reduction (the default) the
+/// states are Rumur's with `--symmetry-reduction exhaustive` (every
+/// permutation tried, so its states are the orbits), with `--no-symmetry`
+/// Rumur's with `--symmetry-reduction off` (Debian's rumur 2022.08,
+/// `--deadlock-detection off`). 193.m (Rumur's suite) keeps a scalarset in a
+/// record field that starts undefined.
+#[test]
+fn scalarsets_are_symmetric_types() {
+    let reduced = config(&["--no-deadlock".to_string()]);
+    let full = config(&["--no-deadlock".to_string(), "--no-symmetry".to_string()]);
+    for (path, consts, orbits, all, initial) in [
+        (
+            bench_model("german.m"),
+            &[("NodeNum", 3), ("DataNum", 2)][..],
+            (10470, 42578),
+            (58104, 235872),
+            2,
+        ),
+        (
+            bench_model("german.m"),
+            &[("NodeNum", 4), ("DataNum", 2)][..],
+            (56176, 301168),
+            (0, 0),
+            2,
+        ),
+        (
+            bench_model("two_phase_sym.m"),
+            &[("N", 3)][..],
+            (80, 317),
+            (288, 1145),
+            1,
+        ),
+        (corpus().join("193.m"), &[][..], (13, 40), (80, 224), 1),
+    ] {
+        let name = path.display().to_string();
+        let model = compile(&path, consts).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(!model.types.syms.is_empty(), "{name}: a symmetric type");
+        let o = search(&model, &reduced, 2);
+        assert_eq!(o.status, Status::Pass, "{name}");
+        assert_eq!(
+            (o.distinct, o.generated - initial),
+            orbits,
+            "{name} {consts:?}: Rumur's exhaustive symmetry reduction"
+        );
+        if all.0 > 0 {
+            let o = search(&model, &full, 2);
+            assert_eq!(
+                (o.distinct, o.generated - initial),
+                all,
+                "{name} {consts:?}: Rumur without symmetry reduction"
+            );
+        }
+    }
+}
+
+/// CMurphi's unions (Rumur has none): benches/murphi/unions.m gives
+/// CMurphi 5.4.9's counts (built from github.com/melver/cmurphi, run
+/// `-nosym -nomultiset -ndl`: 28 states, 57 rules fired), and with its
+/// invariant weakened the same violation with a trace of 3 states
+/// (a startstate and 2 rules); a union meeting a value of another type is
+/// refused, as CMurphi refuses it.
+#[test]
+fn unions_have_cmurphis_counts() {
+    let cfg = config(&["--no-deadlock".to_string(), "--no-symmetry".to_string()]);
+    let path = bench_model("unions.m");
+    let model = compile(&path, &[]).expect("unions.m");
+    let o = search(&model, &cfg, 1);
+    assert_eq!(o.status, Status::Pass);
+    assert_eq!((o.distinct, o.generated - 1), (28, 57), "CMurphi's counts");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let weak = text.replace(
+        "isundefined(owner) | flag[owner] | ismember(owner, Home);",
+        "isundefined(owner) | flag[owner];",
+    );
+    assert_ne!(weak, text);
+    let source = model::Source::new("weak.m".to_string(), weak);
+    let model = checker::frontend::compile(
+        Path::new("weak.m"),
+        &source,
+        &HashMap::new(),
+        &Default::default(),
+    )
+    .expect("weak.m");
+    let o = search(&model, &cfg, 1);
+    let v = o.violation.expect("CMurphi finds the invariant violated");
+    assert_eq!(v.name, "owner flagged");
+    let trace = v.trace.expect("a trace");
+    assert_eq!(
+        trace.states.len(),
+        3,
+        "CMurphi's trace: startstate, grab, home reset"
+    );
+    let mixed = text.replace("seen[n] := last;", "seen[n] := n;");
+    let source = model::Source::new("mixed.m".to_string(), mixed);
+    let err = checker::frontend::compile(
+        Path::new("mixed.m"),
+        &source,
+        &HashMap::new(),
+        &Default::default(),
+    )
+    .expect_err("a Node is not an Any");
+    assert!(
+        format!("{err:?}").contains("a union's values meet a value of another type"),
+        "{err:?}"
+    );
+}
+
+/// A scalarset whose values the model tells apart (Rumur accepts `clear`,
+/// which sets it to its first value) is explored as a plain range, with a
+/// note saying why: its counts are those without reduction.
+#[test]
+fn a_scalarset_told_apart_is_a_plain_range() {
+    let text = "type pid: scalarset(3);\n\
+        var owner: pid; want: array [pid] of boolean;\n\
+        startstate begin for p: pid do want[p] := false; end; end;\n\
+        ruleset p: pid do\n\
+        rule \"ask\" !want[p] ==> begin want[p] := true; end;\n\
+        rule \"take\" want[p] ==> begin owner := p; want[p] := false; end;\n\
+        end;\n\
+        rule \"reset\" !isundefined(owner) ==> begin clear owner; end;\n";
+    let source = model::Source::new("told.m".to_string(), text.to_string());
+    let (model, notes) = checker::frontend::compile_noting(
+        Path::new("told.m"),
+        &source,
+        &HashMap::new(),
+        &Default::default(),
+    )
+    .expect("told.m");
+    assert!(model.types.syms.is_empty(), "pid is not symmetric");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("scalarset `pid`")
+            && notes[0].contains("`clear`")
+            && notes[0].contains("told.m:8:"),
+        "{}",
+        notes[0]
+    );
+    let cfg = config(&["--no-deadlock".to_string()]);
+    let plain = search(&model, &cfg, 1);
+    // The same model without `clear` is symmetric and has fewer states.
+    let symmetric = text.replace("clear owner", "undefine owner");
+    let source = model::Source::new("sym.m".to_string(), symmetric);
+    let (model, notes) = checker::frontend::compile_noting(
+        Path::new("sym.m"),
+        &source,
+        &HashMap::new(),
+        &Default::default(),
+    )
+    .expect("sym.m");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(model.types.syms.len(), 1);
+    let reduced = search(&model, &cfg, 1);
+    let full = search(
+        &model,
+        &config(&["--no-deadlock".to_string(), "--no-symmetry".to_string()]),
+        1,
+    );
+    assert!(
+        reduced.distinct < full.distinct,
+        "{} < {}",
+        reduced.distinct,
+        full.distinct
+    );
+    assert!(plain.distinct > reduced.distinct);
 }
 
 /// Rumur's liveness, assume and cover statements: its states and rules

@@ -32,7 +32,7 @@ impl<D: Dialect> Gen<'_, D> {
                 self.line(format!("let {ok} = false;"));
                 self.line(format!("let {ix} = {zero};"));
             }
-            Ty::Range(..) | Ty::Sym(_) => {
+            Ty::Range(..) | Ty::Sym(_) | Ty::OptSym(_) => {
                 let (lo, hi) = self.types().int_bounds(ty).unwrap_or((0, 0));
                 let v = self.bind_tmp(&format!("{arr}[{base}]"));
                 let (l, h) = (self.lit(lo)?, self.lit(hi)?);
@@ -148,8 +148,9 @@ impl<D: Dialect> Gen<'_, D> {
         let (zero, one) = (self.num(0u32), self.num(1u32));
         match ty {
             Ty::Bool | Ty::Int | Ty::Sym(_) => self.line(format!("{arr}[{base}] = {index};")),
-            Ty::Range(lo, _) => {
-                let lo = self.lit(*lo)?;
+            Ty::Range(..) | Ty::OptSym(_) => {
+                let (lo, _) = self.types().int_bounds(ty).unwrap_or((0, 0));
+                let lo = self.lit(lo)?;
                 self.line(format!("{arr}[{base}] = {lo} + {index};"))
             }
             Ty::Enum(id) => {

@@ -4,7 +4,7 @@
 //! reading it is an error); rulesets are rule parameters; procedures and
 //! one-`return` functions are inlined.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use model::eval::ErrorKind;
 use model::ir::{
@@ -34,13 +34,43 @@ enum MTy {
     /// An enum: the IR enum with the undefined value, the one without,
     /// and its size.
     Enum(u32, u32, u32),
-    /// `scalarset(N)`: 0..N-1 (as a plain range; no symmetry yet).
-    Scalarset(i64),
+    /// `scalarset(N)`, the `d`th declared: values 0..N-1, a symmetric type
+    /// ([`Ty::Sym`], [`Ty::OptSym`] with undefined) unless the model uses it
+    /// asymmetrically (then a plain range: [`Lowerer::asymmetric`]).
+    Scalarset(i64, u32),
     Record(u32, Vec<(String, MTy)>),
     Array(Box<MTy>, Box<MTy>),
+    /// CMurphi's `union {A, B, ...}` of enums and scalarsets: member `i`'s
+    /// value `v` is `offset_i + v` (offsets in order), so the values are
+    /// `0..total`; its members are plain (no symmetry).
+    Union(Vec<(MTy, i64)>, i64),
 }
 
 impl MTy {
+    /// Whether `a` and `b` are the same scalar type (an enum or scalarset
+    /// declared once; a union of the same members).
+    fn same(a: &MTy, b: &MTy) -> bool {
+        match (a, b) {
+            (MTy::Enum(x, ..), MTy::Enum(y, ..)) => x == y,
+            (MTy::Scalarset(_, x), MTy::Scalarset(_, y)) => x == y,
+            (MTy::Union(x, _), MTy::Union(y, _)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|((a, _), (b, _))| MTy::same(a, b))
+            }
+            _ => false,
+        }
+    }
+
+    /// The offset of member `m` in this union.
+    fn member_offset(&self, m: &MTy) -> Option<i64> {
+        match self {
+            MTy::Union(members, _) => members
+                .iter()
+                .find(|(t, _)| MTy::same(t, m))
+                .map(|(_, off)| *off),
+            _ => None,
+        }
+    }
+
     fn is_scalar(&self) -> bool {
         !matches!(self, MTy::Record(..) | MTy::Array(..))
     }
@@ -50,7 +80,8 @@ impl MTy {
             MTy::Bool => (0, 1),
             MTy::Range(lo, hi) => (*lo, *hi),
             MTy::Enum(_, _, n) => (0, *n as i64 - 1),
-            MTy::Scalarset(n) => (0, n - 1),
+            MTy::Scalarset(n, _) => (0, n - 1),
+            MTy::Union(_, total) => (0, total - 1),
             MTy::Record(..) | MTy::Array(..) => (0, 0),
         }
     }
@@ -91,6 +122,13 @@ enum Binding {
 pub(crate) struct Lowerer<'a> {
     pub diagnostics: Vec<Diagnostic>,
     overrides: &'a HashMap<String, i64>,
+    /// The scalarsets (by declaration number) lowered as plain ranges.
+    plain: &'a HashSet<u32>,
+    /// Per declared scalarset: its name and, if symmetric, its type.
+    scalarsets: Vec<(String, Option<ir::SymId>)>,
+    /// Uses that tell a scalarset's values apart (an order, a number, a
+    /// value of another type, `clear`): per use, the scalarset, where, what.
+    pub asymmetric: Vec<(u32, Span, &'static str)>,
     types: Types,
     bool_enum: u32,
     scopes: Vec<HashMap<String, Binding>>,
@@ -103,6 +141,9 @@ pub(crate) struct Lowerer<'a> {
     markers: Vec<i64>,
     state_len: u32,
     consts: Vec<(String, i64)>,
+    /// Global names whose declaration failed (with an error): a use of
+    /// one is not an error of its own.
+    broken: HashSet<String>,
     /// Names declared at the top level so far.
     global_names: std::collections::HashSet<String>,
     /// Global names (functions too) in declaration order: a function's
@@ -148,7 +189,7 @@ fn eq(a: Expr, b: Expr, negate: bool) -> Expr {
 }
 
 impl<'a> Lowerer<'a> {
-    pub fn new(overrides: &'a HashMap<String, i64>) -> Lowerer<'a> {
+    pub fn new(overrides: &'a HashMap<String, i64>, plain: &'a HashSet<u32>) -> Lowerer<'a> {
         let mut types = Types::default();
         types.enums.push(EnumDef {
             name: "boolean".into(),
@@ -164,6 +205,9 @@ impl<'a> Lowerer<'a> {
         Lowerer {
             diagnostics: Vec::new(),
             overrides,
+            plain,
+            scalarsets: Vec::new(),
+            asymmetric: Vec::new(),
             types,
             bool_enum: 0,
             scopes: vec![global],
@@ -179,6 +223,7 @@ impl<'a> Lowerer<'a> {
             state_len: 0,
             consts: Vec::new(),
             global_names: std::collections::HashSet::new(),
+            broken: HashSet::new(),
             global_order: HashMap::new(),
             reachables: Vec::new(),
             cover_statements: HashMap::new(),
@@ -257,7 +302,11 @@ impl<'a> Lowerer<'a> {
             MTy::Bool => Ty::Enum(self.bool_enum),
             MTy::Range(lo, hi) => Ty::Range(lo.saturating_sub(1), *hi),
             MTy::Enum(id, _, _) => Ty::Enum(*id),
-            MTy::Scalarset(n) => Ty::Range(-1, n - 1),
+            MTy::Scalarset(n, d) => match self.sym_of(*d) {
+                Some(k) => Ty::OptSym(k),
+                None => Ty::Range(-1, n - 1),
+            },
+            MTy::Union(_, total) => Ty::Range(-1, total - 1),
             MTy::Record(id, _) => Ty::Record(*id),
             MTy::Array(i, e) => Ty::Array(Box::new(self.defined_ty(i)), Box::new(self.ir_ty(e))),
         }
@@ -268,11 +317,110 @@ impl<'a> Lowerer<'a> {
         match t {
             MTy::Bool => Ty::Bool,
             MTy::Enum(_, id, _) => Ty::Enum(*id),
+            MTy::Scalarset(_, d) if self.sym_of(*d).is_some() => {
+                Ty::Sym(self.sym_of(*d).expect("checked"))
+            }
             s => {
                 let (lo, hi) = s.bounds();
                 Ty::Range(lo, hi)
             }
         }
+    }
+
+    /// The symmetric type of the `d`th scalarset, unless it is plain.
+    fn sym_of(&self, d: u32) -> Option<ir::SymId> {
+        self.scalarsets.get(d as usize).and_then(|(_, k)| *k)
+    }
+
+    /// Notes a use that tells scalarset values apart where `a` and `b` meet
+    /// (an assignment, a comparison, an index): unless both are the same
+    /// scalarset, a scalarset on either side is not symmetric.
+    fn conform(&mut self, a: &MTy, b: &MTy, span: Span, what: &'static str) {
+        let union = matches!(a, MTy::Union(..)) || matches!(b, MTy::Union(..));
+        if union && !MTy::same(a, b) && !Self::converts(a, b) {
+            self.error(
+                span,
+                "a union's values meet a value of another type",
+                "neither this union nor one of its members",
+            );
+        }
+        match (a, b) {
+            (MTy::Scalarset(_, x), MTy::Scalarset(_, y)) if x == y => {}
+            _ => {
+                for t in [a, b] {
+                    if let MTy::Scalarset(_, d) = t {
+                        self.asymmetric.push((*d, span, what));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A defined value `x` of scalar type `from` as a value of `to`: a union
+    /// member's value is numbered within the union (and back); anything
+    /// else is as it is (a value outside `to` fails where it is stored or
+    /// used as an index).
+    fn convert(&self, x: Expr, from: &MTy, to: &MTy, span: Span) -> Expr {
+        if let Some(off) = to.member_offset(from) {
+            return cmp(IntOp::Add, x, Expr::Int(off), span);
+        }
+        if let Some(off) = from.member_offset(to) {
+            return cmp(IntOp::Sub, x, Expr::Int(off), span);
+        }
+        x
+    }
+
+    /// Two scalar operands in one numbering: a union member's value
+    /// numbered within the other side's union.
+    fn unify(&self, x: Expr, tx: &MTy, y: Expr, ty: &MTy, span: Span) -> (Expr, Expr) {
+        if tx.member_offset(ty).is_some() {
+            let y = self.convert(y, ty, tx, span);
+            return (x, y);
+        }
+        if ty.member_offset(tx).is_some() {
+            let x = self.convert(x, tx, ty, span);
+            return (x, y);
+        }
+        (x, y)
+    }
+
+    /// A `var` argument is the parameter's place: it must not need
+    /// numbering (a union member for a union, or back).
+    fn same_var_type(&mut self, param: &MTy, arg: &MTy, span: Span) -> L<()> {
+        if Self::converts(arg, param) {
+            self.unsupported(
+                span,
+                "a `var` argument of a union's member type for a union (or back)",
+            );
+            return None;
+        }
+        Some(())
+    }
+
+    /// Whether a value of `from` needs [`Self::convert`] to be one of `to`.
+    fn converts(from: &MTy, to: &MTy) -> bool {
+        to.member_offset(from).is_some() || from.member_offset(to).is_some()
+    }
+
+    /// Notes every scalarset among the scalars of `t` as told apart.
+    fn asymmetric_in(&mut self, t: &MTy, span: Span, what: &'static str) {
+        match t {
+            MTy::Scalarset(_, d) => self.asymmetric.push((*d, span, what)),
+            MTy::Record(_, fields) => {
+                for (_, f) in fields {
+                    self.asymmetric_in(f, span, what);
+                }
+            }
+            MTy::Array(_, e) => self.asymmetric_in(e, span, what),
+            _ => {}
+        }
+    }
+
+    /// The declared scalarsets: (name, symmetric).
+    pub fn scalarsets(&self) -> impl Iterator<Item = (&str, bool)> {
+        self.scalarsets
+            .iter()
+            .map(|(n, k)| (n.as_str(), k.is_some()))
     }
 
     /// The undefined markers of every slot of `t`, in flat order.
@@ -309,6 +457,7 @@ impl<'a> Lowerer<'a> {
         Some(match t {
             TypeExpr::Named(n) => match self.lookup(&n.name) {
                 Some(Binding::Type(t)) => t,
+                None if self.broken.contains(&n.name) => return None,
                 _ => {
                     self.error(
                         n.span,
@@ -367,7 +516,16 @@ impl<'a> Lowerer<'a> {
                     );
                     return None;
                 }
-                MTy::Scalarset(n)
+                let d = self.scalarsets.len() as u32;
+                let name = format!("scalarset({n})");
+                let sym = (!self.plain.contains(&d)).then(|| {
+                    self.types
+                        .syms
+                        .push(ir::SymDef { name: name.clone(), size: n as u32 });
+                    self.types.syms.len() as u32 - 1
+                });
+                self.scalarsets.push((name, sym));
+                MTy::Scalarset(n, d)
             }
             TypeExpr::Record(fields, _) => {
                 let mut out: Vec<(String, MTy)> = Vec::new();
@@ -404,9 +562,35 @@ impl<'a> Lowerer<'a> {
                 }
                 MTy::Array(Box::new(index), Box::new(self.ty(e)?))
             }
-            TypeExpr::Union(_, span) => {
-                self.unsupported(*span, "`union`");
-                return None;
+            TypeExpr::Union(members, span) => {
+                let mut out: Vec<(MTy, i64)> = Vec::new();
+                let mut total = 0i64;
+                for m in members {
+                    let t = self.ty(m)?;
+                    if !matches!(t, MTy::Enum(..) | MTy::Scalarset(..)) {
+                        self.error(
+                            m.span(),
+                            "a union's members are enums and scalarsets",
+                            "not an enum or scalarset",
+                        );
+                        return None;
+                    }
+                    if out.iter().any(|(u, _)| MTy::same(u, &t)) {
+                        self.error(m.span(), "a union member twice", "already a member");
+                        return None;
+                    }
+                    // Its values are numbered with the others': not
+                    // permuted on their own.
+                    self.asymmetric_in(&t, m.span(), "a union of it");
+                    let n = t.card() as i64;
+                    out.push((t, total));
+                    total += n;
+                }
+                if total >= 1 << 31 {
+                    self.error(*span, "a union of 2^31 values or more", "too many values");
+                    return None;
+                }
+                MTy::Union(out, total)
             }
         })
     }
@@ -440,8 +624,16 @@ impl<'a> Lowerer<'a> {
                 }
                 self.bind(n, Binding::Const(v, t));
             }
-            Decl::Type(n, t) => {
-                let t = self.ty(t)?;
+            Decl::Type(n, te) => {
+                let t = self.ty(te)?;
+                // A scalarset declared here is named for traces by its type.
+                if let (TypeExpr::Scalarset(..), MTy::Scalarset(_, d)) = (te, &t) {
+                    let d = *d as usize;
+                    self.scalarsets[d].0 = n.name.clone();
+                    if let Some(k) = self.scalarsets[d].1 {
+                        self.types.syms[k as usize].name = n.name.clone();
+                    }
+                }
                 self.bind(n, Binding::Type(t));
             }
             Decl::Var(n, t) => {
@@ -489,6 +681,7 @@ impl<'a> Lowerer<'a> {
                     );
                     None
                 }
+                None if self.broken.contains(&n.name) => None,
                 None => {
                     self.error(
                         n.span,
@@ -535,7 +728,17 @@ impl<'a> Lowerer<'a> {
                     );
                     return None;
                 };
-                let index = self.int(i)?;
+                let (index, ti) = self.expr(i)?;
+                if !ti.is_scalar() {
+                    self.error(
+                        i.span(),
+                        "expected a scalar value",
+                        "a record or array here",
+                    );
+                    return None;
+                }
+                self.conform(it, &ti, i.span(), "an index of another type");
+                let index = self.convert(index, &ti, it, i.span());
                 let (lo, hi) = it.bounds();
                 let stride = self.flat_len(et);
                 p.steps.push(Step::Index {
@@ -553,20 +756,6 @@ impl<'a> Lowerer<'a> {
                 None
             }
         }
-    }
-
-    /// An integer-valued (or boolean, enum) scalar expression.
-    fn int(&mut self, e: &ast::Expr) -> L<Expr> {
-        let (x, t) = self.expr(e)?;
-        if !t.is_scalar() {
-            self.error(
-                e.span(),
-                "expected a scalar value",
-                "a record or array here",
-            );
-            return None;
-        }
-        Some(x)
     }
 
     fn boolean(&mut self, e: &ast::Expr) -> L<Expr> {
@@ -596,6 +785,7 @@ impl<'a> Lowerer<'a> {
                     self.error(n.span, format!("`{}` is a type", n.name), "not a value");
                     return None;
                 }
+                None if self.broken.contains(&n.name) => return None,
                 None => {
                     self.error(
                         n.span,
@@ -631,7 +821,13 @@ impl<'a> Lowerer<'a> {
             ast::Expr::Ternary(c, a, b, _) => {
                 let c = self.boolean(c)?;
                 let (x, t) = self.unhoisted(|lw| lw.expr(a))?;
-                let (y, _) = self.unhoisted(|lw| lw.expr(b))?;
+                let (y, tb) = self.unhoisted(|lw| lw.expr(b))?;
+                let y = if t.is_scalar() {
+                    self.conform(&t, &tb, e.span(), "a conditional of two types");
+                    self.convert(y, &tb, &t, e.span())
+                } else {
+                    y
+                };
                 let len = self.flat_len(&t).max(1);
                 (
                     Expr::If {
@@ -673,9 +869,28 @@ impl<'a> Lowerer<'a> {
                 (eq(Expr::Read(p), Expr::Int(t.marker()), false), MTy::Bool)
             }
             ast::Expr::IsMember(x, t, span) => {
-                let v = self.int(x)?;
+                let (v, tx) = self.expr(x)?;
+                if !tx.is_scalar() {
+                    self.error(
+                        x.span(),
+                        "expected a scalar value",
+                        "a record or array here",
+                    );
+                    return None;
+                }
                 let t = self.ty(t)?;
-                let (lo, hi) = t.bounds();
+                self.conform(&t, &tx, *span, "`ismember` of another type");
+                // A union's value is a member's if it is in the member's
+                // part of the numbering; a member's value is the union's.
+                let (lo, hi) = match tx.member_offset(&t) {
+                    Some(off) => (off, off + t.bounds().1),
+                    None => t.bounds(),
+                };
+                let v = if t.member_offset(&tx).is_some() {
+                    self.convert(v, &tx, &t, *span)
+                } else {
+                    v
+                };
                 let inside = and(
                     cmp(IntOp::Ge, v.clone(), Expr::Int(lo), *span),
                     cmp(IntOp::Le, v, Expr::Int(hi), *span),
@@ -714,6 +929,11 @@ impl<'a> Lowerer<'a> {
         } else {
             self.expr(b)?
         };
+        let (x, y) = if tx.is_scalar() && ty.is_scalar() {
+            self.unify(x, &tx, y, &ty, span)
+        } else {
+            (x, y)
+        };
         let both_bool = matches!(tx, MTy::Bool) && matches!(ty, MTy::Bool);
         let numeric = |t: &MTy| matches!(t, MTy::Range(..));
         let needs_numbers = matches!(
@@ -746,6 +966,10 @@ impl<'a> Lowerer<'a> {
             }
             Some((f(Box::new(x.clone()), Box::new(y.clone())), MTy::Bool))
         };
+        if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) {
+            self.asymmetric_in(&tx, span, "an ordered comparison");
+            self.asymmetric_in(&ty, span, "an ordered comparison");
+        }
         let arith = |op: IntOp| (cmp(op, x.clone(), y.clone(), span), int.clone());
         Some(match op {
             BinOp::Implies => logic(Expr::Implies, self)?,
@@ -761,6 +985,9 @@ impl<'a> Lowerer<'a> {
                 if tx.is_scalar() != ty.is_scalar() || len != self.flat_len(&ty) {
                     self.error(span, "comparing values of different types", "type mismatch");
                     return None;
+                }
+                if tx.is_scalar() {
+                    self.conform(&tx, &ty, span, "a comparison with another type");
                 }
                 let len = if tx.is_scalar() { 1 } else { len };
                 (
@@ -843,6 +1070,11 @@ impl<'a> Lowerer<'a> {
     /// The place of `e` when it is a variable (a designator of one), else
     /// `None`, with no diagnostic either way.
     fn variable(&mut self, e: &ast::Expr) -> Option<Place> {
+        self.variable_typed(e).map(|(p, _)| p)
+    }
+
+    /// [`Self::variable`] with its type.
+    fn variable_typed(&mut self, e: &ast::Expr) -> Option<(Place, MTy)> {
         fn designator(e: &ast::Expr) -> bool {
             match e {
                 ast::Expr::Id(_) => true,
@@ -854,7 +1086,7 @@ impl<'a> Lowerer<'a> {
             return None;
         }
         let before = self.diagnostics.len();
-        let place = self.place(e).map(|(p, _)| p);
+        let place = self.place(e);
         self.diagnostics.truncate(before);
         place
     }
@@ -924,13 +1156,19 @@ impl<'a> Lowerer<'a> {
         for (p, a) in func.params.iter().zip(args) {
             let t = self.ty(&p.ty)?;
             if p.by_ref {
-                let (pl, _) = self.place(a)?;
+                let (pl, ta) = self.place(a)?;
+                self.conform(&t, &ta, a.span(), "an argument of another type");
+                self.same_var_type(&t, &ta, a.span())?;
                 params.push((p, pl, t));
             } else {
-                let v = match self.variable(a) {
-                    Some(src) => Expr::Read(src),
-                    None => self.expr(a)?.0,
+                let (v, ta) = match self.variable_typed(a) {
+                    // Copied as it is (undefined too), unless its numbering
+                    // changes: then read (and checked) like any value.
+                    Some((src, ta)) if !Self::converts(&ta, &t) => (Expr::Read(src), ta),
+                    _ => self.expr(a)?,
                 };
+                self.conform(&t, &ta, a.span(), "an argument of another type");
+                let v = self.convert(v, &ta, &t, a.span());
                 let len = self.flat_len(&t);
                 let at = self.alloc(len);
                 lets.push((at, len, v));
@@ -952,7 +1190,9 @@ impl<'a> Lowerer<'a> {
         self.inlining.pop();
         self.scopes.truncate(1);
         self.scopes.extend(callers);
-        let (mut x, _) = r?;
+        let (x, tx) = r?;
+        self.conform(&ret, &tx, result.span(), "a result of another type");
+        let mut x = self.convert(x, &tx, &ret, result.span());
         for (at, len, v) in lets.into_iter().rev() {
             x = Expr::Let {
                 local: at,
@@ -1232,6 +1472,12 @@ impl<'a> Lowerer<'a> {
                     );
                     return None;
                 }
+                let v = if t.is_scalar() {
+                    self.conform(&t, &vt, *span, "an assignment of another type");
+                    self.convert(v, &vt, &t, *span)
+                } else {
+                    v
+                };
                 let st = self.assign_to(p, &t, v, *span);
                 out.push(st);
             }
@@ -1256,7 +1502,15 @@ impl<'a> Lowerer<'a> {
                 out.extend(chain);
             }
             ast::Stmt::Switch(e, cases, span) => {
-                let x = self.int(e)?;
+                let (x, tx) = self.expr(e)?;
+                if !tx.is_scalar() {
+                    self.error(
+                        e.span(),
+                        "expected a scalar value",
+                        "a record or array here",
+                    );
+                    return None;
+                }
                 let at = self.alloc(1);
                 out.push(Stmt::Let { local: at, len: 1, value: x });
                 let mut chain = Vec::new();
@@ -1268,7 +1522,18 @@ impl<'a> Lowerer<'a> {
                     }
                     let mut cond = None;
                     for v in values {
-                        let t = eq(Expr::Local(at), self.int(v)?, false);
+                        let (y, ty) = self.expr(v)?;
+                        if !ty.is_scalar() {
+                            self.error(
+                                v.span(),
+                                "expected a scalar value",
+                                "a record or array here",
+                            );
+                            return None;
+                        }
+                        self.conform(&tx, &ty, v.span(), "a case of another type");
+                        let (x, y) = self.unify(Expr::Local(at), &tx, y, &ty, v.span());
+                        let t = eq(x, y, false);
                         cond = Some(match cond {
                             None => t,
                             Some(c) => Expr::Or(Box::new(c), Box::new(t)),
@@ -1310,6 +1575,10 @@ impl<'a> Lowerer<'a> {
             ast::Stmt::Clear(d, span) | ast::Stmt::Undefine(d, span) => {
                 let (p, t) = self.place(d)?;
                 let clear = matches!(s, ast::Stmt::Clear(..));
+                if clear {
+                    // `clear` sets a scalarset to its first value.
+                    self.asymmetric_in(&t, *span, "`clear`");
+                }
                 let st = self.fill(p, &t, clear, *span);
                 out.push(st);
             }
@@ -1550,15 +1819,18 @@ impl<'a> Lowerer<'a> {
         for (p, a) in proc_.params.iter().zip(args) {
             let t = self.ty(&p.ty)?;
             if p.by_ref {
-                let (pl, _) = self.place(a)?;
+                let (pl, ta) = self.place(a)?;
+                self.conform(&t, &ta, a.span(), "an argument of another type");
+                self.same_var_type(&t, &ta, a.span())?;
                 params.push((p, pl, t));
                 continue;
             }
             let len = self.flat_len(&t);
             let at = self.alloc(len);
             let pl = read(Root::Local, at, len);
-            let st = match self.variable(a) {
-                Some(src) => {
+            let st = match self.variable_typed(a) {
+                Some((src, ta)) if !Self::converts(&ta, &t) => {
+                    self.conform(&t, &ta, a.span(), "an argument of another type");
                     let mut bounds = Vec::new();
                     self.types.slot_bounds(&self.ir_ty(&t), &mut bounds);
                     Stmt::Assign {
@@ -1568,8 +1840,10 @@ impl<'a> Lowerer<'a> {
                         span: a.span(),
                     }
                 }
-                None => {
-                    let (v, _) = self.expr(a)?;
+                _ => {
+                    let (v, ta) = self.expr(a)?;
+                    self.conform(&t, &ta, a.span(), "an argument of another type");
+                    let v = self.convert(v, &ta, &t, a.span());
                     self.assign_to(pl.clone(), &t, v, a.span())
                 }
             };
@@ -1607,7 +1881,13 @@ impl<'a> Lowerer<'a> {
         for n in &prog.nodes {
             match n {
                 Node::Decl(d) => {
-                    self.declare(d);
+                    if self.declare(d).is_none() {
+                        // Its error is reported: uses of the name are not.
+                        let name = match d {
+                            Decl::Const(n, _) | Decl::Type(n, _) | Decl::Var(n, _) => n,
+                        };
+                        self.broken.insert(name.name.clone());
+                    }
                 }
                 Node::Function(f) => {
                     let index = self.functions.len();

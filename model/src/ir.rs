@@ -26,6 +26,10 @@ pub enum Ty {
     /// A symmetric type (`type T = symmetric N`): values `0..N` in the flat
     /// form, interchangeable (docs/symmetry.md).
     Sym(SymId),
+    /// A symmetric value or none: `-1` (none) or `0..N` in the flat form;
+    /// every permutation fixes none. Murphi's scalarsets, whose undefined
+    /// is a value of its own.
+    OptSym(SymId),
 }
 
 pub type SymId = u32;
@@ -117,7 +121,7 @@ impl Types {
     /// Number of slots in a flat value of `ty`.
     pub fn flat_len(&self, ty: &Ty) -> u32 {
         match ty {
-            Ty::Bool | Ty::Int | Ty::Range(..) | Ty::Sym(_) => 1,
+            Ty::Bool | Ty::Int | Ty::Range(..) | Ty::Sym(_) | Ty::OptSym(_) => 1,
             Ty::Enum(id) => {
                 let def = &self.enums[*id as usize];
                 1 + def
@@ -160,6 +164,7 @@ impl Types {
             Ty::Int => return None,
             Ty::Range(lo, hi) => (hi - lo + 1).max(0) as u64,
             Ty::Sym(id) => self.syms[*id as usize].size as u64,
+            Ty::OptSym(id) => self.syms[*id as usize].size as u64 + 1,
             Ty::Enum(id) => {
                 let mut total: u64 = 0;
                 for v in &self.enums[*id as usize].variants {
@@ -221,6 +226,7 @@ impl Types {
             Ty::Int => out.push((i64::MIN, i64::MAX)),
             Ty::Range(lo, hi) => out.push((*lo, *hi)),
             Ty::Sym(id) => out.push((0, self.syms[*id as usize].size as i64 - 1)),
+            Ty::OptSym(id) => out.push((-1, self.syms[*id as usize].size as i64 - 1)),
             Ty::Enum(id) => {
                 let def = &self.enums[*id as usize];
                 out.push((0, def.variants.len() as i64 - 1));
@@ -279,6 +285,9 @@ impl Types {
             Ty::Sym(id) => u64::try_from(slots[0])
                 .ok()
                 .filter(|v| *v < self.syms[*id as usize].size as u64),
+            Ty::OptSym(id) => u64::try_from(slots[0] + 1)
+                .ok()
+                .filter(|v| *v <= self.syms[*id as usize].size as u64),
             Ty::Enum(id) => {
                 let def = &self.enums[*id as usize];
                 let tag = usize::try_from(slots[0])
@@ -346,6 +355,7 @@ impl Types {
             Ty::Int => out[0] = index as i64,
             Ty::Range(lo, _) => out[0] = lo + index as i64,
             Ty::Sym(_) => out[0] = index as i64,
+            Ty::OptSym(_) => out[0] = index as i64 - 1,
             Ty::Enum(id) => {
                 let def = &self.enums[*id as usize];
                 let len = self.flat_len(ty) as usize;
@@ -427,6 +437,7 @@ impl Types {
         match ty {
             Ty::Range(lo, hi) => Some((*lo, *hi)),
             Ty::Sym(id) => Some((0, self.syms[*id as usize].size as i64 - 1)),
+            Ty::OptSym(id) => Some((-1, self.syms[*id as usize].size as i64 - 1)),
             _ => None,
         }
     }
@@ -435,7 +446,7 @@ impl Types {
     /// positioned by one (an array over a symmetric type, a set of them).
     pub fn mentions_sym(&self, ty: &Ty) -> bool {
         match ty {
-            Ty::Sym(_) => true,
+            Ty::Sym(_) | Ty::OptSym(_) => true,
             Ty::Bool | Ty::Int | Ty::Range(..) => false,
             Ty::Enum(id) => self.enums[*id as usize]
                 .variants
@@ -459,6 +470,7 @@ impl Types {
             Ty::Enum(id) => self.enums[*id as usize].name.clone(),
             Ty::Record(id) => self.records[*id as usize].name.clone(),
             Ty::Sym(id) => self.syms[*id as usize].name.clone(),
+            Ty::OptSym(id) => format!("{}?", self.syms[*id as usize].name),
             Ty::Array(i, e) => format!("[{}]{}", self.name(i), self.name(e)),
             Ty::Set(e) => format!("set[{}]", self.name(e)),
             Ty::Seq(e, k) => format!("seq[{}; {k}]", self.name(e)),
@@ -471,7 +483,10 @@ impl Ty {
         matches!(self, Ty::Int | Ty::Range(..))
     }
     pub fn is_scalar(&self) -> bool {
-        matches!(self, Ty::Bool | Ty::Int | Ty::Range(..) | Ty::Sym(_))
+        matches!(
+            self,
+            Ty::Bool | Ty::Int | Ty::Range(..) | Ty::Sym(_) | Ty::OptSym(_)
+        )
     }
 }
 

@@ -33,6 +33,16 @@ impl Value {
                 ty: types.syms[*id as usize].name.clone(),
                 index: slots[0],
             },
+            // None: Murphi's undefined, the only source of this type.
+            Ty::OptSym(id) if slots[0] < 0 => Value::Variant {
+                ty: types.syms[*id as usize].name.clone(),
+                name: "undefined".into(),
+                fields: Vec::new(),
+            },
+            Ty::OptSym(id) => Value::Sym {
+                ty: types.syms[*id as usize].name.clone(),
+                index: slots[0],
+            },
             Ty::Enum(id) => {
                 let def = &types.enums[*id as usize];
                 let tag = (slots[0].max(0) as usize).min(def.variants.len() - 1);

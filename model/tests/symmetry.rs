@@ -139,3 +139,29 @@ fn instances_permute_with_states() {
         }
     }
 }
+
+/// Composing permutations is applying one after the other, also when the
+/// second symmetric type's values sit after the first's in the maps
+/// (relations.fathom has two types; traces compose the renamings of every
+/// step, and an earlier `compose` mixed up the types' entries).
+#[test]
+fn composition_is_application_in_turn() {
+    let (name, text) = corpus().remove(0);
+    let model = model::compile(&Source::new(name.clone(), text), &HashMap::new())
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let sym = Symmetry::new(&model).expect("symmetric");
+    assert!(sym.sizes().len() >= 2, "two symmetric types");
+    let perms = sym.all_perms();
+    let (mut x, mut y, mut z) = (Vec::new(), Vec::new(), Vec::new());
+    for s in reachable(&model, 60) {
+        for (i, a) in perms.iter().enumerate().step_by(5) {
+            let b = &perms[(i * 7 + 3) % perms.len()];
+            sym.apply(&s, b, &mut x);
+            sym.apply(&x, a, &mut y);
+            sym.apply(&s, &a.compose(b, &sym), &mut z);
+            assert_eq!(y, z, "{name}: a(b(s)) = (a ∘ b)(s)");
+            sym.apply(&s, &a.compose(&a.inverse(&sym), &sym), &mut z);
+            assert_eq!(z, s, "{name}: a ∘ a⁻¹ is the identity");
+        }
+    }
+}

@@ -137,8 +137,11 @@ fn load_spec_with(
     };
     let source = Source::new(path.display().to_string(), text);
     let overrides: HashMap<String, i64> = consts.iter().cloned().collect();
-    match crate::frontend::compile(path, &source, &overrides, options) {
-        Ok(model) => {
+    match crate::frontend::compile_noting(path, &source, &overrides, options) {
+        Ok((model, notes)) => {
+            for n in notes {
+                errln!("fathom: note: {n}");
+            }
             let consts = model.consts.iter().cloned().collect();
             Ok(Loaded { source, model, consts })
         }

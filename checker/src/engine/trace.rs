@@ -216,7 +216,7 @@ pub fn replay_reduced(
             ));
         }
         let (to_rep, _) = sym.canonicalize(&t, &mut scratch, &mut rep_next);
-        sigma = sigma.compose(&to_rep.inverse(sym));
+        sigma = sigma.compose(&to_rep.inverse(sym), sym);
         std::mem::swap(&mut rep, &mut rep_next);
         states.push(TraceState {
             action: Action::Rule { instance: concrete },

@@ -87,7 +87,7 @@ impl<'m> Typed<'m> {
     pub(crate) fn rust_ty(&self, ty: &Ty) -> String {
         match ty {
             Ty::Bool => "bool".into(),
-            Ty::Int | Ty::Range(..) | Ty::Sym(_) => "i64".into(),
+            Ty::Int | Ty::Range(..) | Ty::Sym(_) | Ty::OptSym(_) => "i64".into(),
             Ty::Enum(id) if Some(*id) == self.pid_enum => format!("{}Process", self.prefix),
             Ty::Enum(id) => format!("{}{}", self.prefix, self.enum_name(*id)),
             Ty::Record(id) => format!("{}{}", self.prefix, self.record_name(*id)),
@@ -108,7 +108,7 @@ impl<'m> Typed<'m> {
         let types = &self.m.types;
         match ty {
             Ty::Bool => format!("({s}[{at}] != 0)"),
-            Ty::Int | Ty::Range(..) | Ty::Sym(_) => format!("{s}[{at}]"),
+            Ty::Int | Ty::Range(..) | Ty::Sym(_) | Ty::OptSym(_) => format!("{s}[{at}]"),
             Ty::Enum(id) if Some(*id) == self.pid_enum => {
                 format!("{}Process({s}[{at}])", self.prefix)
             }
@@ -150,7 +150,7 @@ impl<'m> Typed<'m> {
         let types = &self.m.types;
         match ty {
             Ty::Bool => format!("{out}[{at}] = i64::from(*{v});"),
-            Ty::Int | Ty::Range(..) | Ty::Sym(_) => format!("{out}[{at}] = *{v};"),
+            Ty::Int | Ty::Range(..) | Ty::Sym(_) | Ty::OptSym(_) => format!("{out}[{at}] = *{v};"),
             Ty::Enum(id) if Some(*id) == self.pid_enum => format!("{out}[{at}] = {v}.0;"),
             Ty::Enum(_) | Ty::Record(_) => {
                 let len = types.flat_len(ty);

@@ -94,15 +94,20 @@ pub fn generate(sym: &Symmetry, slots: u32) -> Result<String, Unsupported> {
     }
     o.push_str("    return r;\n}\n");
 
-    // The held value's global index expression, or None for plain slots.
-    let held = |h: Held| -> Option<String> {
+    // The held value's global index expression (negative: none, which is
+    // not held, as `model::symmetry`'s `held_value` has it) and when the
+    // slot's value is out of its type's range; None for plain slots.
+    let held = |h: Held| -> Option<(String, String)> {
         match h {
             Held::Plain => None,
             Held::Sym(k) => {
                 let (b, n) = (bases[k as usize], sizes[k as usize]);
-                Some(format!("select(-1i, {b}i + v, (v >= 0i) & (v < {n}i))"))
+                Some((
+                    format!("select(-1i, {b}i + v, (v >= 0i) & (v < {n}i))"),
+                    format!("v >= {n}i"),
+                ))
             }
-            Held::Pid => Some("sym_pid(v)".into()),
+            Held::Pid => Some(("sym_pid(v)".into(), "false".into())),
         }
     };
 
@@ -110,10 +115,10 @@ pub fn generate(sym: &Symmetry, slots: u32) -> Result<String, Unsupported> {
     o.push_str("fn sym_sig() {\n    for (var g = 0u; g < SYM_T; g++) { sig[g] = 0u; }\n");
     for f in flat {
         let _ = writeln!(o, "    {{ let v = s[{}]; var leaf = u32(v);", f.slot);
-        if let Some(x) = held(f.held) {
+        if let Some((x, bad)) = held(f.held) {
             let _ = writeln!(
                 o,
-                "      let x = {x}; let on = {};\n      err = select(err, 1u, on & (x < 0i));\n      let ok = on & (x >= 0i);\n      var eq = 0u;",
+                "      let x = {x}; let on = {};\n      err = select(err, 1u, on & ({bad}));\n      let ok = on & (x >= 0i);\n      var eq = 0u;",
                 cond(&f.when)
             );
             for (j, c) in f.ctx.iter().enumerate() {

@@ -260,7 +260,9 @@ impl Symmetry {
         let v = state[f.slot as usize];
         let (k, x) = match f.held {
             Held::Plain => return None,
-            Held::Sym(k) => (k, v as u32),
+            // Negative: none ([`crate::ir::Ty::OptSym`]), which no
+            // permutation moves.
+            Held::Sym(k) => (k, u32::try_from(v).ok()?),
             Held::Pid => self.pid_value(v)?,
         };
         if !f.when.iter().all(|c| c.holds(state)) {

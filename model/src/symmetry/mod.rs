@@ -42,11 +42,17 @@ impl Perm {
         Perm { map }
     }
 
-    /// `self ∘ other`: first `other`, then `self`.
-    pub fn compose(&self, other: &Perm) -> Perm {
-        Perm {
-            map: other.map.iter().map(|&x| self.map[x as usize]).collect(),
+    /// `self ∘ other`: first `other`, then `self`. A map's entries are
+    /// values within their type, so each is looked up at its type's base.
+    pub fn compose(&self, other: &Perm, sym: &Symmetry) -> Perm {
+        let mut map = vec![0; self.map.len()];
+        for k in 0..sym.sizes.len() {
+            let b = sym.bases[k];
+            for v in 0..sym.sizes[k] as usize {
+                map[b + v] = self.map[b + other.map[b + v] as usize];
+            }
         }
+        Perm { map }
     }
 }
 
@@ -255,7 +261,7 @@ impl Symmetry {
             return Plan::Pid;
         }
         match ty {
-            Ty::Sym(k) => Plan::Sym(*k),
+            Ty::Sym(k) | Ty::OptSym(k) => Plan::Sym(*k),
             _ if !self.mentions(ty) => Plan::Copy(len),
             Ty::Enum(id) => Plan::Enum {
                 len,
@@ -452,7 +458,7 @@ impl Symmetry {
 
     fn mentions(&self, ty: &Ty) -> bool {
         match ty {
-            Ty::Sym(_) => true,
+            Ty::Sym(_) | Ty::OptSym(_) => true,
             Ty::Bool | Ty::Int | Ty::Range(..) => false,
             Ty::Enum(id) => self.enum_mentions[*id as usize],
             Ty::Record(id) => self.record_mentions[*id as usize],
@@ -479,7 +485,16 @@ impl Symmetry {
                     .collect();
                 fields.iter().for_each(|t| self.collect_domains(t));
             }
-            Ty::Array(_, e) | Ty::Seq(e, _) => self.collect_domains(e),
+            Ty::Array(i, e) => {
+                // Only an array over optional values is positioned by a
+                // domain; over symmetric values it is positioned directly.
+                if matches!(**i, Ty::OptSym(_)) && !self.domains.contains_key(i) {
+                    let d = self.domain(i);
+                    self.domains.insert((**i).clone(), d);
+                }
+                self.collect_domains(e)
+            }
+            Ty::Seq(e, _) => self.collect_domains(e),
             Ty::Set(e)
                 if !matches!(**e, Ty::Sym(_))
                     && self.mentions(e)
@@ -551,6 +566,12 @@ impl Symmetry {
                 out.push((off, *k, v[0] as u32));
                 true
             }
+            Ty::OptSym(k) => {
+                if v[0] >= 0 {
+                    out.push((off, *k, v[0] as u32));
+                }
+                true
+            }
             _ if !self.mentions(ty) => true,
             Ty::Enum(id) => {
                 let tag = v[0] as usize;
@@ -609,7 +630,8 @@ impl Symmetry {
         }
         match ty {
             Ty::Sym(k) => note((*k, v[0] as u32)),
-            Ty::Bool | Ty::Int | Ty::Range(..) => mix(h, v[0] as u64),
+            Ty::OptSym(k) if v[0] >= 0 => note((*k, v[0] as u32)),
+            Ty::Bool | Ty::Int | Ty::Range(..) | Ty::OptSym(_) => mix(h, v[0] as u64),
             Ty::Enum(id) => {
                 let tag = v[0] as usize;
                 let mut h = mix(h, tag as u64);
@@ -654,9 +676,13 @@ impl Symmetry {
         }
     }
 
-    /// `map`'s image of value `v` of symmetric type `k`.
+    /// `map`'s image of value `v` of symmetric type `k`; none (negative,
+    /// [`Ty::OptSym`]) is its own image.
     #[inline]
     fn image(&self, perm: &Perm, k: u32, v: i64) -> i64 {
+        if v < 0 {
+            return v;
+        }
         perm.map[self.bases[k as usize] + v as usize] as i64
     }
 
@@ -709,7 +735,7 @@ impl Symmetry {
     /// Writes `perm`'s image of a flat value of `ty` into `dst`.
     fn apply_value(&self, ty: &Ty, src: &[i64], perm: &Perm, dst: &mut [i64]) {
         match ty {
-            Ty::Sym(k) => dst[0] = self.image(perm, *k, src[0]),
+            Ty::Sym(k) | Ty::OptSym(k) => dst[0] = self.image(perm, *k, src[0]),
             _ if self.is_pid(ty) => dst[0] = self.pid_image(perm, src[0]),
             _ if !self.mentions(ty) => {
                 let n = self.types.flat_len(ty) as usize;
