@@ -167,14 +167,17 @@ def fathom(path, consts, threads, timeout, symmetry=False):
 
 def verdict(r, f, c=None):
     """Fathom against Rumur, and against CMurphi when it ran."""
+    if f[0] == "timeout":
+        return "timeout"
     v = verdict2(r, f)
+    if r[0] == "reject" and f[0] != "reject" and (c is None or c[0] in ("gave up", "timeout")):
+        # A construct Rumur lacks (a union), and no other opinion.
+        return "Fathom only"
     if c is None:
         return v
     vc = verdict2(c, f)
     if r[0] == "reject" and f[0] != "reject":
-        # A construct Rumur lacks (a union): CMurphi is the only oracle.
-        if c[0] in ("gave up", "timeout"):
-            return "Fathom only"
+        # CMurphi is the only oracle.
         return "same as CMurphi" if vc == "same" else f"{vc} (CMurphi)"
     if v == vc:
         return v
@@ -285,7 +288,9 @@ def write_md(out):
         + (f"{count('same as CMurphi')} that Rumur rejects (unions) with CMurphi's outcome and "
            f"counts, {count('Fathom only')} that Rumur rejects and CMurphi gives up on, "
            f"{count('CMurphi only')} that only CMurphi runs (multisets, reals), "
-           if out.get("cmurphi") else "")
+           if out.get("cmurphi") else
+           f"{count('Fathom only')} that Rumur rejects (unions: no oracle here), ")
+        + f"{count('timeout')} past the time limit in Fathom, "
         + f"{sum('mismatch' in r['verdict'] for r in rows)} mismatches.",
         "",
     ]

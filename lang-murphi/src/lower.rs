@@ -21,6 +21,9 @@ type L<T> = Option<T>;
 /// Iterations of a `while` before it is an error (CMurphi's default
 /// `-loopmax`).
 const WHILE_LIMIT: u32 = 1000;
+/// A union with more values than this is a plain range in traces, not an
+/// enum naming each.
+const UNION_NAMES: i64 = 4096;
 /// Nested calls of one function inlined before a call fails when it runs.
 const RECURSION_DEPTH: usize = 12;
 /// Recursive calls inlined under one outermost call, at most.
@@ -42,8 +45,10 @@ enum MTy {
     Array(Box<MTy>, Box<MTy>),
     /// CMurphi's `union {A, B, ...}` of enums and scalarsets: member `i`'s
     /// value `v` is `offset_i + v` (offsets in order), so the values are
-    /// `0..total`; its members are plain (no symmetry).
-    Union(Vec<(MTy, i64)>, i64),
+    /// `0..total`; its members are plain (no symmetry). With the IR enums
+    /// (with undefined, without) that name its values for traces, unless
+    /// it has too many to name.
+    Union(Vec<(MTy, i64)>, i64, Option<(u32, u32)>),
 }
 
 impl MTy {
@@ -53,7 +58,7 @@ impl MTy {
         match (a, b) {
             (MTy::Enum(x, ..), MTy::Enum(y, ..)) => x == y,
             (MTy::Scalarset(_, x), MTy::Scalarset(_, y)) => x == y,
-            (MTy::Union(x, _), MTy::Union(y, _)) => {
+            (MTy::Union(x, ..), MTy::Union(y, ..)) => {
                 x.len() == y.len() && x.iter().zip(y).all(|((a, _), (b, _))| MTy::same(a, b))
             }
             _ => false,
@@ -63,7 +68,7 @@ impl MTy {
     /// The offset of member `m` in this union.
     fn member_offset(&self, m: &MTy) -> Option<i64> {
         match self {
-            MTy::Union(members, _) => members
+            MTy::Union(members, ..) => members
                 .iter()
                 .find(|(t, _)| MTy::same(t, m))
                 .map(|(_, off)| *off),
@@ -81,7 +86,7 @@ impl MTy {
             MTy::Range(lo, hi) => (*lo, *hi),
             MTy::Enum(_, _, n) => (0, *n as i64 - 1),
             MTy::Scalarset(n, _) => (0, n - 1),
-            MTy::Union(_, total) => (0, total - 1),
+            MTy::Union(_, total, _) => (0, total - 1),
             MTy::Record(..) | MTy::Array(..) => (0, 0),
         }
     }
@@ -91,6 +96,7 @@ impl MTy {
         match self {
             MTy::Bool => 2,
             MTy::Enum(_, _, n) => *n as i64,
+            MTy::Union(_, total, Some(_)) => *total,
             _ => self.bounds().0.saturating_sub(1),
         }
     }
@@ -306,7 +312,8 @@ impl<'a> Lowerer<'a> {
                 Some(k) => Ty::OptSym(k),
                 None => Ty::Range(-1, n - 1),
             },
-            MTy::Union(_, total) => Ty::Range(-1, total - 1),
+            MTy::Union(_, _, Some((id, _))) => Ty::Enum(*id),
+            MTy::Union(_, total, None) => Ty::Range(-1, total - 1),
             MTy::Record(id, _) => Ty::Record(*id),
             MTy::Array(i, e) => Ty::Array(Box::new(self.defined_ty(i)), Box::new(self.ir_ty(e))),
         }
@@ -316,7 +323,7 @@ impl<'a> Lowerer<'a> {
     fn defined_ty(&self, t: &MTy) -> Ty {
         match t {
             MTy::Bool => Ty::Bool,
-            MTy::Enum(_, id, _) => Ty::Enum(*id),
+            MTy::Enum(_, id, _) | MTy::Union(_, _, Some((_, id))) => Ty::Enum(*id),
             MTy::Scalarset(_, d) if self.sym_of(*d).is_some() => {
                 Ty::Sym(self.sym_of(*d).expect("checked"))
             }
@@ -590,7 +597,42 @@ impl<'a> Lowerer<'a> {
                     self.error(*span, "a union of 2^31 values or more", "too many values");
                     return None;
                 }
-                MTy::Union(out, total)
+                // Its values named as their members name them.
+                let named = (total <= UNION_NAMES).then(|| {
+                    let mut names = Vec::new();
+                    for (t, _) in &out {
+                        match t {
+                            MTy::Enum(_, id, _) => names.extend(
+                                self.types.enums[*id as usize]
+                                    .variants
+                                    .iter()
+                                    .map(|v| v.name.clone()),
+                            ),
+                            MTy::Scalarset(n, d) => {
+                                let name = &self.scalarsets[*d as usize].0;
+                                names.extend((0..*n).map(|i| format!("{name}#{i}")));
+                            }
+                            _ => {}
+                        }
+                    }
+                    let id = self.types.enums.len() as u32;
+                    let variant = |n: &str| Variant { name: n.to_string(), fields: Vec::new() };
+                    let name = "union".to_string();
+                    self.types.enums.push(EnumDef {
+                        name: name.clone(),
+                        variants: names
+                            .iter()
+                            .map(|n| variant(n))
+                            .chain([variant("undefined")])
+                            .collect(),
+                    });
+                    self.types.enums.push(EnumDef {
+                        name,
+                        variants: names.iter().map(|n| variant(n)).collect(),
+                    });
+                    (id, id + 1)
+                });
+                MTy::Union(out, total, named)
             }
         })
     }
