@@ -101,6 +101,22 @@ impl Types {
         self.variant_bases = bases;
     }
 
+    /// Whether an enum's variants have no fields (its value is its tag),
+    /// in constant time once sealed: every variant then counts one value,
+    /// so the last one's first value index is its tag, and its fields (none)
+    /// start right after the tag.
+    fn fieldless(&self, id: EnumId) -> bool {
+        let def = &self.enums[id as usize];
+        match self.variant_bases.get(id as usize).and_then(|v| v.last()) {
+            Some(&(base, offset)) => {
+                base + 1 == def.variants.len() as u64
+                    && offset == 1
+                    && def.variants.last().is_some_and(|v| v.fields.is_empty())
+            }
+            None => def.variants.iter().all(|v| v.fields.is_empty()),
+        }
+    }
+
     /// (first value index, fields offset) of a variant.
     pub fn variant_base(&self, id: EnumId, tag: u32) -> (u64, u32) {
         if let Some(b) = self
@@ -356,6 +372,8 @@ impl Types {
             Ty::Range(lo, _) => out[0] = lo + index as i64,
             Ty::Sym(_) => out[0] = index as i64,
             Ty::OptSym(_) => out[0] = index as i64 - 1,
+            // The common case, without allocating: one slot, the tag.
+            Ty::Enum(id) if self.fieldless(*id) => out[0] = index as i64,
             Ty::Enum(id) => {
                 let def = &self.enums[*id as usize];
                 let len = self.flat_len(ty) as usize;
