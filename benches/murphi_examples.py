@@ -15,6 +15,8 @@ CFLAGS="-O0 -g -fno-strict-aliasing -fpermissive -w", as the -O2 build's
 compiler crashes here) CMurphi runs each model too, as a third opinion:
   mu model.m; g++ -O2 -w -I DIR/include model.cpp;
   ./model -nosym -nomultiset -ndl -m4000 -pn -tv
+(`--cmurphi-memory MB` for another -m: its BFS queue is a tenth of its
+table, and eadash.m needs -m16000).
 
 Per model (`probrules/` left out: probabilistic rules are CMurphi's own):
   rumur --symmetry-reduction off --deadlock-detection off --threads T model.m
@@ -106,7 +108,7 @@ def rumur(model, text, threads, timeout, work, symmetry=False):
     return "error", detail, seconds
 
 
-def cmurphi(home, model, text, timeout, work):
+def cmurphi(home, model, text, timeout, work, memory=4000):
     """As `rumur`, by CMurphi without symmetry or multiset reduction."""
     d = work / "cm"
     d.mkdir(exist_ok=True)
@@ -121,7 +123,7 @@ def cmurphi(home, model, text, timeout, work):
     subprocess.run(["g++", "-O2", "-w", "-I", str(home / "include"), "model.cpp", "-o", "model"],
                    cwd=d, check=True, capture_output=True)
     (d / "model.cpp").unlink()
-    seconds, p = timed([str(d / "model"), "-nosym", "-nomultiset", "-ndl", "-m4000", "-pn", "-tv"],
+    seconds, p = timed([str(d / "model"), "-nosym", "-nomultiset", "-ndl", f"-m{memory}", "-pn", "-tv"],
                        timeout)
     if p is None:
         return "timeout", {}, seconds
@@ -207,6 +209,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--cmurphi", help="a built CMurphi checkout (src/mu, include/)")
+    ap.add_argument("--cmurphi-memory", type=int, default=4000, metavar="MB",
+                    help="CMurphi's -m (default 4000)")
     ap.add_argument("--only", nargs="*", metavar="MODEL",
                     help="run these models (paths under --examples) and keep the other rows of the "
                          "results file as they are")
@@ -234,12 +238,15 @@ def main():
             f = fathom(copy, {}, args.threads, args.timeout, args.symmetry)
             if "message" in f[1]:
                 f[1]["message"] = f[1]["message"].replace(str(copy), name)
-            c = cmurphi(Path(args.cmurphi), name, text, args.timeout, work) if args.cmurphi else None
+            c = (cmurphi(Path(args.cmurphi), name, text, args.timeout, work, args.cmurphi_memory)
+                 if args.cmurphi else None)
             row = {"model": name, "consts": consts, "verdict": verdict(r, f, c),
                    "rumur": {"outcome": r[0], **r[1], "seconds": round(r[2], 3)},
                    "fathom": {"outcome": f[0], **f[1], "seconds": round(f[2], 3)}}
             if c is not None:
                 row["cmurphi"] = {"outcome": c[0], **c[1], "seconds": round(c[2], 3)}
+                if args.cmurphi_memory != 4000:
+                    row["cmurphi"]["memory_mb"] = args.cmurphi_memory
             rows.append(row)
             print(json.dumps(row), flush=True)
     out = {"machine": machine(), "threads": args.threads, "cmurphi": bool(args.cmurphi),
@@ -308,6 +315,8 @@ def write_md(out):
               "|---" * (7 + 2 * bool(cm)) + "|"]
 
     def cell(d):
+        if "memory_mb" in d:
+            return cell({k: v for k, v in d.items() if k != "memory_mb"}) + f" (-m{d['memory_mb']})"
         if d["outcome"] == "pass":
             fired = d.get("fired", d.get("generated", 0) - d.get("initial", 0))
             return f"pass: {d.get('states', 0):,} states, {fired:,} fired"
