@@ -770,15 +770,7 @@ impl<'a> Lowerer<'a> {
                     );
                     return None;
                 };
-                let (index, ti) = self.expr(i)?;
-                if !ti.is_scalar() {
-                    self.error(
-                        i.span(),
-                        "expected a scalar value",
-                        "a record or array here",
-                    );
-                    return None;
-                }
+                let (index, ti) = self.scalar(i)?;
                 self.conform(it, &ti, i.span(), "an index of another type");
                 let index = self.convert(index, &ti, it, i.span());
                 let (lo, hi) = it.bounds();
@@ -798,6 +790,21 @@ impl<'a> Lowerer<'a> {
                 None
             }
         }
+    }
+
+    /// A scalar expression (boolean, number, enum, scalarset, union) and
+    /// its type.
+    fn scalar(&mut self, e: &ast::Expr) -> L<(Expr, MTy)> {
+        let (x, t) = self.expr(e)?;
+        if !t.is_scalar() {
+            self.error(
+                e.span(),
+                "expected a scalar value",
+                "a record or array here",
+            );
+            return None;
+        }
+        Some((x, t))
     }
 
     fn boolean(&mut self, e: &ast::Expr) -> L<Expr> {
@@ -911,15 +918,7 @@ impl<'a> Lowerer<'a> {
                 (eq(Expr::Read(p), Expr::Int(t.marker()), false), MTy::Bool)
             }
             ast::Expr::IsMember(x, t, span) => {
-                let (v, tx) = self.expr(x)?;
-                if !tx.is_scalar() {
-                    self.error(
-                        x.span(),
-                        "expected a scalar value",
-                        "a record or array here",
-                    );
-                    return None;
-                }
+                let (v, tx) = self.scalar(x)?;
                 let t = self.ty(t)?;
                 self.conform(&t, &tx, *span, "`ismember` of another type");
                 // A union's value is a member's if it is in the member's
@@ -1544,15 +1543,7 @@ impl<'a> Lowerer<'a> {
                 out.extend(chain);
             }
             ast::Stmt::Switch(e, cases, span) => {
-                let (x, tx) = self.expr(e)?;
-                if !tx.is_scalar() {
-                    self.error(
-                        e.span(),
-                        "expected a scalar value",
-                        "a record or array here",
-                    );
-                    return None;
-                }
+                let (x, tx) = self.scalar(e)?;
                 let at = self.alloc(1);
                 out.push(Stmt::Let { local: at, len: 1, value: x });
                 let mut chain = Vec::new();
@@ -1564,15 +1555,7 @@ impl<'a> Lowerer<'a> {
                     }
                     let mut cond = None;
                     for v in values {
-                        let (y, ty) = self.expr(v)?;
-                        if !ty.is_scalar() {
-                            self.error(
-                                v.span(),
-                                "expected a scalar value",
-                                "a record or array here",
-                            );
-                            return None;
-                        }
+                        let (y, ty) = self.scalar(v)?;
                         self.conform(&tx, &ty, v.span(), "a case of another type");
                         let (x, y) = self.unify(Expr::Local(at), &tx, y, &ty, v.span());
                         let t = eq(x, y, false);
