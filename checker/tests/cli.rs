@@ -999,3 +999,72 @@ fn murphi_scalarsets_reduce_and_say_when_they_cannot() {
     );
     assert!(json_out(&out)["symmetry"].is_null(), "no symmetric type");
 }
+
+/// A model that is not symmetric, checked without the audit: a reduced
+/// path that does not replay as a real behavior is a violation of kind
+/// `symmetry` naming the step (exit 1), never a crash; the audit names
+/// the rule.
+#[test]
+fn a_trace_that_does_not_replay_under_symmetry_is_a_symmetry_violation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("picky.m");
+    // `pick` changes the first value in the loop's order: not symmetric.
+    std::fs::write(
+        &model,
+        "type pid: scalarset(3);\n\
+         var a: array [pid] of 0..3; done: boolean;\n\
+         startstate begin for p: pid do a[p] := 0; end; done := false; end;\n\
+         ruleset p: pid do rule \"bump\" a[p] < 2 & !done ==> begin a[p] := a[p] + 1; end; end;\n\
+         rule \"pick\" !done ==> var f: boolean; begin\n\
+         f := false;\n\
+         for p: pid do if !f & a[p] = 2 then a[p] := 3; f := true; end; end;\n\
+         done := true;\n\
+         end;\n\
+         invariant \"no 3 beside a 2\" !exists p: pid do exists q: pid do a[p] = 3 & a[q] = 2 end end;\n",
+    )
+    .expect("write");
+    let path = model.display().to_string();
+    let out = fathom()
+        .args([
+            "check",
+            &path,
+            "--no-deadlock",
+            "--json",
+            "-q",
+            "--backend",
+            "cpu",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = json_out(&out);
+    assert_eq!(j["violation"]["kind"], "symmetry");
+    let message = j["violation"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("(pick)") && message.contains("--symmetry-audit"),
+        "{message}"
+    );
+    let audit = fathom()
+        .args([
+            "check",
+            &path,
+            "--no-deadlock",
+            "--symmetry-audit",
+            "-q",
+            "--backend",
+            "cpu",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(audit.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&audit.stderr);
+    assert!(
+        err.contains("the spec is not symmetric") && err.contains("`pick`"),
+        "{err}"
+    );
+}

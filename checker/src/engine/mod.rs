@@ -60,6 +60,10 @@ pub enum ViolationKind {
     Deadlock,
     Unreachable,
     Liveness,
+    /// The spec is not symmetric: a path of the reduced search does not
+    /// replay as a real behavior (its representative's steps do not
+    /// commute with the renaming).
+    Symmetry,
 }
 
 impl ViolationKind {
@@ -72,6 +76,7 @@ impl ViolationKind {
             ViolationKind::Deadlock => "deadlock",
             ViolationKind::Unreachable => "unreachable",
             ViolationKind::Liveness => "liveness",
+            ViolationKind::Symmetry => "symmetry",
         }
     }
 
@@ -1146,6 +1151,18 @@ impl<'m, F: Fingerprint> Engine<'m, F> {
             _ => instance,
         };
         let base = replayed.map(|r| r.trace);
+        // Under symmetry a path that does not replay means the rules do not
+        // commute with the renamings: the reduced search is not to be
+        // trusted, and that is the finding (never a crash).
+        if let (Some(_), Err(e)) = (sym, &base) {
+            return Ok(Violation {
+                kind: ViolationKind::Symmetry,
+                name: "symmetry".to_string(),
+                message: e.clone(),
+                span: None,
+                trace: None,
+            });
+        }
         let trace = |t: Result<Trace, String>| match t {
             Ok(t) => Some(t),
             Err(e) => panic!("internal error: trace replay failed: {e}"),

@@ -228,7 +228,7 @@ pub fn verify_violation(model: &Model, v: &engine::Violation) {
                 .expect_err("the failing step fails again");
             assert_eq!(e.kind.as_str(), v.kind.as_str());
         }
-        ViolationKind::Unreachable => unreachable!("no trace"),
+        ViolationKind::Unreachable | ViolationKind::Symmetry => unreachable!("no trace"),
         ViolationKind::Liveness => {
             let l = t.lasso.as_ref().expect("a liveness trace is a lasso");
             match &l.back {
